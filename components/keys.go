@@ -1,0 +1,245 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// KeyPurpose names one customer managed key. Each purpose gets its own key so
+// that a grant for one kind of data never opens another (seed, Encryption).
+type KeyPurpose string
+
+// Key purposes.
+const (
+	// KeyData encrypts documents and other S3 data.
+	KeyData KeyPurpose = "data"
+	// KeyDatabase encrypts RDS/Aurora storage and the RDS-managed master secret.
+	KeyDatabase KeyPurpose = "database"
+	// KeyLogs encrypts CloudWatch log groups and log deliveries (VPC flow logs).
+	KeyLogs KeyPurpose = "logs"
+)
+
+// KeyPurposes lists every purpose, in registration order.
+var KeyPurposes = []KeyPurpose{KeyData, KeyDatabase, KeyLogs}
+
+// Valid reports whether p is one of KeyPurposes.
+func (p KeyPurpose) Valid() bool {
+	for _, k := range KeyPurposes {
+		if p == k {
+			return true
+		}
+	}
+	return false
+}
+
+// KMS deletion window bounds and default (AWS allows 7..30 days).
+const (
+	MinKeyDeletionWindowDays     = 7
+	MaxKeyDeletionWindowDays     = 30
+	DefaultKeyDeletionWindowDays = 30
+)
+
+// Key usage actions granted to the services that use a key.
+var keyUseActions = []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"}
+
+var (
+	accountIDPattern   = regexp.MustCompile(`^[0-9]{12}$`)
+	aliasPrefixPattern = regexp.MustCompile(`^[a-zA-Z0-9/_-]{1,200}$`)
+)
+
+// KeysArgs configures the platform's customer managed keys.
+type KeysArgs struct {
+	// AccountID owns the keys; its root principal administers them. Required: 12 digits.
+	AccountID string
+	// Region of the keys, used in kms:ViaService and CloudWatch Logs conditions. Required.
+	Region string
+	// AliasPrefix names aliases "alias/<AliasPrefix>-<purpose>". Required, e.g. "docustack-dev".
+	AliasPrefix string
+	// Purposes selects the keys to create. Default: KeyPurposes (all).
+	Purposes []KeyPurpose
+	// DeletionWindowDays is how long a scheduled deletion can be cancelled.
+	// Default: 30. Range 7..30.
+	DeletionWindowDays int
+	// Protect marks the keys pulumi.Protect and RetainOnDelete, so neither
+	// `pulumi destroy` nor a refactor can schedule their deletion. Default: false.
+	Protect bool
+	// Tags are the stack tags. Required: every key of StackTagKeys.
+	Tags Tags
+}
+
+func (a *KeysArgs) setDefaults() {
+	if len(a.Purposes) == 0 {
+		a.Purposes = KeyPurposes
+	}
+	if a.DeletionWindowDays == 0 {
+		a.DeletionWindowDays = DefaultKeyDeletionWindowDays
+	}
+}
+
+// Validate reports every invalid field at once.
+func (a KeysArgs) Validate() error {
+	a.setDefaults()
+	var errs []error
+	if !accountIDPattern.MatchString(a.AccountID) {
+		errs = append(errs, fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
+	}
+	if a.Region == "" {
+		errs = append(errs, fieldErr("region", a.Region, "an AWS region such as us-east-1"))
+	}
+	if !aliasPrefixPattern.MatchString(a.AliasPrefix) || len(a.AliasPrefix) > 0 && a.AliasPrefix[0] == '/' {
+		errs = append(errs, fieldErr("aliasPrefix", a.AliasPrefix, "1-200 characters of [a-zA-Z0-9/_-]"))
+	}
+	seen := map[KeyPurpose]bool{}
+	for i, p := range a.Purposes {
+		if !p.Valid() {
+			errs = append(errs, fieldErr(fmt.Sprintf("purposes[%d]", i), string(p), "one of %q", KeyPurposes))
+		}
+		if seen[p] {
+			errs = append(errs, fieldErr(fmt.Sprintf("purposes[%d]", i), string(p), "each purpose once"))
+		}
+		seen[p] = true
+	}
+	if a.DeletionWindowDays < MinKeyDeletionWindowDays || a.DeletionWindowDays > MaxKeyDeletionWindowDays {
+		errs = append(errs, fieldErr("deletionWindowDays", a.DeletionWindowDays, "%d..%d days", MinKeyDeletionWindowDays, MaxKeyDeletionWindowDays))
+	}
+	errs = append(errs, validateStackTags("tags", a.Tags))
+	return errors.Join(errs...)
+}
+
+// Keys is the set of customer managed KMS keys, one per purpose.
+type Keys struct {
+	pulumi.ResourceState
+
+	// Keys by purpose.
+	Keys map[KeyPurpose]*kms.Key
+	// Arns by purpose.
+	Arns map[KeyPurpose]pulumi.StringOutput
+}
+
+// Arn returns the ARN of the key for purpose; it panics on a purpose the
+// component was not asked to create, which is a programming error.
+func (k *Keys) Arn(p KeyPurpose) pulumi.StringOutput {
+	arn, ok := k.Arns[p]
+	if !ok {
+		panic(fmt.Sprintf("keys: no %q key was created", p))
+	}
+	return arn
+}
+
+// NewKeys creates one rotating customer managed key per purpose, with an alias
+// and a key policy that grants the account root and only the AWS services
+// that use that key.
+func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.ResourceOption) (*Keys, error) {
+	args.setDefaults()
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Keys{Keys: map[KeyPurpose]*kms.Key{}, Arns: map[KeyPurpose]pulumi.StringOutput{}}
+	if err := ctx.RegisterComponentResource(TypeKeys, name, c, opts...); err != nil {
+		return nil, err
+	}
+	stateful := []pulumi.ResourceOption{pulumi.Parent(c)}
+	if args.Protect {
+		stateful = append(stateful, pulumi.Protect(true), pulumi.RetainOnDelete(true))
+	}
+	outputs := pulumi.Map{}
+	for _, p := range args.Purposes {
+		keyName := childName(name, string(p))
+		key, err := kms.NewKey(ctx, keyName, &kms.KeyArgs{
+			Description:           pulumi.Sprintf("DocuStack %s key (%s)", p, args.AliasPrefix),
+			KeyUsage:              pulumi.String("ENCRYPT_DECRYPT"),
+			CustomerMasterKeySpec: pulumi.String("SYMMETRIC_DEFAULT"),
+			EnableKeyRotation:     pulumi.Bool(true),
+			DeletionWindowInDays:  pulumi.Int(args.DeletionWindowDays),
+			Policy:                pulumi.String(KeyPolicy(p, args.AccountID, args.Region)),
+			Tags:                  MergeTags(args.Tags, keyName, Tags{TagComponent: name, "KeyPurpose": string(p)}),
+		}, stateful...)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := kms.NewAlias(ctx, childName(name, string(p)+"-alias"), &kms.AliasArgs{
+			Name:        pulumi.Sprintf("alias/%s-%s", args.AliasPrefix, p),
+			TargetKeyId: key.KeyId,
+		}, pulumi.Parent(c)); err != nil {
+			return nil, err
+		}
+		c.Keys[p] = key
+		c.Arns[p] = key.Arn
+		outputs[string(p)+"KeyArn"] = key.Arn
+	}
+	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// KeyPolicy returns the key policy of a purpose's key: the account root may
+// administer it (so IAM policies apply), and the services that use the key
+// may use it only on behalf of this account.
+func KeyPolicy(p KeyPurpose, accountID, region string) string {
+	statements := append([]PolicyStatement{{
+		Sid:       "EnableIAMPolicies",
+		Effect:    "Allow",
+		Principal: map[string]any{"AWS": accountRoot(accountID)},
+		Action:    "kms:*",
+		Resource:  "*",
+	}}, keyServiceStatements(p, accountID, region)...)
+	return policyJSON(statements...)
+}
+
+// keyServiceStatements are the service grants of each purpose.
+func keyServiceStatements(p KeyPurpose, accountID, region string) []PolicyStatement {
+	viaService := func(sid string, services ...string) PolicyStatement {
+		via := make([]string, len(services))
+		for i, s := range services {
+			via[i] = regionalService(s, region)
+		}
+		return PolicyStatement{
+			Sid:       sid,
+			Effect:    "Allow",
+			Principal: map[string]any{"AWS": accountRoot(accountID)},
+			Action:    keyUseActions,
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": accountID},
+			},
+		}
+	}
+	switch p {
+	case KeyData:
+		return []PolicyStatement{viaService("AllowS3Use", "s3")}
+	case KeyDatabase:
+		// RDS storage and the RDS-managed master user secret.
+		return []PolicyStatement{viaService("AllowRDSAndSecretsManagerUse", "rds", "secretsmanager")}
+	case KeyLogs:
+		return []PolicyStatement{
+			{
+				Sid:       "AllowCloudWatchLogs",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": regionalService("logs", region)},
+				Action:    keyUseActions,
+				Resource:  "*",
+				Condition: map[string]map[string]any{
+					"ArnLike": {"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", awsPartition, region, accountID)},
+				},
+			},
+			{
+				// VPC flow logs delivered to the SSE-KMS log archive.
+				Sid:       "AllowLogDelivery",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": servicePrincipal("delivery.logs")},
+				Action:    keyUseActions,
+				Resource:  "*",
+				Condition: map[string]map[string]any{
+					"StringEquals": {"aws:SourceAccount": accountID},
+					"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:%s:logs:%s:%s:*", awsPartition, region, accountID)},
+				},
+			},
+		}
+	}
+	return nil
+}

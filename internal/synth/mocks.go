@@ -1,0 +1,205 @@
+package synth
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Placeholders for values only AWS knows, used when the stack file does not
+// say (component tests). They are deterministic so golden files are stable.
+const (
+	mockAccountID = "123456789012"
+	mockRegion    = "us-east-1"
+)
+
+// mocks answers the Pulumi mock monitor: every resource gets a deterministic
+// ID and the computed outputs the program reads (ARNs, key IDs, prefix
+// lists), and every registration is recorded.
+type mocks struct {
+	project, stack    string
+	accountID, region string
+	azs               []string
+
+	mu        sync.Mutex
+	resources []Resource
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rpc := args.RegisterRPC
+	if rpc == nil {
+		return "", nil, fmt.Errorf("synth: %s %q was read, not registered; reads are not supported offline", args.TypeToken, args.Name)
+	}
+	id := ""
+	state := args.Inputs.Copy()
+	if args.Custom {
+		id = m.mockID(args.TypeToken, args.Name, args.Inputs)
+		m.addComputed(args.TypeToken, args.Name, id, state)
+	}
+	r := Resource{
+		URN:                  m.urn(rpc.GetParent(), args.TypeToken, args.Name),
+		Type:                 args.TypeToken,
+		Name:                 args.Name,
+		Custom:               args.Custom,
+		Parent:               rpc.GetParent(),
+		Provider:             providerURN(rpc.GetProvider()),
+		ID:                   id,
+		Inputs:               plainMap(args.Inputs),
+		Properties:           args.Inputs,
+		Protect:              rpc.GetProtect(),
+		RetainOnDelete:       rpc.GetRetainOnDelete(),
+		IgnoreChanges:        rpc.GetIgnoreChanges(),
+		Dependencies:         sortedCopy(rpc.GetDependencies()),
+		PropertyDependencies: map[string][]string{},
+	}
+	for k, deps := range rpc.GetPropertyDependencies() {
+		if urns := deps.GetUrns(); len(urns) > 0 {
+			r.PropertyDependencies[k] = sortedCopy(urns)
+		}
+	}
+	if len(r.PropertyDependencies) == 0 {
+		r.PropertyDependencies = nil
+	}
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+	return id, state, nil
+}
+
+// Call answers the few invokes a program may make, from configuration.
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": m.accountID, "arn": fmt.Sprintf("arn:aws:iam::%s:user/synth", m.accountID),
+			"userId": "SYNTH", "id": m.accountID,
+		}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": m.region, "id": m.region}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		names := make([]any, len(m.azs))
+		for i, az := range m.azs {
+			names[i] = az
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": m.region}), nil
+	}
+	return nil, fmt.Errorf("synth: no offline answer for invoke %s; add one to internal/synth/mocks.go", args.Token)
+}
+
+func (m *mocks) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// mockID is "<name>-id", or the physical name where AWS uses it as the ID.
+func (m *mocks) mockID(typ, name string, inputs resource.PropertyMap) string {
+	if typ == "aws:s3/bucketV2:BucketV2" {
+		if b, ok := inputs["bucket"]; ok && b.IsString() {
+			return b.StringValue()
+		}
+	}
+	return name + "-id"
+}
+
+// addComputed fills in the outputs AWS would compute that programs read.
+func (m *mocks) addComputed(typ, name, id string, state resource.PropertyMap) {
+	module := typ
+	if parts := strings.Split(typ, ":"); len(parts) == 3 {
+		module = strings.Split(parts[1], "/")[0]
+	}
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", module, m.region, m.accountID, id)
+	switch typ {
+	case "aws:kms/key:Key":
+		state["keyId"] = resource.NewProperty(id)
+		arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.region, m.accountID, id)
+	case "aws:s3/bucketV2:BucketV2":
+		state["bucket"] = resource.NewProperty(id)
+		arn = "arn:aws:s3:::" + id
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		state["prefixListId"] = resource.NewProperty("pl-" + name)
+	case "aws:iam/role:Role", "aws:iam/policy:Policy":
+		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", m.accountID, strings.ToLower(typ[strings.LastIndex(typ, ":")+1:]), id)
+	}
+	if _, ok := state["arn"]; !ok {
+		state["arn"] = resource.NewProperty(arn)
+	}
+}
+
+// plainMap converts property values to JSON-friendly Go values. Secrets are
+// masked and unknowns marked, so nothing secret reaches a plan or golden file.
+func plainMap(m resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[string(k)] = plain(v)
+	}
+	return out
+}
+
+func plain(v resource.PropertyValue) any {
+	switch {
+	case v.IsNull():
+		return nil
+	case v.IsBool():
+		return v.BoolValue()
+	case v.IsNumber():
+		return v.NumberValue()
+	case v.IsString():
+		return v.StringValue()
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = plain(e)
+		}
+		return out
+	case v.IsObject():
+		return plainMap(v.ObjectValue())
+	case v.IsSecret():
+		return "[secret]"
+	case v.IsComputed():
+		return "[unknown]"
+	case v.IsOutput():
+		o := v.OutputValue()
+		if o.Secret {
+			return "[secret]"
+		}
+		if !o.Known {
+			return "[unknown]"
+		}
+		return plain(o.Element)
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsAsset():
+		return "[asset " + v.AssetValue().Hash + "]"
+	case v.IsArchive():
+		return "[archive " + v.ArchiveValue().Hash + "]"
+	}
+	return fmt.Sprintf("[%s]", v.TypeString())
+}
+
+// providerURN strips the "::<id>" suffix of a provider reference.
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i > 0 {
+		return ref[:i]
+	}
+	return ref
+}
+
+func sortedCopy(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,373 @@
+// Package platform composes DocuStack's components into one Pulumi program.
+// Program is the entry point for `pulumi up`, the tests and the offline CLI.
+package platform
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/docustack/infrastructure/components"
+)
+
+// Namespace is the project's configuration namespace (the Pulumi project name).
+const Namespace = "docustack"
+
+// AllowedRegion is the only region DocuStack runs in (seed SCP: Region Restriction).
+const AllowedRegion = "us-east-1"
+
+// Secure defaults applied when a stack file leaves a key out.
+const (
+	DefaultDataClassification = "PHI"
+	ProjectTag                = "DocuStack"
+	ManagedByTag              = "pulumi"
+)
+
+// Environment is a stack's role.
+type Environment string
+
+// Environments: three workload accounts and the management account.
+const (
+	Dev     Environment = "dev"
+	Staging Environment = "staging"
+	Prod    Environment = "prod"
+	Org     Environment = "org"
+)
+
+// Environments lists every environment.
+var Environments = []Environment{Dev, Staging, Prod, Org}
+
+// Valid reports whether e is one of Environments.
+func (e Environment) Valid() bool {
+	for _, v := range Environments {
+		if e == v {
+			return true
+		}
+	}
+	return false
+}
+
+// IsWorkload reports whether the stack runs the platform (not the org stack).
+func (e Environment) IsWorkload() bool { return e != Org }
+
+// Configuration keys, without the namespace. Pulumi.yaml declares exactly
+// these (a test keeps them in step).
+const (
+	KeyEnvironment           = "environment"
+	KeyAccountID             = "accountId"
+	KeyOwner                 = "owner"
+	KeyCostCenter            = "costCenter"
+	KeyDataClassification    = "dataClassification"
+	KeyProtectStateful       = "protectStatefulResources"
+	KeyDeletionProtection    = "deletionProtection"
+	KeyKMSDeletionWindowDays = "kmsDeletionWindowDays"
+	KeyNetwork               = "network"
+	KeyLogArchive            = "logArchive"
+	// KeyRegion is the aws provider's region, outside our namespace.
+	KeyRegion = "aws:region"
+)
+
+// ConfigKeys lists every key of the docustack namespace.
+var ConfigKeys = []string{
+	KeyEnvironment, KeyAccountID, KeyOwner, KeyCostCenter, KeyDataClassification,
+	KeyProtectStateful, KeyDeletionProtection, KeyKMSDeletionWindowDays, KeyNetwork, KeyLogArchive,
+}
+
+// NetworkConfig is the `docustack:network` object.
+type NetworkConfig struct {
+	VpcCidr           string   `json:"vpcCidr"`
+	AvailabilityZones []string `json:"availabilityZones"`
+	PublicSubnets     []string `json:"publicSubnets"`
+	PrivateSubnets    []string `json:"privateSubnets"`
+	DatabaseSubnets   []string `json:"databaseSubnets"`
+	NATStrategy       string   `json:"natStrategy"`
+	EndpointAZCount   int      `json:"endpointAzCount"`
+}
+
+// LogArchiveConfig is the `docustack:logArchive` object.
+type LogArchiveConfig struct {
+	ObjectLockMode       string `json:"objectLockMode"`
+	ObjectLockDays       int    `json:"objectLockDays"`
+	FlowLogRetentionDays int    `json:"flowLogRetentionDays"`
+}
+
+// Config is a stack's typed, validated configuration.
+type Config struct {
+	Stack                    string
+	Region                   string
+	Environment              Environment
+	AccountID                string
+	Owner                    string
+	CostCenter               string
+	DataClassification       string
+	ProtectStatefulResources bool
+	DeletionProtection       bool
+	KMSDeletionWindowDays    int
+	// Network is nil in the org stack, which runs no VPC.
+	Network    *NetworkConfig
+	LogArchive LogArchiveConfig
+}
+
+// configSource is what LoadConfig reads; *pulumi.Context satisfies it.
+type configSource interface {
+	GetConfig(key string) (string, bool)
+	Stack() string
+}
+
+// LoadConfig reads and validates the stack configuration once. It returns
+// every problem at once, each naming the key, the value and what is allowed,
+// before any resource is registered.
+func LoadConfig(ctx *pulumi.Context) (*Config, error) { return loadConfig(ctx) }
+
+func loadConfig(src configSource) (*Config, error) {
+	r := &reader{src: src}
+	c := &Config{
+		Stack:                    src.Stack(),
+		Region:                   r.raw(KeyRegion),
+		Environment:              Environment(r.str(KeyEnvironment)),
+		AccountID:                r.str(KeyAccountID),
+		Owner:                    r.str(KeyOwner),
+		CostCenter:               r.str(KeyCostCenter),
+		DataClassification:       r.str(KeyDataClassification),
+		ProtectStatefulResources: r.boolean(KeyProtectStateful),
+		DeletionProtection:       r.boolean(KeyDeletionProtection),
+		KMSDeletionWindowDays:    r.integer(KeyKMSDeletionWindowDays),
+	}
+	if r.has(KeyNetwork) {
+		c.Network = &NetworkConfig{}
+		r.object(KeyNetwork, c.Network)
+	}
+	r.object(KeyLogArchive, &c.LogArchive)
+	c.setDefaults()
+	return c, errors.Join(append(r.errs, c.validate()...)...)
+}
+
+func (c *Config) setDefaults() {
+	if c.DataClassification == "" {
+		c.DataClassification = DefaultDataClassification
+	}
+	if c.KMSDeletionWindowDays == 0 {
+		c.KMSDeletionWindowDays = components.DefaultKeyDeletionWindowDays
+	}
+}
+
+// key is the namespaced configuration key.
+func key(k string) string {
+	if strings.Contains(k, ":") {
+		return k
+	}
+	return Namespace + ":" + k
+}
+
+func bad(k string, got any, want string, args ...any) error {
+	return &components.FieldError{Field: key(k), Got: got, Want: fmt.Sprintf(want, args...)}
+}
+
+func (c *Config) validate() []error {
+	var errs []error
+	if c.Region != AllowedRegion {
+		errs = append(errs, bad(KeyRegion, c.Region, "%q (seed SCP: only us-east-1 is allowed)", AllowedRegion))
+	}
+	if !c.Environment.Valid() {
+		errs = append(errs, bad(KeyEnvironment, string(c.Environment), "one of %q", Environments))
+	}
+	if c.Environment == Prod {
+		if !c.ProtectStatefulResources {
+			errs = append(errs, bad(KeyProtectStateful, c.ProtectStatefulResources, "true in prod (keys, buckets and databases must survive a destroy)"))
+		}
+		if !c.DeletionProtection {
+			errs = append(errs, bad(KeyDeletionProtection, c.DeletionProtection, "true in prod"))
+		}
+		if c.KMSDeletionWindowDays != components.MaxKeyDeletionWindowDays {
+			errs = append(errs, bad(KeyKMSDeletionWindowDays, c.KMSDeletionWindowDays, "%d in prod (the longest window AWS allows)", components.MaxKeyDeletionWindowDays))
+		}
+		if mode := components.ObjectLockMode(c.LogArchive.ObjectLockMode); mode != components.ObjectLockCompliance {
+			errs = append(errs, bad(KeyLogArchive+".objectLockMode", c.LogArchive.ObjectLockMode, "%q in prod (logs nobody can delete early)", components.ObjectLockCompliance))
+		}
+	}
+	if c.Environment.IsWorkload() && c.Network == nil {
+		errs = append(errs, bad(KeyNetwork, nil, "a network object (vpcCidr, availabilityZones, publicSubnets, privateSubnets, databaseSubnets) in workload stacks"))
+	}
+	if c.Environment == Org && c.Network != nil {
+		errs = append(errs, bad(KeyNetwork, "set", "no network in the org stack (the management account runs no VPC)"))
+	}
+
+	// Component arguments are validated here too, so that a bad stack file
+	// fails before the provider or any resource is registered. Their field
+	// names are mapped back to the configuration keys that set them.
+	errs = append(errs, components.RenameFields(c.KeysArgs().Validate(), c.configKeyOf("")))
+	if c.Environment.IsWorkload() {
+		errs = append(errs, components.RenameFields(c.logArchiveArgs(nil).Validate(), c.configKeyOf(KeyLogArchive)))
+		if c.Network != nil {
+			errs = append(errs, components.RenameFields(c.networkArgs(nil).Validate(), c.configKeyOf(KeyNetwork)))
+		}
+	}
+	return dedupe(errs)
+}
+
+// configKeyOf maps a component Args field to the configuration key that sets
+// it: shared fields to their top-level keys, the rest under object.
+func (c *Config) configKeyOf(object string) func(string) string {
+	shared := map[string]string{
+		"accountId":                        key(KeyAccountID),
+		"deletionWindowDays":               key(KeyKMSDeletionWindowDays),
+		"region":                           "", // reported by validate against AllowedRegion
+		"bucketName":                       key(KeyAccountID),
+		"aliasPrefix":                      key(KeyEnvironment),
+		"tags." + components.TagOwner:      key(KeyOwner),
+		"tags." + components.TagCostCenter: key(KeyCostCenter),
+		"tags." + components.TagDataClassification: key(KeyDataClassification),
+		"tags." + components.TagEnvironment:        "", // reported as environment
+	}
+	return func(field string) string {
+		if k, ok := shared[field]; ok {
+			return k
+		}
+		if object == "" {
+			return key("keys") + "." + field
+		}
+		return key(object) + "." + field
+	}
+}
+
+// dedupe drops repeated messages (several components check the same key).
+func dedupe(errs []error) []error {
+	seen := map[string]bool{}
+	var out []error
+	for _, e := range errs {
+		for _, leaf := range components.Unjoin(e) {
+			if msg := leaf.Error(); !seen[msg] {
+				seen[msg] = true
+				out = append(out, leaf)
+			}
+		}
+	}
+	return out
+}
+
+// StackTags are the tags every taggable resource carries.
+func (c *Config) StackTags() components.Tags {
+	return components.Tags{
+		components.TagProject:            ProjectTag,
+		components.TagEnvironment:        string(c.Environment),
+		components.TagDataClassification: c.DataClassification,
+		components.TagOwner:              c.Owner,
+		components.TagCostCenter:         c.CostCenter,
+		components.TagManagedBy:          ManagedByTag,
+	}
+}
+
+// prefix is the name prefix of account-wide names (aliases, buckets).
+func (c *Config) prefix() string { return fmt.Sprintf("docustack-%s", c.Environment) }
+
+// KeysArgs derives the keys component's arguments.
+func (c *Config) KeysArgs() components.KeysArgs {
+	purposes := components.KeyPurposes
+	if !c.Environment.IsWorkload() {
+		purposes = []components.KeyPurpose{components.KeyLogs}
+	}
+	return components.KeysArgs{
+		AccountID:          c.AccountID,
+		Region:             c.Region,
+		AliasPrefix:        c.prefix(),
+		Purposes:           purposes,
+		DeletionWindowDays: c.KMSDeletionWindowDays,
+		Protect:            c.ProtectStatefulResources,
+		Tags:               c.StackTags(),
+	}
+}
+
+// LogArchiveBucketName is the account-local archive's deterministic name.
+func (c *Config) LogArchiveBucketName() string {
+	return fmt.Sprintf("%s-log-archive-%s", c.prefix(), c.AccountID)
+}
+
+func (c *Config) logArchiveArgs(kmsKeyArn pulumi.StringInput) components.LogArchiveArgs {
+	return components.LogArchiveArgs{
+		BucketName:           c.LogArchiveBucketName(),
+		AccountID:            c.AccountID,
+		Region:               c.Region,
+		KMSKeyArn:            kmsKeyArn,
+		FlowLogRetentionDays: c.LogArchive.FlowLogRetentionDays,
+		ObjectLockMode:       components.ObjectLockMode(c.LogArchive.ObjectLockMode),
+		ObjectLockDays:       c.LogArchive.ObjectLockDays,
+		Protect:              c.ProtectStatefulResources,
+		Tags:                 c.StackTags(),
+	}
+}
+
+func (c *Config) networkArgs(flowLogDestination pulumi.StringInput) components.NetworkArgs {
+	n := c.Network
+	return components.NetworkArgs{
+		Region:             c.Region,
+		VpcCidr:            n.VpcCidr,
+		AvailabilityZones:  n.AvailabilityZones,
+		PublicSubnets:      n.PublicSubnets,
+		PrivateSubnets:     n.PrivateSubnets,
+		DatabaseSubnets:    n.DatabaseSubnets,
+		NATStrategy:        components.NATStrategy(n.NATStrategy),
+		EndpointAZCount:    n.EndpointAZCount,
+		FlowLogDestination: flowLogDestination,
+		Tags:               c.StackTags(),
+	}
+}
+
+// reader collects typed values and every parse error.
+type reader struct {
+	src  configSource
+	errs []error
+}
+
+func (r *reader) raw(k string) string {
+	v, _ := r.src.GetConfig(key(k))
+	return v
+}
+
+func (r *reader) has(k string) bool {
+	_, ok := r.src.GetConfig(key(k))
+	return ok
+}
+
+func (r *reader) str(k string) string { return r.raw(k) }
+
+func (r *reader) boolean(k string) bool {
+	v := r.raw(k)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.errs = append(r.errs, bad(k, v, "true or false"))
+	}
+	return b
+}
+
+func (r *reader) integer(k string) int {
+	v := r.raw(k)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.errs = append(r.errs, bad(k, v, "a whole number"))
+	}
+	return n
+}
+
+// object decodes a JSON object, rejecting fields it does not know so that a
+// typo ("vpcCIDR") is an error instead of a silently ignored setting.
+func (r *reader) object(k string, into any) {
+	v := r.raw(k)
+	if v == "" {
+		return
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		r.errs = append(r.errs, bad(k, v, "an object with the documented fields (%v)", err))
+	}
+}
