@@ -140,7 +140,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 	bucket, err := s3.NewBucketV2(ctx, bucketName, &s3.BucketV2Args{
 		Bucket:            pulumi.String(args.BucketName),
 		ObjectLockEnabled: pulumi.Bool(true),
-		Tags:              MergeTags(args.Tags, args.BucketName, Tags{TagComponent: name}),
+		Tags:              MergeTags(args.Tags, bucketName, Tags{TagComponent: name}),
 	}, stateful...)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,9 @@ type Options struct {
 }
 
 // Run runs program under the mock monitor and returns its plan. A program
-// error is returned as the program returned it (joined errors intact).
+// error is returned as the program returned it (joined errors intact),
+// together with the plan of what was registered before it (tests use that to
+// prove bad input registers nothing).
 func Run(opts Options, program pulumi.RunFunc) (*Plan, error) {
 	if opts.Project == "" {
 		opts.Project = platform.Namespace
@@ -64,15 +66,14 @@ func Run(opts Options, program pulumi.RunFunc) (*Plan, error) {
 		exports = ctx.GetCurrentExportMap()
 		return programErr
 	})
-	if programErr != nil {
-		return nil, programErr
-	}
-	if runErr != nil {
-		return nil, runErr
-	}
-
 	plan := &Plan{Project: opts.Project, Stack: opts.Stack, Resources: m.resources, Outputs: map[string]any{}}
 	plan.sort()
+	if programErr != nil {
+		return plan, programErr
+	}
+	if runErr != nil {
+		return plan, runErr
+	}
 	keys := make([]string, 0, len(exports))
 	for k := range exports {
 		keys = append(keys, k)
@@ -102,11 +103,17 @@ func Stack(root, stack string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadStackConfig(root, stack, proj)
-	if err != nil {
+	cfg, fileErr := LoadStackConfig(root, stack, proj)
+	if errors.Is(fileErr, ErrNoStack) {
+		return nil, fileErr
+	}
+	// Run even when the file has problems, so that one pass reports the
+	// file's problems and the configuration's together.
+	plan, runErr := Run(Options{Project: proj.Name, Stack: stack, Config: cfg}, platform.Program)
+	if err := errors.Join(fileErr, runErr); err != nil {
 		return nil, err
 	}
-	return Run(Options{Project: proj.Name, Stack: stack, Config: cfg}, platform.Program)
+	return plan, nil
 }
 
 // ErrNoStack is returned for a stack without a Pulumi.<stack>.yaml.

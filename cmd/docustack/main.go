@@ -1,0 +1,89 @@
+// Command docustack inspects the DocuStack infrastructure offline: it runs
+// the Pulumi program under mocks with a real stack file, so it needs neither
+// AWS credentials nor the Pulumi CLI.
+//
+//	docustack plan --stack dev [--json] [--dir DIR]
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the stack is broken (or, for check, non-compliant)
+	exitUsage = 2
+)
+
+const usage = `usage: docustack <command> --stack <name> [flags]
+
+commands:
+  plan    the stack's resources as a tree grouped by component, with counts
+
+flags:
+  --stack NAME   stack to synthesize (dev, staging, prod, org)
+  --json         machine-readable output
+  --dir DIR      project root holding Pulumi.yaml (default: found upward from here)
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	cmd, rest := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stack := fs.String("stack", "", "stack name")
+	asJSON := fs.Bool("json", false, "JSON output")
+	dir := fs.String("dir", "", "project root")
+	if err := fs.Parse(rest); err != nil {
+		return exitUsage
+	}
+	root, err := projectRoot(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "docustack: %v\n", err)
+		return exitUsage
+	}
+	if *stack == "" {
+		fmt.Fprintf(stderr, "docustack %s: --stack is required\n%s", cmd, usage)
+		return exitUsage
+	}
+	switch cmd {
+	case "plan":
+		return planCmd(root, *stack, *asJSON, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "docustack: unknown command %q\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+// projectRoot is dir, or the nearest directory upward holding Pulumi.yaml.
+func projectRoot(dir string) (string, error) {
+	if dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err != nil {
+			return "", fmt.Errorf("--dir %s: no Pulumi.yaml there", dir)
+		}
+		return dir, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "Pulumi.yaml")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("no Pulumi.yaml in this directory or above; pass --dir")
+		}
+	}
+}

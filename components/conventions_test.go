@@ -1,0 +1,66 @@
+package components_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/docustack/infrastructure/components"
+)
+
+// untaggable are the resource types AWS (or the provider) cannot tag. Any
+// other type must carry every stack tag, so a new resource without tags fails
+// here instead of in a cost report.
+var untaggable = map[string]bool{
+	"aws:kms/alias:Alias": true,
+	"aws:ec2/route:Route": true,
+	"aws:ec2/routeTableAssociation:RouteTableAssociation":                                        true,
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       true,
+	"aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2":                     true,
+	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     true,
+	"aws:s3/bucketPolicy:BucketPolicy":                                                           true,
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     true,
+	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": true,
+	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               true,
+	"pulumi:providers:aws": true,
+}
+
+func TestEveryTaggableResourceHasStackTags(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod", "org"} {
+		t.Run(stack, func(t *testing.T) {
+			p := stackPlan(t, stack)
+			for _, r := range p.Resources {
+				if !r.Custom || untaggable[r.Type] {
+					continue
+				}
+				tags := r.Tags()
+				for _, k := range components.StackTagKeys {
+					assert.NotEmpty(t, tags[k], "%s (%s) lacks tag %s", r.Name, r.Type, k)
+				}
+				assert.Equal(t, stack, tags[components.TagEnvironment], r.Name)
+				assert.Equal(t, r.Name, tags[components.TagName], "%s: Name tag", r.Name)
+			}
+		})
+	}
+}
+
+func TestChildrenParentedAndNamed(t *testing.T) {
+	for _, stack := range []string{"dev", "prod", "org"} {
+		t.Run(stack, func(t *testing.T) {
+			p := stackPlan(t, stack)
+			for _, r := range p.Resources {
+				if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") {
+					continue
+				}
+				parent, ok := p.ByURN(r.Parent)
+				if !assert.True(t, ok, "%s has no component parent", r.Name) {
+					continue
+				}
+				assert.False(t, parent.Custom, "%s: parent %s is not a component", r.Name, parent.Name)
+				assert.True(t, strings.HasPrefix(r.Name, parent.Name+"-"), "%s is not named after its component %s", r.Name, parent.Name)
+				assert.Equal(t, "urn:pulumi:"+stack+"::docustack::pulumi:providers:aws::aws", r.Provider, "%s uses the explicit provider", r.Name)
+			}
+		})
+	}
+}

@@ -1,0 +1,137 @@
+package components_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/components"
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// keyPolicy decodes a recorded key policy.
+func keyPolicy(t *testing.T, key synth.Resource) components.PolicyDocument {
+	t.Helper()
+	var doc components.PolicyDocument
+	require.NoError(t, json.Unmarshal([]byte(key.Str("policy")), &doc), key.Name)
+	return doc
+}
+
+func TestKeysPerStack(t *testing.T) {
+	cases := []struct {
+		stack       string
+		purposes    []string
+		window      int
+		protected   bool
+		aliasPrefix string
+	}{
+		{"dev", []string{"data", "database", "logs"}, 30, false, "alias/docustack-dev-"},
+		{"staging", []string{"data", "database", "logs"}, 30, false, "alias/docustack-staging-"},
+		{"prod", []string{"data", "database", "logs"}, 30, true, "alias/docustack-prod-"},
+		{"org", []string{"logs"}, 30, true, "alias/docustack-org-"},
+	}
+	for _, c := range cases {
+		t.Run(c.stack, func(t *testing.T) {
+			p := stackPlan(t, c.stack)
+			keys := p.ByType("aws:kms/key:Key")
+			require.Len(t, keys, len(c.purposes))
+			for _, purpose := range c.purposes {
+				k := mustNamed(t, p, "keys-"+purpose)
+				assert.Equal(t, true, k.Get("enableKeyRotation"), "%s: rotation on", k.Name)
+				assert.Equal(t, c.window, k.Int("deletionWindowInDays"), k.Name)
+				assert.Equal(t, c.protected, k.Protect, "%s protect", k.Name)
+				assert.Equal(t, c.protected, k.RetainOnDelete, "%s retainOnDelete", k.Name)
+				alias := mustNamed(t, p, "keys-"+purpose+"-alias")
+				assert.Equal(t, c.aliasPrefix+purpose, alias.Str("name"))
+				assert.Equal(t, k.ID, alias.Str("targetKeyId"))
+			}
+		})
+	}
+}
+
+func TestKeyPolicies(t *testing.T) {
+	p := stackPlan(t, "prod")
+	root := "arn:aws:iam::333333333333:root"
+	cases := []struct {
+		purpose string
+		// principals of the non-root statements, and their conditions.
+		principals []map[string]any
+		conditions []map[string]map[string]any
+	}{
+		{"data",
+			[]map[string]any{{"AWS": root}},
+			[]map[string]map[string]any{{"StringEquals": {"kms:ViaService": []any{"s3.us-east-1.amazonaws.com"}, "kms:CallerAccount": "333333333333"}}}},
+		{"database",
+			[]map[string]any{{"AWS": root}},
+			[]map[string]map[string]any{{"StringEquals": {"kms:ViaService": []any{"rds.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"}, "kms:CallerAccount": "333333333333"}}}},
+		{"logs",
+			[]map[string]any{{"Service": "logs.us-east-1.amazonaws.com"}, {"Service": "delivery.logs.amazonaws.com"}},
+			[]map[string]map[string]any{
+				{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:333333333333:log-group:*"}},
+				{"StringEquals": {"aws:SourceAccount": "333333333333"}, "ArnLike": {"aws:SourceArn": "arn:aws:logs:us-east-1:333333333333:*"}},
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.purpose, func(t *testing.T) {
+			doc := keyPolicy(t, mustNamed(t, p, "keys-"+c.purpose))
+			require.Len(t, doc.Statement, 1+len(c.principals))
+			first := doc.Statement[0]
+			assert.Equal(t, "Allow", first.Effect)
+			assert.Equal(t, map[string]any{"AWS": root}, first.Principal, "the account root administers the key")
+			assert.Equal(t, "kms:*", first.Action)
+			for i, s := range doc.Statement[1:] {
+				assert.Equal(t, "Allow", s.Effect)
+				assert.Equal(t, c.principals[i], s.Principal)
+				assert.Equal(t, c.conditions[i], s.Condition, "every service grant is conditioned")
+				assert.NotContains(t, s.Action, "kms:*", "services get key use, not administration")
+			}
+		})
+	}
+}
+
+func validKeysArgs() components.KeysArgs {
+	return components.KeysArgs{AccountID: "123456789012", Region: "us-east-1", AliasPrefix: "docustack-test", Tags: stackTags}
+}
+
+func TestKeysArgsValidate(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*components.KeysArgs)
+		want   []string
+	}{
+		{"valid defaults", func(*components.KeysArgs) {}, nil},
+		{"account", func(a *components.KeysArgs) { a.AccountID = "12345" }, []string{`accountId: got "12345", want a 12-digit AWS account ID`}},
+		{"window too short", func(a *components.KeysArgs) { a.DeletionWindowDays = 6 }, []string{`deletionWindowDays: got 6, want 7..30 days`}},
+		{"window too long", func(a *components.KeysArgs) { a.DeletionWindowDays = 31 }, []string{`deletionWindowDays: got 31, want 7..30 days`}},
+		{"purpose", func(a *components.KeysArgs) { a.Purposes = []components.KeyPurpose{"backups"} }, []string{`purposes[0]: got "backups", want one of`}},
+		{"duplicate purpose", func(a *components.KeysArgs) { a.Purposes = []components.KeyPurpose{"logs", "logs"} }, []string{`purposes[1]: got "logs", want each purpose once`}},
+		{"alias", func(a *components.KeysArgs) { a.AliasPrefix = "bad alias" }, []string{`aliasPrefix: got "bad alias"`}},
+		{"region", func(a *components.KeysArgs) { a.Region = "" }, []string{`region: got ""`}},
+		{"tags", func(a *components.KeysArgs) { delete(a.Tags, components.TagOwner) }, []string{`tags.Owner: got ""`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := validKeysArgs()
+			args.Tags = components.Tags{}
+			for k, v := range stackTags {
+				args.Tags[k] = v
+			}
+			c.mutate(&args)
+			assertErrors(t, args.Validate(), c.want)
+		})
+	}
+}
+
+func TestKeysDefaults(t *testing.T) {
+	p := synthesize(t, func(ctx *pulumi.Context) error {
+		_, err := components.NewKeys(ctx, "k", validKeysArgs())
+		return err
+	})
+	require.Len(t, p.ByType("aws:kms/key:Key"), len(components.KeyPurposes))
+	k := mustNamed(t, p, "k-data")
+	assert.Equal(t, components.DefaultKeyDeletionWindowDays, k.Int("deletionWindowInDays"))
+	assert.False(t, k.Protect, "protection is opt-in outside prod")
+}

@@ -1,0 +1,133 @@
+package components_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/components"
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// bucketChild returns the one resource of typ whose bucket input is bucket.
+func bucketChild(t *testing.T, p *synth.Plan, typ, bucketID string) synth.Resource {
+	t.Helper()
+	var found []synth.Resource
+	for _, r := range p.ByType(typ) {
+		if r.Str("bucket") == bucketID {
+			found = append(found, r)
+		}
+	}
+	require.Len(t, found, 1, "%s for bucket %s", typ, bucketID)
+	return found[0]
+}
+
+func TestLogArchive(t *testing.T) {
+	cases := []struct {
+		stack     string
+		lockMode  string
+		protected bool
+	}{
+		{"dev", "GOVERNANCE", false},
+		{"staging", "GOVERNANCE", false},
+		{"prod", "COMPLIANCE", true},
+	}
+	for _, c := range cases {
+		t.Run(c.stack, func(t *testing.T) {
+			p := stackPlan(t, c.stack)
+			b := mustNamed(t, p, "log-archive-bucket")
+			id := b.ID
+			assert.Equal(t, true, b.Get("objectLockEnabled"))
+			assert.Equal(t, c.protected, b.Protect)
+			assert.Equal(t, c.protected, b.RetainOnDelete)
+
+			v := bucketChild(t, p, "aws:s3/bucketVersioningV2:BucketVersioningV2", id)
+			assert.Equal(t, "Enabled", v.Str("versioningConfiguration.status"))
+
+			pab := bucketChild(t, p, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", id)
+			for _, f := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+				assert.Equal(t, true, pab.Get(f), f)
+			}
+			own := bucketChild(t, p, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", id)
+			assert.Equal(t, "BucketOwnerEnforced", own.Str("rule.objectOwnership"))
+
+			// Flow logs only (no ALB or S3 access logs): SSE-KMS with the logs CMK.
+			enc := bucketChild(t, p, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", id)
+			assert.Equal(t, "aws:kms", enc.Str("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"))
+			logsKey := p.Outputs["kmsKeyArns"].(map[string]string)["logs"]
+			require.NotEmpty(t, logsKey)
+			assert.Equal(t, logsKey, enc.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"))
+			assert.Equal(t, true, enc.Get("rules.0.bucketKeyEnabled"))
+
+			lock := bucketChild(t, p, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", id)
+			assert.Equal(t, c.lockMode, lock.Str("rule.defaultRetention.mode"))
+			assert.Equal(t, 365, lock.Int("rule.defaultRetention.days"))
+
+			// Seed, Audit Logging: VPC Flow Logs kept 1 year.
+			lc := bucketChild(t, p, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", id)
+			assert.Equal(t, "vpc-flow-logs", lc.Str("rules.0.id"))
+			assert.Equal(t, "vpc-flow-logs/", lc.Str("rules.0.filter.prefix"))
+			assert.Equal(t, 365, lc.Int("rules.0.expiration.days"))
+			assert.Equal(t, "Enabled", lc.Str("rules.0.status"))
+
+			pol := bucketChild(t, p, "aws:s3/bucketPolicy:BucketPolicy", id)
+			var doc components.PolicyDocument
+			require.NoError(t, json.Unmarshal([]byte(pol.Str("policy")), &doc))
+			arn := "arn:aws:s3:::" + id
+			require.GreaterOrEqual(t, len(doc.Statement), 2)
+			tls := doc.Statement[0]
+			assert.Equal(t, "Deny", tls.Effect)
+			assert.Equal(t, map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}}, tls.Condition)
+			assert.Equal(t, []any{arn, arn + "/*"}, tls.Resource)
+			assert.Equal(t, map[string]map[string]any{"NumericLessThan": {"s3:TlsVersion": "1.2"}}, doc.Statement[1].Condition)
+			for _, s := range doc.Statement[2:] {
+				assert.Equal(t, map[string]any{"Service": "delivery.logs.amazonaws.com"}, s.Principal, "only log delivery may write")
+				assert.Contains(t, s.Condition["StringEquals"], "aws:SourceAccount")
+			}
+		})
+	}
+}
+
+func validLogArchiveArgs() components.LogArchiveArgs {
+	return components.LogArchiveArgs{
+		BucketName: "docustack-test-logs", AccountID: "123456789012", Region: "us-east-1",
+		KMSKeyArn: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/test"), Tags: stackTags,
+	}
+}
+
+func TestLogArchiveArgsValidate(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*components.LogArchiveArgs)
+		want   []string
+	}{
+		{"valid", func(*components.LogArchiveArgs) {}, nil},
+		{"bucket name", func(a *components.LogArchiveArgs) { a.BucketName = "Logs_Bucket" }, []string{`bucketName: got "Logs_Bucket"`}},
+		{"lock mode", func(a *components.LogArchiveArgs) { a.ObjectLockMode = "LEGAL" }, []string{`objectLockMode: got "LEGAL", want "GOVERNANCE" or "COMPLIANCE"`}},
+		{"lock longer than retention", func(a *components.LogArchiveArgs) { a.ObjectLockDays = 400 }, []string{`objectLockDays: got 400, want 1..365 days`}},
+		{"retention", func(a *components.LogArchiveArgs) { a.FlowLogRetentionDays = 5000 }, []string{`flowLogRetentionDays: got 5000, want 1..3653 days`}},
+		{"account", func(a *components.LogArchiveArgs) { a.AccountID = "x" }, []string{`accountId: got "x"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := validLogArchiveArgs()
+			c.mutate(&args)
+			assertErrors(t, args.Validate(), c.want)
+		})
+	}
+}
+
+func TestLogArchiveNeedsKey(t *testing.T) {
+	args := validLogArchiveArgs()
+	args.KMSKeyArn = nil
+	plan, err := synth.Run(synth.Options{}, func(ctx *pulumi.Context) error {
+		_, err := components.NewLogArchive(ctx, "la", args)
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "kmsKeyArn")
+	assert.Empty(t, plan.Resources)
+}
