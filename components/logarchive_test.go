@@ -57,7 +57,7 @@ func TestLogArchive(t *testing.T) {
 			// Flow logs only (no ALB or S3 access logs): SSE-KMS with the logs CMK.
 			enc := bucketChild(t, p, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", id)
 			assert.Equal(t, "aws:kms", enc.Str("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"))
-			logsKey := p.Outputs["kmsKeyArns"].(map[string]string)["logs"]
+			logsKey, _ := p.Outputs["kmsKeyArns"].(map[string]any)["logs"].(string)
 			require.NotEmpty(t, logsKey)
 			assert.Equal(t, logsKey, enc.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"))
 			assert.Equal(t, true, enc.Get("rules.0.bucketKeyEnabled"))

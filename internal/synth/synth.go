@@ -90,7 +90,17 @@ func Run(opts Options, program pulumi.RunFunc) (*Plan, error) {
 		case !res.Known:
 			plan.Outputs[k] = "[unknown]"
 		default:
-			plan.Outputs[k] = res.Value
+			// Round-trip through JSON so outputs hold plain values
+			// (string, []any, map[string]any) whatever Go type produced them.
+			b, err := json.Marshal(res.Value)
+			if err != nil {
+				return nil, fmt.Errorf("stack output %s: %w", k, err)
+			}
+			var v any
+			if err := json.Unmarshal(b, &v); err != nil {
+				return nil, fmt.Errorf("stack output %s: %w", k, err)
+			}
+			plan.Outputs[k] = v
 		}
 	}
 	return plan, nil

@@ -1,0 +1,154 @@
+package synth_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/platform"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden/<stack>.json from the current program")
+
+const root = "../.."
+
+var stacks = []string{"dev", "staging", "prod", "org"}
+
+func TestStacksListed(t *testing.T) {
+	got, err := synth.Stacks(root)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"dev", "org", "prod", "staging"}, got)
+}
+
+func render(t testing.TB, p *synth.Plan) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(p, "", "  ")
+	require.NoError(t, err)
+	return append(b, '\n')
+}
+
+// TestGolden pins each stack's whole plan; refresh with `make golden`
+// (go test ./internal/synth -run TestGolden -update) and review the diff.
+func TestGolden(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			p, err := synth.Stack(root, stack)
+			require.NoError(t, err)
+			got := render(t, p)
+			path := filepath.Join(root, "testdata", "golden", stack+".json")
+			if *update {
+				require.NoError(t, os.WriteFile(path, got, 0o644))
+				return
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "missing golden file: run make golden")
+			if !bytes.Equal(want, got) {
+				t.Errorf("%s is stale: the plan changed. Review it with `make golden && git diff testdata/golden`", path)
+			}
+		})
+	}
+}
+
+func TestSynthIsDeterministic(t *testing.T) {
+	for _, stack := range stacks {
+		a, err := synth.Stack(root, stack)
+		require.NoError(t, err)
+		b, err := synth.Stack(root, stack)
+		require.NoError(t, err)
+		assert.Equal(t, string(render(t, a)), string(render(t, b)), stack)
+	}
+}
+
+func TestPlanCapturesOptions(t *testing.T) {
+	p, err := synth.Stack(root, "prod")
+	require.NoError(t, err)
+	key, ok := p.Named("keys-data")
+	require.True(t, ok)
+	assert.True(t, key.Protect)
+	assert.True(t, key.RetainOnDelete)
+	assert.Contains(t, key.Parent, "docustack:security:Keys::keys")
+	assert.Equal(t, "urn:pulumi:prod::docustack::docustack:security:Keys$aws:kms/key:Key::keys-data", key.URN)
+
+	alias, _ := p.Named("keys-data-alias")
+	assert.Equal(t, []string{key.URN}, alias.PropertyDependencies["targetKeyId"], "property dependencies are recorded")
+	assert.Equal(t, "333333333333", p.Outputs["accountId"])
+	assert.Equal(t, "network-vpc-id", p.Outputs["vpcId"])
+}
+
+func writeStack(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), b, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.bad.yaml"), []byte(body), 0o644))
+	return dir
+}
+
+func TestStackFileProblems(t *testing.T) {
+	dev, err := os.ReadFile(filepath.Join(root, "Pulumi.dev.yaml"))
+	require.NoError(t, err)
+	body := string(dev) +
+		"  docustack:owner2: typo\n" +
+		"  docustack:costCenter:\n    secure: AAABAKSxyz\n"
+	// costCenter appears twice in YAML otherwise; drop the plain one.
+	body = string(bytes.Replace([]byte(body), []byte("  docustack:costCenter: docustack-dev\n"), nil, 1))
+	body = string(bytes.Replace([]byte(body), []byte("deletionProtection: false"), []byte("deletionProtection: \"no\""), 1))
+	dir := writeStack(t, body)
+
+	_, err = synth.Stack(dir, "bad")
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Contains(t, msg, "Pulumi.bad.yaml: docustack:owner2: not declared in Pulumi.yaml")
+	assert.Contains(t, msg, "Pulumi.bad.yaml: docustack:costCenter: is a secure value; offline synthesis cannot decrypt it and will not fake it")
+	assert.Contains(t, msg, "Pulumi.bad.yaml: docustack:deletionProtection: got no (string), want a value of type boolean")
+	assert.Contains(t, msg, `docustack:costCenter: got "", want a non-empty value`, "the program's own validation runs in the same pass")
+}
+
+func TestMissingStack(t *testing.T) {
+	_, err := synth.Stack(root, "qa")
+	require.ErrorIs(t, err, synth.ErrNoStack)
+	assert.Contains(t, err.Error(), "stacks: dev, org, prod, staging")
+}
+
+// Pulumi.yaml must load with Pulumi's own project loader and schema, and
+// declare exactly the keys the program reads.
+func TestProjectFile(t *testing.T) {
+	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, "docustack", proj.Name.String())
+	assert.Equal(t, "go", proj.Runtime.Name())
+
+	declared := make([]string, 0, len(proj.Config))
+	for k, v := range proj.Config {
+		declared = append(declared, k)
+		assert.NotEmpty(t, v.Description, "%s has no description", k)
+		assert.NotEmpty(t, v.Type, "%s has no type", k)
+		assert.Nil(t, v.Default, "%s: defaults live in Go, not in Pulumi.yaml", k)
+	}
+	sort.Strings(declared)
+	want := append([]string(nil), platform.ConfigKeys...)
+	sort.Strings(want)
+	assert.Equal(t, want, declared)
+}
+
+func BenchmarkSynth(b *testing.B) {
+	for _, stack := range stacks {
+		b.Run(stack, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := synth.Stack(root, stack); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

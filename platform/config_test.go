@@ -1,0 +1,172 @@
+package platform_test
+
+import (
+	"encoding/json"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/components"
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/platform"
+)
+
+var _ = flag.Bool("update", false, "refresh golden files (internal/synth)")
+
+// stackConfig loads a real stack file as the engine would pass it.
+func stackConfig(t *testing.T, stack string) map[string]string {
+	t.Helper()
+	proj, err := synth.LoadProject("..")
+	require.NoError(t, err)
+	cfg, err := synth.LoadStackConfig("..", stack, proj)
+	require.NoError(t, err)
+	return cfg
+}
+
+func ns(k string) string { return platform.Namespace + ":" + k }
+
+// editNetwork rewrites the network object of cfg.
+func editNetwork(t *testing.T, cfg map[string]string, edit func(*platform.NetworkConfig)) {
+	t.Helper()
+	var n platform.NetworkConfig
+	require.NoError(t, json.Unmarshal([]byte(cfg[ns(platform.KeyNetwork)]), &n))
+	edit(&n)
+	b, err := json.Marshal(n)
+	require.NoError(t, err)
+	cfg[ns(platform.KeyNetwork)] = string(b)
+}
+
+func TestConfigValidation(t *testing.T) {
+	cases := []struct {
+		name  string
+		stack string
+		edit  func(t *testing.T, cfg map[string]string)
+		want  []string
+	}{
+		{"unknown environment", "dev", func(t *testing.T, c map[string]string) { c[ns("environment")] = "qa" },
+			[]string{`docustack:environment: got "qa", want one of ["dev" "staging" "prod" "org"]`}},
+		{"region", "dev", func(t *testing.T, c map[string]string) { c["aws:region"] = "eu-central-1" },
+			// The pinned AZs are then wrong too, and are reported with it.
+			[]string{`aws:region: got "eu-central-1", want "us-east-1"`,
+				`docustack:network.availabilityZones[0]: got "us-east-1a", want an availability zone of eu-central-1`,
+				`docustack:network.availabilityZones[1]: got "us-east-1b", want an availability zone of eu-central-1`}},
+		{"vpc not private", "dev", func(t *testing.T, c map[string]string) {
+			editNetwork(t, c, func(n *platform.NetworkConfig) { n.VpcCidr = "100.64.0.0/16" })
+		}, []string{`docustack:network.vpcCidr: got "100.64.0.0/16", want a private /16`}},
+		{"vpc not /16", "dev", func(t *testing.T, c map[string]string) {
+			editNetwork(t, c, func(n *platform.NetworkConfig) { n.VpcCidr = "10.0.0.0/20" })
+		}, []string{`docustack:network.vpcCidr: got "10.0.0.0/20", want a private /16`}},
+		{"subnet outside vpc", "staging", func(t *testing.T, c map[string]string) {
+			editNetwork(t, c, func(n *platform.NetworkConfig) { n.PublicSubnets[1] = "10.0.2.0/24" })
+		}, []string{`docustack:network.publicSubnets[1]: got "10.0.2.0/24", want a block inside the VPC 10.1.0.0/16`}},
+		{"overlapping subnets", "dev", func(t *testing.T, c map[string]string) {
+			editNetwork(t, c, func(n *platform.NetworkConfig) { n.DatabaseSubnets[1] = "10.0.10.0/23" })
+		}, []string{`docustack:network.databaseSubnets[1]: got "10.0.10.0/23", want a block that does not overlap privateSubnets[0] (10.0.10.0/24)`,
+			`docustack:network.databaseSubnets[1]: got "10.0.10.0/23", want a block that does not overlap privateSubnets[1] (10.0.11.0/24)`}},
+		{"subnets per tier", "prod", func(t *testing.T, c map[string]string) {
+			editNetwork(t, c, func(n *platform.NetworkConfig) { n.PrivateSubnets = n.PrivateSubnets[:1] })
+		}, []string{`docustack:network.privateSubnets: got ["10.2.10.0/24"], want 2 blocks, one per availability zone ["us-east-1a" "us-east-1b"]`}},
+		{"nat strategy", "dev", func(t *testing.T, c map[string]string) {
+			editNetwork(t, c, func(n *platform.NetworkConfig) { n.NATStrategy = "gateway" })
+		}, []string{`docustack:network.natStrategy: got "gateway", want "single" or "per-az"`}},
+		{"prod without protection", "prod", func(t *testing.T, c map[string]string) { c[ns("protectStatefulResources")] = "false" },
+			[]string{`docustack:protectStatefulResources: got false, want true in prod`}},
+		{"prod without deletion protection", "prod", func(t *testing.T, c map[string]string) { c[ns("deletionProtection")] = "false" },
+			[]string{`docustack:deletionProtection: got false, want true in prod`}},
+		{"prod short key window", "prod", func(t *testing.T, c map[string]string) { c[ns("kmsDeletionWindowDays")] = "7" },
+			[]string{`docustack:kmsDeletionWindowDays: got 7, want 30 in prod`}},
+		{"prod governance lock", "prod", func(t *testing.T, c map[string]string) { c[ns("logArchive")] = `{"objectLockMode":"GOVERNANCE"}` },
+			[]string{`docustack:logArchive.objectLockMode: got "GOVERNANCE", want "COMPLIANCE" in prod`}},
+		{"key window out of range", "dev", func(t *testing.T, c map[string]string) { c[ns("kmsDeletionWindowDays")] = "3" },
+			[]string{`docustack:kmsDeletionWindowDays: got 3, want 7..30 days`}},
+		{"account id", "dev", func(t *testing.T, c map[string]string) { c[ns("accountId")] = "1111" },
+			[]string{`docustack:accountId: got "1111", want a 12-digit AWS account ID`}},
+		{"owner tag", "dev", func(t *testing.T, c map[string]string) { delete(c, ns("owner")) },
+			[]string{`docustack:owner: got "", want a non-empty value`}},
+		{"workload without network", "dev", func(t *testing.T, c map[string]string) { delete(c, ns("network")) },
+			[]string{`docustack:network: got <nil>, want a network object`}},
+		{"org with network", "org", func(t *testing.T, c map[string]string) { c[ns("network")] = stackConfig(t, "dev")[ns("network")] },
+			[]string{`docustack:network: got "set", want no network in the org stack`}},
+		{"typo in object", "dev", func(t *testing.T, c map[string]string) { c[ns("logArchive")] = `{"objectLockMod":"GOVERNANCE"}` },
+			[]string{`docustack:logArchive: got "{\"objectLockMod\":\"GOVERNANCE\"}", want an object with the documented fields (json: unknown field "objectLockMod")`}},
+		{"not a boolean", "dev", func(t *testing.T, c map[string]string) { c[ns("deletionProtection")] = "yes" },
+			[]string{`docustack:deletionProtection: got "yes", want true or false`}},
+		{"not an integer", "dev", func(t *testing.T, c map[string]string) { c[ns("kmsDeletionWindowDays")] = "thirty" },
+			[]string{`docustack:kmsDeletionWindowDays: got "thirty", want a whole number`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := stackConfig(t, c.stack)
+			c.edit(t, cfg)
+			plan, err := synth.Run(synth.Options{Stack: c.stack, Config: cfg}, platform.Program)
+			require.Error(t, err)
+			got := messages(err)
+			for _, w := range c.want {
+				n := 0
+				for _, g := range got {
+					if strings.HasPrefix(g, w) {
+						n++
+					}
+				}
+				assert.Equal(t, 1, n, "want one problem starting %q", w)
+			}
+			assert.Len(t, got, len(c.want), "exactly the expected problems: %q", got)
+			assert.Empty(t, plan.Resources, "a bad stack file registers nothing, not even the provider")
+		})
+	}
+}
+
+func messages(err error) []string {
+	var out []string
+	for _, e := range components.Unjoin(err) {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
+func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
+	cfg := stackConfig(t, "prod")
+	cfg["aws:region"] = "us-west-2"
+	cfg[ns("deletionProtection")] = "false"
+	cfg[ns("costCenter")] = ""
+	editNetwork(t, cfg, func(n *platform.NetworkConfig) {
+		n.VpcCidr = "10.2.0.0/8"
+		n.PublicSubnets = append(n.PublicSubnets, "10.2.3.0/24")
+	})
+	_, err := synth.Run(synth.Options{Stack: "prod", Config: cfg}, platform.Program)
+	got := strings.Join(messages(err), "\n")
+	for _, want := range []string{
+		`aws:region: got "us-west-2"`,
+		`docustack:deletionProtection: got false, want true in prod`,
+		`docustack:costCenter: got ""`,
+		`docustack:network.vpcCidr: got "10.2.0.0/8"`,
+		`docustack:network.publicSubnets: got ["10.2.1.0/24" "10.2.2.0/24" "10.2.3.0/24"], want 2 blocks`,
+	} {
+		assert.Contains(t, got, want)
+	}
+}
+
+func TestValidStacksLoad(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod", "org"} {
+		t.Run(stack, func(t *testing.T) {
+			_, err := synth.Run(synth.Options{Stack: stack, Config: stackConfig(t, stack)}, platform.Program)
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestProviderPinnedToAccountAndRegion(t *testing.T) {
+	for stack, account := range map[string]string{"dev": "111111111111", "staging": "222222222222", "prod": "333333333333", "org": "444444444444"} {
+		t.Run(stack, func(t *testing.T) {
+			plan, err := synth.Run(synth.Options{Stack: stack, Config: stackConfig(t, stack)}, platform.Program)
+			require.NoError(t, err)
+			providers := plan.ByType("pulumi:providers:aws")
+			require.Len(t, providers, 1)
+			assert.Equal(t, "us-east-1", providers[0].Str("region"))
+			assert.Equal(t, []any{account}, providers[0].Get("allowedAccountIds"))
+		})
+	}
+}
