@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var _ = flag.Bool("update", false, "refresh golden files (internal/synth)")
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestPlanTree(t *testing.T) {
+	code, out, stderr := runCLI("plan", "--stack", "prod", "--dir", "../..")
+	require.Equal(t, exitOK, code, stderr)
+	for _, want := range []string{
+		"Stack prod (project docustack)",
+		"└─ network  docustack:network:Network",
+		"network-vpc  aws:ec2/vpc:Vpc",
+		"keys-data  aws:kms/key:Key  [protected; retained on delete]",
+		"     2  aws:ec2/natGateway:NatGateway",
+		"    10  aws:ec2/vpcEndpoint:VpcEndpoint",
+		"Total: 67 cloud resources, 3 components, 1 provider(s)",
+	} {
+		assert.Contains(t, out, want)
+	}
+}
+
+func TestPlanJSON(t *testing.T) {
+	code, out, _ := runCLI("plan", "--stack", "dev", "--json", "--dir", "../..")
+	require.Equal(t, exitOK, code)
+	var plan struct {
+		Stack     string           `json:"stack"`
+		Resources []map[string]any `json:"resources"`
+		Outputs   map[string]any   `json:"outputs"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &plan))
+	assert.Equal(t, "dev", plan.Stack)
+	assert.Len(t, plan.Resources, 69, "65 cloud resources, 3 components, 1 provider")
+	assert.Equal(t, "docustack-dev-log-archive-111111111111", plan.Outputs["logArchiveBucket"])
+}
+
+func TestPlanBrokenStackListsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	project, err := os.ReadFile("../../Pulumi.yaml")
+	require.NoError(t, err)
+	dev, err := os.ReadFile("../../Pulumi.dev.yaml")
+	require.NoError(t, err)
+	broken := strings.NewReplacer("10.0.0.0/16", "10.0.0.0/8", "environment: dev", "environment: qa").Replace(string(dev))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.dev.yaml"), []byte(broken), 0o644))
+
+	code, out, stderr := runCLI("plan", "--stack", "dev", "--dir", dir)
+	assert.Equal(t, exitFail, code)
+	assert.Empty(t, out)
+	assert.Contains(t, stderr, `stack "dev" has 2 problem(s):`)
+	assert.Contains(t, stderr, `  - docustack:environment: got "qa"`)
+	assert.Contains(t, stderr, `  - docustack:network.vpcCidr: got "10.0.0.0/8", want a private /16`)
+}
+
+func TestUsage(t *testing.T) {
+	code, out, _ := runCLI()
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "usage: docustack")
+
+	code, _, stderr := runCLI("plan", "--dir", "../..")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--stack is required")
+
+	code, _, stderr = runCLI("deploy", "--stack", "dev", "--dir", "../..")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `unknown command "deploy"`)
+
+	code, _, stderr = runCLI("plan", "--stack", "qa", "--dir", "../..")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, stderr, "no such stack file")
+}
