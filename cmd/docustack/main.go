@@ -3,6 +3,8 @@
 // AWS credentials nor the Pulumi CLI.
 //
 //	docustack plan --stack dev [--json] [--dir DIR]
+//	docustack check --stack prod [--json] [--dir DIR]
+//	docustack controls
 package main
 
 import (
@@ -26,7 +28,9 @@ const (
 const usage = `usage: docustack <command> --stack <name> [flags]
 
 commands:
-  plan    the stack's resources as a tree grouped by component, with counts
+  plan      the stack's resources as a tree grouped by component, with counts
+  check     run the HIPAA policy pack over the stack; exit 1 on unwaived mandatory findings
+  controls  print the controls matrix (rule, HIPAA section, seed control) as Markdown
 
 flags:
   --stack NAME   stack to synthesize (dev, staging, prod, org)
@@ -53,6 +57,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "docustack: %v\n", err)
 		return exitUsage
 	}
+	if cmd == "controls" {
+		writeControls(stdout)
+		return exitOK
+	}
 	if *stack == "" {
 		fmt.Fprintf(stderr, "docustack %s: --stack is required\n%s", cmd, usage)
 		return exitUsage
@@ -60,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "plan":
 		return planCmd(root, *stack, *asJSON, stdout, stderr)
+	case "check":
+		return checkCmd(root, *stack, *asJSON, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "docustack: unknown command %q\n%s", cmd, usage)
 		return exitUsage
