@@ -2,7 +2,7 @@
 STACK ?= dev
 GO    ?= go
 
-.PHONY: plan test golden lint bench
+.PHONY: plan test golden lint bench check docs
 
 ## plan: print the plan of STACK (dev, staging, prod, org) as a tree, offline
 plan:
@@ -25,3 +25,11 @@ lint:
 ## bench: synthesis time per stack
 bench:
 	$(GO) test ./internal/synth -run '^$$' -bench BenchmarkSynth -benchmem
+
+## check: run the HIPAA policy pack over every stack, offline
+check:
+	@for s in dev staging prod org; do $(GO) run ./cmd/docustack check --stack $$s || exit 1; done
+
+## docs: regenerate docs/controls.md from the policy pack
+docs:
+	$(GO) run ./cmd/docustack controls > docs/controls.md

@@ -91,18 +91,26 @@ func writeFindings(w io.Writer, rep checkReport) {
 	if len(rep.Findings) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "RULE\tRESOURCE\tLEVEL\tWAIVED\tMESSAGE")
+		var reasons []string
 		for _, f := range rep.Findings {
 			waived := "no"
-			if f.Waived {
-				waived = "yes: " + f.Waiver
-			}
 			msg := f.Message
-			if i := strings.Index(msg, ". Fix: "); i > 0 && f.Waived {
-				msg = msg[:i]
+			if f.Waived {
+				reasons = append(reasons, fmt.Sprintf("  %s on %s: %s", f.Rule, f.Resource, f.Waiver))
+				waived = fmt.Sprintf("yes [%d]", len(reasons))
+				if i := strings.Index(msg, ". Fix: "); i > 0 {
+					msg = msg[:i]
+				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Rule, f.Resource, f.Level, waived, msg)
 		}
 		tw.Flush()
+		if len(reasons) > 0 {
+			fmt.Fprintln(w, "\nWaivers (policies/waivers.yaml):")
+			for i, r := range reasons {
+				fmt.Fprintf(w, "  [%d]%s\n", i+1, r)
+			}
+		}
 		fmt.Fprintln(w)
 	}
 	s := rep.Summary

@@ -10,13 +10,13 @@ const (
 
 // sgRule is a security-group rule in one shape, whichever resource holds it.
 type sgRule struct {
-	owner         Res    // the resource that declares the rule
-	group         string // property path of the group ID ("" for inline rules)
-	egress        bool
-	protocol      string
-	from, to      int
-	cidrs         []string
-	peerGroup     bool
+	owner     Res    // the resource that declares the rule
+	group     string // property path of the group ID ("" for inline rules)
+	egress    bool
+	protocol  string
+	from, to  int
+	cidrs     []string
+	peerGroup bool
 }
 
 func (r sgRule) open() bool { return containsAny(r.cidrs, internetV4, internetV6) }

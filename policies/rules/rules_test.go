@@ -1,0 +1,371 @@
+package rules_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/policies/rules"
+)
+
+const (
+	tBucket = "aws:s3/bucketV2:BucketV2"
+	keyArn  = "arn:aws:kms:us-east-1:111111111111:key/k"
+)
+
+func bucket(name string, kv ...string) *fx {
+	return res(tBucket, name, map[string]any{"bucket": name, "tags": tags(kv...)})
+}
+
+func sse(b *fx, algo, key string) *fx {
+	def := map[string]any{"sseAlgorithm": algo}
+	if key != "" {
+		def["kmsMasterKeyId"] = key
+	}
+	return res("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", b.r.Name+"-sse",
+		map[string]any{"bucket": unknown, "rules": []any{map[string]any{"applyServerSideEncryptionByDefault": def}}}).refs("bucket", b)
+}
+
+func versioning(b *fx, status string) *fx {
+	return res("aws:s3/bucketVersioningV2:BucketVersioningV2", b.r.Name+"-versioning",
+		map[string]any{"bucket": unknown, "versioningConfiguration": map[string]any{"status": status}}).refs("bucket", b)
+}
+
+func pab(b *fx, off ...string) *fx {
+	p := map[string]any{"bucket": unknown}
+	for _, f := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+		p[f] = !contains(off, f)
+	}
+	return res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", b.r.Name+"-pab", p).refs("bucket", b)
+}
+
+func tlsPolicy(b *fx, secure bool) *fx {
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*",` +
+		`"Resource":["arn:aws:s3:::` + b.r.Name + `","arn:aws:s3:::` + b.r.Name + `/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+	if !secure {
+		doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + b.r.Name + `/*"}]}`
+	}
+	// The bucket input is given by name (no dependency): correlation by value.
+	return res("aws:s3/bucketPolicy:BucketPolicy", b.r.Name+"-policy", map[string]any{"bucket": b.r.Name, "policy": doc})
+}
+
+// goodBucket is a bucket with every split resource compliant.
+func goodBucket(name string, kv ...string) []*fx {
+	b := bucket(name, kv...)
+	return []*fx{b, sse(b, "aws:kms", keyArn), versioning(b, "Enabled"), pab(b), tlsPolicy(b, true)}
+}
+
+func contains(l []string, s string) bool {
+	for _, e := range l {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+func join(groups ...[]*fx) []*fx {
+	var out []*fx
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+func without(fs []*fx, suffix string) []*fx {
+	var out []*fx
+	for _, f := range fs {
+		if !strings.HasSuffix(f.r.Name, suffix) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func replace(fs []*fx, suffix string, with *fx) []*fx {
+	return append(without(fs, suffix), with)
+}
+
+func ingress(name string, sg *fx, props map[string]any) *fx {
+	props["securityGroupId"] = unknown
+	return res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name, props).refs("securityGroupId", sg)
+}
+
+func pgWith(name, forceSSL string) *fx {
+	return res("aws:rds/parameterGroup:ParameterGroup", name, map[string]any{
+		"family": "postgres16", "parameters": []any{map[string]any{"name": "rds.force_ssl", "value": forceSSL}}})
+}
+
+func dbInstance(name, env string, over map[string]any) *fx {
+	p := map[string]any{
+		"storageEncrypted": true, "kmsKeyId": keyArn, "backupRetentionPeriod": 35, "publiclyAccessible": false,
+		"manageMasterUserPassword": true, "deletionProtection": true, "parameterGroupName": unknown,
+		"tags": tags("Environment", env),
+	}
+	for k, v := range over {
+		if v == nil {
+			delete(p, k)
+			continue
+		}
+		p[k] = v
+	}
+	return res("aws:rds/instance:Instance", name, p)
+}
+
+func githubRole(sub string, aud bool) *fx {
+	cond := `"StringEquals":{"token.actions.githubusercontent.com:sub":"` + sub + `"`
+	if aud {
+		cond += `,"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"`
+	}
+	cond += `}`
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity",` +
+		`"Principal":{"Federated":"arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"},"Condition":{` + cond + `}}]}`
+	return res("aws:iam/role:Role", "gh-role", map[string]any{"assumeRolePolicy": doc})
+}
+
+func configRules(ids ...string) []*fx {
+	var out []*fx
+	for _, id := range ids {
+		out = append(out, res("aws:cfg/rule:Rule", strings.ToLower(id), map[string]any{
+			"name": strings.ToLower(id), "source": map[string]any{"owner": "AWS", "sourceIdentifier": id},
+			"tags": tags("Environment", "dev")}))
+	}
+	return out
+}
+
+func allSeedConfigRules(automatic bool) []*fx {
+	var ids []string
+	for _, id := range rules.SeedConfigRules {
+		ids = append(ids, id)
+	}
+	out := configRules(ids...)
+	for _, name := range rules.SeedAutoRemediated {
+		for _, r := range out {
+			if r.r.Name == strings.ToLower(rules.SeedConfigRules[name]) {
+				out = append(out, res("aws:cfg/remediationConfiguration:RemediationConfiguration", r.r.Name+"-fix",
+					map[string]any{"configRuleName": unknown, "automatic": automatic, "targetType": "SSM_DOCUMENT"}).refs("configRuleName", r))
+			}
+		}
+	}
+	return out
+}
+
+type ruleCase struct {
+	rule      string
+	name      string
+	compliant []*fx
+	violating []*fx
+}
+
+func ruleCases() []ruleCase {
+	vpc := res("aws:ec2/vpc:Vpc", "vpc", map[string]any{"cidrBlock": "10.0.0.0/16"})
+	dbRT := res("aws:ec2/routeTable:RouteTable", "db-rt", map[string]any{"vpcId": unknown, "tags": tags("Tier", "database")})
+	rdsSG := res("aws:ec2/securityGroup:SecurityGroup", "rds-sg", map[string]any{"tags": tags("Role", "rds")})
+	ecsSG := res("aws:ec2/securityGroup:SecurityGroup", "ecs-sg", map[string]any{"tags": tags("Role", "ecs")})
+	dbGood := dbInstance("db", "prod", nil).refs("parameterGroupName", pgWith("pg", "1"))
+	useast := res("pulumi:providers:aws", "aws", map[string]any{"region": "us-east-1"})
+	dr := res("pulumi:providers:aws", "aws-dr", map[string]any{"region": "us-west-2"})
+
+	return []ruleCase{
+		{rule: "DS-KMS-001", name: "rotation",
+			compliant: []*fx{res("aws:kms/key:Key", "k", map[string]any{"enableKeyRotation": true}),
+				res("aws:kms/key:Key", "k2", map[string]any{"enableKeyRotation": unknown})},
+			violating: []*fx{res("aws:kms/key:Key", "k", map[string]any{})}},
+
+		{rule: "DS-S3-001", name: "sse-kms with a CMK",
+			compliant: join(goodBucket("docs"),
+				replace(goodBucket("alb-logs", "LogDelivery", "alb"), "-sse", sse(bucket("alb-logs", "LogDelivery", "alb"), "AES256", ""))),
+			violating: replace(goodBucket("docs"), "-sse", sse(bucket("docs"), "AES256", ""))},
+		{rule: "DS-S3-001", name: "aws managed key",
+			violating: replace(goodBucket("docs"), "-sse", sse(bucket("docs"), "aws:kms", ""))},
+		{rule: "DS-S3-001", name: "no encryption",
+			violating: without(goodBucket("docs"), "-sse")},
+		{rule: "DS-S3-001", name: "log delivery bucket on KMS",
+			violating: goodBucket("alb-logs", "LogDelivery", "alb")},
+		{rule: "DS-S3-002", name: "versioning",
+			compliant: goodBucket("docs"),
+			violating: replace(goodBucket("docs"), "-versioning", versioning(bucket("docs"), "Suspended"))},
+		{rule: "DS-S3-002", name: "no versioning resource",
+			violating: without(goodBucket("docs"), "-versioning")},
+		{rule: "DS-S3-003", name: "public access block",
+			compliant: goodBucket("docs"),
+			violating: replace(goodBucket("docs"), "-pab", pab(bucket("docs"), "restrictPublicBuckets"))},
+		{rule: "DS-S3-003", name: "no public access block",
+			violating: without(goodBucket("docs"), "-pab")},
+		{rule: "DS-S3-004", name: "tls-only policy",
+			compliant: goodBucket("docs"),
+			violating: replace(goodBucket("docs"), "-policy", tlsPolicy(bucket("docs"), false))},
+		{rule: "DS-S3-004", name: "no policy",
+			violating: without(goodBucket("docs"), "-policy")},
+		{rule: "DS-S3-005", name: "documents replicate",
+			compliant: join(goodBucket("docs", "Purpose", "documents"), []*fx{
+				res("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "docs-replication",
+					map[string]any{"bucket": "docs", "rules": []any{map[string]any{"status": "Enabled"}}}),
+				res("aws:s3/bucketLoggingV2:BucketLoggingV2", "docs-logging", map[string]any{"bucket": "docs", "targetBucket": "logs"}),
+			}),
+			violating: goodBucket("docs", "Purpose", "documents")},
+		{rule: "DS-S3-006", name: "documents access logs",
+			compliant: join(goodBucket("docs", "Purpose", "documents"), []*fx{
+				res("aws:s3/bucketLoggingV2:BucketLoggingV2", "docs-logging", map[string]any{"bucket": "docs", "targetBucket": "logs"}),
+			}),
+			violating: goodBucket("docs", "Purpose", "documents")},
+
+		{rule: "DS-RDS-001", name: "storage encrypted with a CMK",
+			compliant: []*fx{dbGood},
+			violating: []*fx{dbInstance("db", "dev", map[string]any{"storageEncrypted": false, "kmsKeyId": nil})}},
+		{rule: "DS-RDS-002", name: "force_ssl",
+			compliant: []*fx{dbGood, pgWith("pg", "1")},
+			violating: []*fx{dbInstance("db", "prod", nil).refs("parameterGroupName", pgWith("pg", "0")), pgWith("pg", "0")}},
+		{rule: "DS-RDS-002", name: "default parameter group",
+			violating: []*fx{dbInstance("db", "prod", map[string]any{"parameterGroupName": nil})}},
+		{rule: "DS-RDS-003", name: "backup retention prod",
+			compliant: []*fx{dbGood, dbInstance("dev-db", "dev", map[string]any{"backupRetentionPeriod": 7})},
+			violating: []*fx{dbInstance("db", "prod", map[string]any{"backupRetentionPeriod": 7})}},
+		{rule: "DS-RDS-003", name: "backup retention absent",
+			violating: []*fx{dbInstance("db", "dev", map[string]any{"backupRetentionPeriod": nil})}},
+		{rule: "DS-RDS-004", name: "not public",
+			compliant: []*fx{dbGood},
+			violating: []*fx{dbInstance("db", "prod", map[string]any{"publiclyAccessible": true})}},
+		{rule: "DS-RDS-005", name: "no plaintext password",
+			compliant: []*fx{dbGood},
+			violating: []*fx{dbInstance("db", "prod", map[string]any{"manageMasterUserPassword": nil, "password": "hunter2hunter2"})}},
+		{rule: "DS-RDS-005", name: "aurora cluster password",
+			violating: []*fx{res("aws:rds/cluster:Cluster", "c", map[string]any{"masterPassword": "x", "storageEncrypted": true, "kmsKeyId": keyArn})}},
+		{rule: "DS-RDS-006", name: "deletion protection in prod",
+			compliant: []*fx{dbGood, dbInstance("dev-db", "dev", map[string]any{"deletionProtection": false, "backupRetentionPeriod": 7})},
+			violating: []*fx{dbInstance("db", "prod", map[string]any{"deletionProtection": false})}},
+
+		{rule: "DS-NET-001", name: "no public IPs in private tiers",
+			compliant: []*fx{res("aws:ec2/subnet:Subnet", "private-0", map[string]any{"mapPublicIpOnLaunch": false, "tags": tags("Tier", "private")})},
+			violating: []*fx{res("aws:ec2/subnet:Subnet", "database-0", map[string]any{"mapPublicIpOnLaunch": true, "tags": tags("Tier", "database")})}},
+		{rule: "DS-NET-002", name: "database tier isolated",
+			compliant: []*fx{dbRT, res("aws:ec2/route:Route", "private-nat", map[string]any{"routeTableId": "private-rt", "natGatewayId": "nat"})},
+			violating: []*fx{dbRT, res("aws:ec2/route:Route", "db-nat", map[string]any{"routeTableId": unknown, "natGatewayId": "nat"}).refs("routeTableId", dbRT)}},
+		{rule: "DS-NET-002", name: "inline route",
+			violating: []*fx{res("aws:ec2/routeTable:RouteTable", "db-rt", map[string]any{"tags": tags("Tier", "database"),
+				"routes": []any{map[string]any{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw"}}})}},
+		{rule: "DS-NET-003", name: "only 443 from the internet",
+			compliant: []*fx{ingress("alb-https", ecsSG, map[string]any{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"})},
+			violating: []*fx{ingress("ssh", ecsSG, map[string]any{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"})}},
+		{rule: "DS-NET-003", name: "inline all-traffic ingress",
+			violating: []*fx{res("aws:ec2/securityGroup:SecurityGroup", "open", map[string]any{"ingress": []any{
+				map[string]any{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": []string{"0.0.0.0/0"}}}})}},
+		{rule: "DS-NET-004", name: "rds from security groups only",
+			compliant: []*fx{rdsSG, ecsSG, ingress("rds-in", rdsSG, map[string]any{"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "referencedSecurityGroupId": unknown}).refs("referencedSecurityGroupId", ecsSG)},
+			violating: []*fx{rdsSG, ingress("rds-cidr", rdsSG, map[string]any{"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrIpv4": "10.0.10.0/24"})}},
+		{rule: "DS-NET-004", name: "rds egress",
+			violating: []*fx{rdsSG, res("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "rds-out",
+				map[string]any{"securityGroupId": unknown, "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"}).refs("securityGroupId", rdsSG)}},
+		{rule: "DS-NET-005", name: "flow logs",
+			compliant: []*fx{vpc, res("aws:ec2/flowLog:FlowLog", "fl", map[string]any{"vpcId": unknown, "trafficType": "ALL"}).refs("vpcId", vpc)},
+			violating: []*fx{vpc, res("aws:ec2/flowLog:FlowLog", "fl", map[string]any{"vpcId": unknown, "trafficType": "REJECT"}).refs("vpcId", vpc)}},
+
+		{rule: "DS-ECS-001", name: "no public IP",
+			compliant: []*fx{res("aws:ecs/service:Service", "web", map[string]any{"networkConfiguration": map[string]any{"assignPublicIp": false}})},
+			violating: []*fx{res("aws:ecs/service:Service", "web", map[string]any{"networkConfiguration": map[string]any{"assignPublicIp": true}})}},
+		{rule: "DS-ALB-001", name: "https with tls 1.2 and redirect",
+			compliant: []*fx{
+				res("aws:lb/listener:Listener", "https", map[string]any{"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}),
+				res("aws:lb/listener:Listener", "http", map[string]any{"protocol": "HTTP", "defaultActions": []any{
+					map[string]any{"type": "redirect", "redirect": map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}}}),
+			},
+			violating: []*fx{res("aws:lb/listener:Listener", "https", map[string]any{"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-2016-08"})}},
+		{rule: "DS-ALB-001", name: "http forwarding",
+			violating: []*fx{res("aws:lb/listener:Listener", "http", map[string]any{"protocol": "HTTP", "defaultActions": []any{
+				map[string]any{"type": "forward", "targetGroupArn": "tg"}}})}},
+		{rule: "DS-ALB-002", name: "https to targets",
+			compliant: []*fx{res("aws:lb/targetGroup:TargetGroup", "web", map[string]any{"protocol": "HTTPS", "port": 8080, "targetType": "ip"})},
+			violating: []*fx{res("aws:lb/targetGroup:TargetGroup", "web", map[string]any{"protocol": "HTTP", "port": 8080, "targetType": "ip"})}},
+		{rule: "DS-ECR-001", name: "scan, immutable, kms",
+			compliant: []*fx{res("aws:ecr/repository:Repository", "web", map[string]any{"imageTagMutability": "IMMUTABLE",
+				"imageScanningConfiguration": map[string]any{"scanOnPush": true},
+				"encryptionConfigurations":   []any{map[string]any{"encryptionType": "KMS", "kmsKey": keyArn}}})},
+			violating: []*fx{res("aws:ecr/repository:Repository", "web", map[string]any{"imageTagMutability": "MUTABLE"})}},
+
+		{rule: "DS-LOG-001", name: "retention",
+			compliant: []*fx{res("aws:cloudwatch/logGroup:LogGroup", "app", map[string]any{"retentionInDays": 90})},
+			violating: []*fx{res("aws:cloudwatch/logGroup:LogGroup", "app", map[string]any{})}},
+		{rule: "DS-LOG-001", name: "short retention",
+			violating: []*fx{res("aws:cloudwatch/logGroup:LogGroup", "app", map[string]any{"retentionInDays": 30})}},
+		{rule: "DS-LOG-002", name: "trail",
+			compliant: []*fx{res("aws:cloudtrail/trail:Trail", "trail", map[string]any{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": keyArn})},
+			violating: []*fx{res("aws:cloudtrail/trail:Trail", "trail", map[string]any{"isMultiRegionTrail": false, "enableLogFileValidation": true})}},
+		{rule: "DS-CFG-001", name: "seed config rules",
+			compliant: allSeedConfigRules(true),
+			violating: configRules("ENCRYPTED_VOLUMES")},
+		{rule: "DS-CFG-001", name: "manual remediation",
+			violating: allSeedConfigRules(false)},
+
+		{rule: "DS-IAM-001", name: "no star on star",
+			compliant: []*fx{
+				res("aws:iam/policy:Policy", "p", map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}`}),
+				res("aws:kms/key:Key", "k", map[string]any{"enableKeyRotation": true, "policy": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"kms:*","Resource":"*"}]}`}),
+			},
+			violating: []*fx{res("aws:iam/policy:Policy", "p", map[string]any{"policy": `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`})}},
+		{rule: "DS-IAM-001", name: "key policy service with kms:*",
+			violating: []*fx{res("aws:kms/key:Key", "k", map[string]any{"enableKeyRotation": true, "policy": `{"Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"kms:*","Resource":"*"}]}`})}},
+		{rule: "DS-IAM-001", name: "role inline policy",
+			violating: []*fx{res("aws:iam/role:Role", "r", map[string]any{"inlinePolicies": []any{map[string]any{"name": "x", "policy": `{"Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`}}})}},
+		{rule: "DS-IAM-002", name: "github subjects",
+			compliant: []*fx{githubRole("repo:docustack/infrastructure:pull_request", true), githubRole("repo:docustack/infrastructure:environment:prod", true)},
+			violating: []*fx{githubRole("repo:docustack/*", true)}},
+		{rule: "DS-IAM-002", name: "github audience",
+			violating: []*fx{githubRole("repo:docustack/infrastructure:pull_request", false)}},
+
+		{rule: "DS-GEN-001", name: "region",
+			compliant: []*fx{useast, dr, res(tBucket, "replica", map[string]any{"bucket": "replica"}).via(dr), res("aws:ec2/vpc:Vpc", "vpc", map[string]any{}).via(useast)},
+			violating: []*fx{dr, res("aws:ec2/vpc:Vpc", "vpc", map[string]any{}).via(dr)}},
+		{rule: "DS-GEN-002", name: "protect in prod",
+			compliant: []*fx{res("aws:kms/key:Key", "k", map[string]any{"enableKeyRotation": true, "tags": tags("Environment", "prod")}).protect(),
+				res("aws:kms/key:Key", "dev-k", map[string]any{"enableKeyRotation": true, "tags": tags("Environment", "dev")})},
+			violating: []*fx{res("aws:kms/key:Key", "k", map[string]any{"enableKeyRotation": true, "tags": tags("Environment", "prod")})}},
+	}
+}
+
+func findingsOf(t *testing.T, rs []policyx.AnalyzerResource, rule string) []rules.Finding {
+	t.Helper()
+	all, err := rules.Evaluate(rs, rules.Policies())
+	require.NoError(t, err)
+	var out []rules.Finding
+	for _, f := range all {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestRules: every rule reports its non-compliant fixture, with its rule ID
+// in the message, and stays quiet on its compliant fixture (cdk-nag style).
+func TestRules(t *testing.T) {
+	for _, c := range ruleCases() {
+		t.Run(c.rule+"/"+c.name, func(t *testing.T) {
+			if c.compliant != nil {
+				assert.Empty(t, findingsOf(t, stack(c.compliant...), c.rule), "compliant fixture reported")
+			}
+			bad := findingsOf(t, stack(c.violating...), c.rule)
+			require.NotEmpty(t, bad, "non-compliant fixture not reported")
+			for _, f := range bad {
+				assert.True(t, strings.HasPrefix(f.Message, c.rule+": "), f.Message)
+				assert.Contains(t, f.Message, ". Fix: ", "messages carry a remediation hint")
+			}
+		})
+	}
+}
+
+func TestEveryRuleHasFixtures(t *testing.T) {
+	compliant, violating := map[string]bool{}, map[string]bool{}
+	for _, c := range ruleCases() {
+		if c.compliant != nil {
+			compliant[c.rule] = true
+		}
+		violating[c.rule] = true
+	}
+	for _, r := range rules.Rules() {
+		assert.True(t, compliant[r.ID], "%s has no compliant fixture", r.ID)
+		assert.True(t, violating[r.ID], "%s has no non-compliant fixture", r.ID)
+	}
+}
