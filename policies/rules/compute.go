@@ -33,7 +33,7 @@ var computeRules = []Rule{
 	{
 		ID:          "DS-ALB-001",
 		Title:       "Listeners serve HTTPS with a TLS 1.2+ policy; plain HTTP only redirects to HTTPS",
-		HIPAA:       hipaaTransmisson,
+		HIPAA:       hipaaTransmission,
 		Control:     "Encryption in transit: Client to ALB HTTPS, TLS 1.2",
 		Level:       Mandatory,
 		Remediation: "use protocol HTTPS with sslPolicy ELBSecurityPolicy-TLS13-1-2-2021-06; make HTTP listeners a redirect to HTTPS",
@@ -67,7 +67,7 @@ var computeRules = []Rule{
 	{
 		ID:          "DS-ALB-002",
 		Title:       "Load balancers reach their targets over HTTPS",
-		HIPAA:       hipaaTransmisson,
+		HIPAA:       hipaaTransmission,
 		Control:     "Encryption in transit: ALB to ECS HTTPS, TLS 1.2",
 		Level:       Mandatory,
 		Remediation: "set the target group's protocol to HTTPS and serve TLS in the task",

@@ -133,7 +133,7 @@ var networkRules = []Rule{
 	{
 		ID:          "DS-NET-003",
 		Title:       "Nothing but HTTPS (443) is open to the internet",
-		HIPAA:       hipaaTransmisson,
+		HIPAA:       hipaaTransmission,
 		Control:     "Security Groups: ALB 443 from 0.0.0.0/0 only",
 		Level:       Mandatory,
 		Remediation: "restrict the rule to a security group or private CIDR, or to tcp 443",

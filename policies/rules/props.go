@@ -231,32 +231,27 @@ func (s Statement) principals(kind string) []string {
 			return []string{p}
 		}
 	case map[string]any:
-		switch v := p[kind].(type) {
-		case string:
-			return []string{v}
-		case []any:
-			var out []string
-			for _, e := range v {
-				if s, ok := e.(string); ok {
-					out = append(out, s)
-				}
-			}
-			return out
-		}
+		return anyStrings(p[kind])
 	}
 	return nil
 }
 
 // conditionValues returns the values of a condition key under an operator.
 func (s Statement) conditionValues(op, key string) []string {
-	switch v := s.Condition[op][key].(type) {
+	return anyStrings(s.Condition[op][key])
+}
+
+// anyStrings reads a JSON value that IAM allows as one string (or boolean)
+// or a list of them.
+func anyStrings(v any) []string {
+	switch t := v.(type) {
 	case string:
-		return []string{v}
+		return []string{t}
 	case bool:
-		return []string{strconv.FormatBool(v)}
+		return []string{strconv.FormatBool(t)}
 	case []any:
 		var out []string
-		for _, e := range v {
+		for _, e := range t {
 			if s, ok := e.(string); ok {
 				out = append(out, s)
 			}

@@ -41,7 +41,7 @@ var rdsRules = []Rule{
 	{
 		ID:          "DS-RDS-002",
 		Title:       "Databases force TLS (rds.force_ssl=1)",
-		HIPAA:       hipaaTransmisson,
+		HIPAA:       hipaaTransmission,
 		Control:     "Encryption in transit: ECS to RDS TLS 1.2, forced via rds.force_ssl=1",
 		Level:       Mandatory,
 		Remediation: "attach a (cluster) parameter group with parameter rds.force_ssl = 1",

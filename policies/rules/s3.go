@@ -91,7 +91,7 @@ var s3Rules = []Rule{
 	{
 		ID:          "DS-S3-003",
 		Title:       "S3 buckets block all public access",
-		HIPAA:       hipaaTransmisson,
+		HIPAA:       hipaaTransmission,
 		Control:     "SCP Deny Public S3; Network Security",
 		Level:       Mandatory,
 		Remediation: "add a BucketPublicAccessBlock with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true",
@@ -114,7 +114,7 @@ var s3Rules = []Rule{
 	{
 		ID:          "DS-S3-004",
 		Title:       "S3 bucket policies deny requests without TLS",
-		HIPAA:       hipaaTransmisson,
+		HIPAA:       hipaaTransmission,
 		Control:     "Encryption in transit: ECS to S3 HTTPS TLS 1.2",
 		Level:       Mandatory,
 		Remediation: "add a bucket policy statement that denies s3:* on the bucket and its objects when aws:SecureTransport is false",

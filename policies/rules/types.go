@@ -64,12 +64,11 @@ const (
 
 // HIPAA Security Rule sections.
 const (
-	hipaaEncryption  = "§164.312(a)(2)(iv)"
-	hipaaAudit       = "§164.312(b)"
-	hipaaTransmisson = "§164.312(e)(1)"
-	hipaaAccess      = "§164.312(a)(1)"
-	hipaaIntegrity   = "§164.312(c)(1)"
-	hipaaContingency = "§164.308(a)(7)(ii)(A)"
-	hipaaPassword    = "§164.308(a)(5)(ii)(D)"
-	hipaaAuth        = "§164.312(d)"
+	hipaaEncryption   = "§164.312(a)(2)(iv)"
+	hipaaAudit        = "§164.312(b)"
+	hipaaTransmission = "§164.312(e)(1)"
+	hipaaAccess       = "§164.312(a)(1)"
+	hipaaIntegrity    = "§164.312(c)(1)"
+	hipaaContingency  = "§164.308(a)(7)(ii)(A)"
+	hipaaAuth         = "§164.312(d)"
 )
