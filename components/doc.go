@@ -20,4 +20,10 @@ const (
 	TypeKeys       = "docustack:security:Keys"
 	TypeNetwork    = "docustack:network:Network"
 	TypeLogArchive = "docustack:logging:LogArchive"
+	TypeDatabase   = "docustack:data:Database"
+	TypeCluster    = "docustack:compute:Cluster"
+	TypeRegistry   = "docustack:compute:Registry"
+	TypeIngress    = "docustack:edge:Ingress"
+	TypeService    = "docustack:compute:Service"
+	TypeDocuments  = "docustack:data:Documents"
 )

@@ -25,8 +25,10 @@ func (m ObjectLockMode) Valid() bool { return m == ObjectLockGovernance || m == 
 // Log archive defaults (seed, Audit Logging: VPC Flow Logs kept 1 year).
 const (
 	DefaultFlowLogRetentionDays = 365
-	DefaultObjectLockDays       = 365
-	DefaultObjectLockMode       = ObjectLockGovernance
+	// DefaultAccessLogRetentionDays: seed, ALB and S3 access logs 1 year.
+	DefaultAccessLogRetentionDays = 365
+	DefaultObjectLockDays         = 365
+	DefaultObjectLockMode         = ObjectLockGovernance
 	// MaxRetentionDays bounds retention settings (10 years).
 	MaxRetentionDays = 3653
 	// FlowLogPrefix is the key prefix VPC flow logs are delivered under.
@@ -50,8 +52,13 @@ type LogArchiveArgs struct {
 	Region string
 	// KMSKeyArn is the logs CMK for SSE-KMS. Required (checked by NewLogArchive).
 	KMSKeyArn pulumi.StringInput
+	// AccessLogsBucketName is the SSE-S3 bucket for ALB and S3 access logs.
+	// Required: 3-63 of [a-z0-9.-].
+	AccessLogsBucketName string
 	// FlowLogRetentionDays expires flow logs. Default: 365 (seed). Range 1..3653.
 	FlowLogRetentionDays int
+	// AccessLogRetentionDays expires ALB and S3 access logs. Default: 365 (seed). Range 1..3653.
+	AccessLogRetentionDays int
 	// ObjectLockMode is the default retention mode. Default: GOVERNANCE.
 	ObjectLockMode ObjectLockMode
 	// ObjectLockDays is the default retention. Default: 365. Range 1..FlowLogRetentionDays,
@@ -66,6 +73,9 @@ type LogArchiveArgs struct {
 func (a *LogArchiveArgs) setDefaults() {
 	if a.FlowLogRetentionDays == 0 {
 		a.FlowLogRetentionDays = DefaultFlowLogRetentionDays
+	}
+	if a.AccessLogRetentionDays == 0 {
+		a.AccessLogRetentionDays = DefaultAccessLogRetentionDays
 	}
 	if a.ObjectLockMode == "" {
 		a.ObjectLockMode = DefaultObjectLockMode
@@ -82,11 +92,17 @@ func (a LogArchiveArgs) Validate() error {
 	if !bucketNamePattern.MatchString(a.BucketName) {
 		errs = append(errs, fieldErr("bucketName", a.BucketName, "3-63 characters of [a-z0-9.-], starting and ending with a letter or digit"))
 	}
+	if !bucketNamePattern.MatchString(a.AccessLogsBucketName) || a.AccessLogsBucketName == a.BucketName {
+		errs = append(errs, fieldErr("accessLogsBucketName", a.AccessLogsBucketName, "3-63 characters of [a-z0-9.-], not the audit bucket's name"))
+	}
 	if !accountIDPattern.MatchString(a.AccountID) {
 		errs = append(errs, fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
 	}
-	if a.Region == "" {
-		errs = append(errs, fieldErr("region", a.Region, "an AWS region such as us-east-1"))
+	if _, ok := elbAccounts[a.Region]; !ok {
+		errs = append(errs, fieldErr("region", a.Region, "a region with a known ELB log-delivery account %v", sortedKeys(elbAccounts)))
+	}
+	if a.AccessLogRetentionDays < 1 || a.AccessLogRetentionDays > MaxRetentionDays {
+		errs = append(errs, fieldErr("accessLogRetentionDays", a.AccessLogRetentionDays, "1..%d days", MaxRetentionDays))
 	}
 	if a.FlowLogRetentionDays < 1 || a.FlowLogRetentionDays > MaxRetentionDays {
 		errs = append(errs, fieldErr("flowLogRetentionDays", a.FlowLogRetentionDays, "1..%d days", MaxRetentionDays))
@@ -101,21 +117,44 @@ func (a LogArchiveArgs) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LogArchive is an account-local, write-once log bucket.
+// LogArchive is the account-local log archive: an Object-Locked SSE-KMS
+// bucket for VPC flow logs and an SSE-S3 bucket for the deliveries AWS only
+// makes to SSE-S3 buckets (ALB access logs, S3 server access logs).
 type LogArchive struct {
 	pulumi.ResourceState
 
-	// Bucket is the archive bucket.
+	// Bucket is the audit bucket (flow logs).
 	Bucket *s3.BucketV2
 	// BucketArn is known before deployment: the name is deterministic.
 	BucketArn string
 	// FlowLogDestination is the S3 ARN (with prefix) VPC flow logs go to.
 	FlowLogDestination string
+	// AccessLogsBucket receives ALB access logs (AccessLogsALBPrefix) and S3
+	// server access logs (AccessLogsS3Prefix).
+	AccessLogsBucket *s3.BucketV2
+	// AccessLogsBucketName is the access-logs bucket's name.
+	AccessLogsBucketName string
 }
 
-// NewLogArchive creates the log archive bucket: SSE-KMS with the logs CMK,
-// versioned, Object Lock, public access blocked, bucket owner enforced,
-// TLS-only, and lifecycle rules per the seed's Audit Logging table.
+// Prefixes in the access-logs bucket.
+const (
+	AccessLogsALBPrefix = "alb"
+	AccessLogsS3Prefix  = "s3-access"
+	// LogDeliveryTag marks buckets that AWS log delivery writes to, which
+	// must use SSE-S3; the policy pack reads it.
+	LogDeliveryTag = "LogDelivery"
+)
+
+// elbAccounts are the AWS accounts that deliver ALB access logs in regions
+// that predate the log-delivery service principal.
+var elbAccounts = map[string]string{"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-2": "797873946194"}
+
+// NewLogArchive creates both archive buckets. The audit bucket: SSE-KMS with
+// the logs CMK, versioned, Object Lock, lifecycle per the seed's Audit
+// Logging table, writable only by this account's log delivery. The
+// access-logs bucket: SSE-S3 as AWS requires, versioned, 1-year lifecycle,
+// writable only by the regional ELB log account and S3 server access logging.
+// Both block public access, enforce bucket ownership and deny non-TLS.
 func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts ...pulumi.ResourceOption) (*LogArchive, error) {
 	args.setDefaults()
 	err := args.Validate()
@@ -126,7 +165,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 		return nil, err
 	}
 	arn := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.BucketName)
-	c := &LogArchive{BucketArn: arn, FlowLogDestination: arn + "/" + FlowLogPrefix + "/"}
+	c := &LogArchive{BucketArn: arn, FlowLogDestination: arn + "/" + FlowLogPrefix + "/", AccessLogsBucketName: args.AccessLogsBucketName}
 	if err := ctx.RegisterComponentResource(TypeLogArchive, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -136,129 +175,57 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 		stateful = append(stateful, pulumi.Protect(true), pulumi.RetainOnDelete(true))
 	}
 
-	bucketName := childName(name, "bucket")
-	bucket, err := s3.NewBucketV2(ctx, bucketName, &s3.BucketV2Args{
-		Bucket:            pulumi.String(args.BucketName),
-		ObjectLockEnabled: pulumi.Bool(true),
-		Tags:              MergeTags(args.Tags, bucketName, Tags{TagComponent: name}),
-	}, stateful...)
+	audit, err := newSecureBucket(ctx, bucketSpec{
+		child:      name,
+		name:       args.BucketName,
+		kmsKeyArn:  args.KMSKeyArn,
+		objectLock: &objectLock{mode: args.ObjectLockMode, days: args.ObjectLockDays},
+		lifecycle:  []s3.BucketLifecycleConfigurationV2RuleArgs{expireRule("vpc-flow-logs", FlowLogPrefix+"/", args.FlowLogRetentionDays)},
+		statements: flowLogDelivery(arn, args.AccountID, args.Region),
+	}, args.Tags, name, stateful, parent)
 	if err != nil {
 		return nil, err
 	}
-	c.Bucket = bucket
-	// Children of the bucket depend on it through their `bucket` input, which
-	// is how policy checks correlate them.
-	steps := []func() error{
-		func() error {
-			_, err := s3.NewBucketPublicAccessBlock(ctx, childName(name, "public-access-block"), &s3.BucketPublicAccessBlockArgs{
-				Bucket:                bucket.ID(),
-				BlockPublicAcls:       pulumi.Bool(true),
-				BlockPublicPolicy:     pulumi.Bool(true),
-				IgnorePublicAcls:      pulumi.Bool(true),
-				RestrictPublicBuckets: pulumi.Bool(true),
-			}, parent)
-			return err
+	c.Bucket = audit.bucket
+
+	accessArn := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.AccessLogsBucketName)
+	// No Object Lock here: S3 server access logging refuses target buckets
+	// with a default retention.
+	access, err := newSecureBucket(ctx, bucketSpec{
+		child: name + "-access",
+		name:  args.AccessLogsBucketName,
+		lifecycle: []s3.BucketLifecycleConfigurationV2RuleArgs{
+			expireRule("alb-access-logs", AccessLogsALBPrefix+"/", args.AccessLogRetentionDays),
+			expireRule("s3-access-logs", AccessLogsS3Prefix+"/", args.AccessLogRetentionDays),
 		},
-		func() error {
-			_, err := s3.NewBucketOwnershipControls(ctx, childName(name, "ownership"), &s3.BucketOwnershipControlsArgs{
-				Bucket: bucket.ID(),
-				Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-			}, parent)
-			return err
-		},
-		func() error {
-			_, err := s3.NewBucketVersioningV2(ctx, childName(name, "versioning"), &s3.BucketVersioningV2Args{
-				Bucket:                  bucket.ID(),
-				VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-			}, parent)
-			return err
-		},
-		func() error {
-			_, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, childName(name, "encryption"), &s3.BucketServerSideEncryptionConfigurationV2Args{
-				Bucket: bucket.ID(),
-				Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-					ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-						SseAlgorithm:   pulumi.String("aws:kms"),
-						KmsMasterKeyId: args.KMSKeyArn,
-					},
-					BucketKeyEnabled: pulumi.Bool(true),
-				}},
-			}, parent)
-			return err
-		},
-		func() error {
-			_, err := s3.NewBucketObjectLockConfigurationV2(ctx, childName(name, "object-lock"), &s3.BucketObjectLockConfigurationV2Args{
-				Bucket: bucket.ID(),
-				Rule: &s3.BucketObjectLockConfigurationV2RuleArgs{
-					DefaultRetention: &s3.BucketObjectLockConfigurationV2RuleDefaultRetentionArgs{
-						Mode: pulumi.String(string(args.ObjectLockMode)),
-						Days: pulumi.Int(args.ObjectLockDays),
-					},
-				},
-			}, parent)
-			return err
-		},
-		func() error {
-			_, err := s3.NewBucketLifecycleConfigurationV2(ctx, childName(name, "lifecycle"), &s3.BucketLifecycleConfigurationV2Args{
-				Bucket: bucket.ID(),
-				Rules: s3.BucketLifecycleConfigurationV2RuleArray{
-					&s3.BucketLifecycleConfigurationV2RuleArgs{
-						Id:     pulumi.String("vpc-flow-logs"),
-						Status: pulumi.String("Enabled"),
-						Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(FlowLogPrefix + "/")},
-						Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{
-							Days: pulumi.Int(args.FlowLogRetentionDays),
-						},
-						NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
-							NoncurrentDays: pulumi.Int(noncurrentExpiryDays),
-						},
-					},
-					&s3.BucketLifecycleConfigurationV2RuleArgs{
-						Id:     pulumi.String("abort-incomplete-uploads"),
-						Status: pulumi.String("Enabled"),
-						Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
-						AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
-							DaysAfterInitiation: pulumi.Int(abortMultipartDays),
-						},
-					},
-				},
-			}, parent)
-			return err
-		},
-		func() error {
-			_, err := s3.NewBucketPolicy(ctx, childName(name, "policy"), &s3.BucketPolicyArgs{
-				Bucket: bucket.ID(),
-				Policy: pulumi.String(logArchivePolicy(arn, args.AccountID, args.Region)),
-			}, parent)
-			return err
-		},
+		statements: accessLogDelivery(accessArn, args.AccountID, args.Region),
+		tags:       Tags{LogDeliveryTag: "alb+s3-access"},
+	}, args.Tags, name, stateful, parent)
+	if err != nil {
+		return nil, err
 	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, err
-		}
-	}
+	c.AccessLogsBucket = access.bucket
+
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"bucketName":         bucket.Bucket,
-		"bucketArn":          pulumi.String(arn),
-		"flowLogDestination": pulumi.String(c.FlowLogDestination),
+		"bucketName":           audit.bucket.Bucket,
+		"bucketArn":            pulumi.String(arn),
+		"flowLogDestination":   pulumi.String(c.FlowLogDestination),
+		"accessLogsBucketName": access.bucket.Bucket,
 	}); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// logArchivePolicy is TLS-only and lets only this account's log delivery
-// service write flow logs under FlowLogPrefix.
-func logArchivePolicy(bucketArn, accountID, region string) string {
+// flowLogDelivery lets only this account's log delivery service write flow
+// logs under FlowLogPrefix.
+func flowLogDelivery(bucketArn, accountID, region string) []PolicyStatement {
 	source := map[string]map[string]any{
 		"StringEquals": {"aws:SourceAccount": accountID},
 		"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:%s:logs:%s:%s:*", awsPartition, region, accountID)},
 	}
-	return policyJSON(
-		denyInsecureTransport(bucketArn),
-		denyOldTLS(bucketArn),
-		PolicyStatement{
+	return []PolicyStatement{
+		{
 			Sid:       "AWSLogDeliveryWrite",
 			Effect:    "Allow",
 			Principal: map[string]any{"Service": servicePrincipal("delivery.logs")},
@@ -266,7 +233,7 @@ func logArchivePolicy(bucketArn, accountID, region string) string {
 			Resource:  fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, FlowLogPrefix, accountID),
 			Condition: source,
 		},
-		PolicyStatement{
+		{
 			Sid:       "AWSLogDeliveryAclCheck",
 			Effect:    "Allow",
 			Principal: map[string]any{"Service": servicePrincipal("delivery.logs")},
@@ -274,5 +241,27 @@ func logArchivePolicy(bucketArn, accountID, region string) string {
 			Resource:  bucketArn,
 			Condition: source,
 		},
-	)
+	}
+}
+
+// accessLogDelivery lets the region's ELB account write ALB logs and S3
+// server access logging write S3 logs, each under its own prefix.
+func accessLogDelivery(bucketArn, accountID, region string) []PolicyStatement {
+	return []PolicyStatement{
+		{
+			Sid:       "ELBAccessLogs",
+			Effect:    "Allow",
+			Principal: map[string]any{"AWS": accountRoot(elbAccounts[region])},
+			Action:    "s3:PutObject",
+			Resource:  fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, AccessLogsALBPrefix, accountID),
+		},
+		{
+			Sid:       "S3ServerAccessLogs",
+			Effect:    "Allow",
+			Principal: map[string]any{"Service": servicePrincipal("logging.s3")},
+			Action:    "s3:PutObject",
+			Resource:  fmt.Sprintf("%s/%s/*", bucketArn, AccessLogsS3Prefix),
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
+		},
+	}
 }

@@ -91,9 +91,47 @@ func TestLogArchive(t *testing.T) {
 	}
 }
 
+func TestAccessLogsBucket(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			p := stackPlan(t, stack)
+			b := mustNamed(t, p, "log-archive-access-bucket")
+			id := b.ID
+			assert.Equal(t, false, b.Get("objectLockEnabled"), "S3 server access logging refuses Object Lock default retention")
+			assert.Equal(t, "alb+s3-access", b.Tags()["LogDelivery"])
+			assert.Equal(t, stack == "prod", b.Protect)
+
+			// DESIGN §4: ALB and S3 access logs are delivered only to SSE-S3 buckets.
+			enc := bucketChild(t, p, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", id)
+			assert.Equal(t, "AES256", enc.Str("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"))
+			assert.Nil(t, enc.Get("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"))
+
+			assert.Equal(t, "Enabled", bucketChild(t, p, "aws:s3/bucketVersioningV2:BucketVersioningV2", id).Str("versioningConfiguration.status"))
+			assert.Equal(t, true, bucketChild(t, p, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", id).Get("restrictPublicBuckets"))
+
+			// Seed, Audit Logging: ALB access logs and S3 access logs 1 year.
+			lc := bucketChild(t, p, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", id)
+			assert.Equal(t, "alb/", lc.Str("rules.0.filter.prefix"))
+			assert.Equal(t, 365, lc.Int("rules.0.expiration.days"))
+			assert.Equal(t, "s3-access/", lc.Str("rules.1.filter.prefix"))
+			assert.Equal(t, 365, lc.Int("rules.1.expiration.days"))
+
+			var doc components.PolicyDocument
+			require.NoError(t, json.Unmarshal([]byte(bucketChild(t, p, "aws:s3/bucketPolicy:BucketPolicy", id).Str("policy")), &doc))
+			require.Len(t, doc.Statement, 4)
+			assert.Equal(t, "Deny", doc.Statement[0].Effect)
+			account := p.Outputs["accountId"].(string)
+			assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::127311923021:root"}, doc.Statement[2].Principal, "us-east-1 ELB log account")
+			assert.Equal(t, "arn:aws:s3:::"+id+"/alb/AWSLogs/"+account+"/*", doc.Statement[2].Resource)
+			assert.Equal(t, map[string]any{"Service": "logging.s3.amazonaws.com"}, doc.Statement[3].Principal)
+			assert.Equal(t, map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}}, doc.Statement[3].Condition)
+		})
+	}
+}
+
 func validLogArchiveArgs() components.LogArchiveArgs {
 	return components.LogArchiveArgs{
-		BucketName: "docustack-test-logs", AccountID: "123456789012", Region: "us-east-1",
+		BucketName: "docustack-test-logs", AccessLogsBucketName: "docustack-test-access", AccountID: "123456789012", Region: "us-east-1",
 		KMSKeyArn: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/test"), Tags: stackTags,
 	}
 }
@@ -110,6 +148,10 @@ func TestLogArchiveArgsValidate(t *testing.T) {
 		{"lock longer than retention", func(a *components.LogArchiveArgs) { a.ObjectLockDays = 400 }, []string{`objectLockDays: got 400, want 1..365 days`}},
 		{"retention", func(a *components.LogArchiveArgs) { a.FlowLogRetentionDays = 5000 }, []string{`flowLogRetentionDays: got 5000, want 1..3653 days`}},
 		{"account", func(a *components.LogArchiveArgs) { a.AccountID = "x" }, []string{`accountId: got "x"`}},
+		{"same bucket twice", func(a *components.LogArchiveArgs) { a.AccessLogsBucketName = a.BucketName },
+			[]string{`accessLogsBucketName: got "docustack-test-logs", want 3-63 characters of [a-z0-9.-], not the audit bucket's name`}},
+		{"region without ELB account", func(a *components.LogArchiveArgs) { a.Region = "ap-south-2" },
+			[]string{`region: got "ap-south-2", want a region with a known ELB log-delivery account`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -286,9 +286,15 @@ func (c *Config) LogArchiveBucketName() string {
 	return fmt.Sprintf("%s-log-archive-%s", c.prefix(), c.AccountID)
 }
 
+// AccessLogsBucketName is the SSE-S3 access-logs bucket's deterministic name.
+func (c *Config) AccessLogsBucketName() string {
+	return fmt.Sprintf("%s-access-logs-%s", c.prefix(), c.AccountID)
+}
+
 func (c *Config) logArchiveArgs(kmsKeyArn pulumi.StringInput) components.LogArchiveArgs {
 	return components.LogArchiveArgs{
 		BucketName:           c.LogArchiveBucketName(),
+		AccessLogsBucketName: c.AccessLogsBucketName(),
 		AccountID:            c.AccountID,
 		Region:               c.Region,
 		KMSKeyArn:            kmsKeyArn,
