@@ -48,7 +48,7 @@ func TestCheckTableShowsWaivedFindings(t *testing.T) {
 	assert.Contains(t, out, "Policy pack docustack-hipaa 0.1.0 on stack prod")
 	assert.Regexp(t, `DS-CFG-001\s+\(stack\)\s+mandatory\s+yes \[1\]`, out)
 	assert.Contains(t, out, "Waivers (policies/waivers.yaml):")
-	assert.Contains(t, out, "PASSED: 29 rules over 71 resources: 1 finding(s), 1 waived, 0 blocking")
+	assert.Regexp(t, `PASSED: \d+ rules over \d+ resources: 1 finding\(s\), 1 waived, 0 blocking`, out)
 }
 
 func TestCheckFailsWithoutWaiver(t *testing.T) {
