@@ -110,7 +110,7 @@ func newSecureBucket(ctx *pulumi.Context, spec bucketSpec, stackTags Tags, compo
 	}
 	statements := append([]PolicyStatement{denyInsecureTransport(arn), denyOldTLS(arn)}, spec.statements...)
 	if _, err := s3.NewBucketPolicy(ctx, spec.child+"-policy", &s3.BucketPolicyArgs{
-		Bucket: b.ID(), Policy: pulumi.String(policyJSON(statements...)),
+		Bucket: b.ID(), Policy: pulumi.String(PolicyJSON(statements...)),
 	}, opts...); err != nil {
 		return nil, err
 	}

@@ -26,4 +26,5 @@ const (
 	TypeIngress    = "docustack:edge:Ingress"
 	TypeService    = "docustack:compute:Service"
 	TypeDocuments  = "docustack:data:Documents"
+	TypeSecrets    = "docustack:security:Secrets"
 )

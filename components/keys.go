@@ -188,7 +188,7 @@ func KeyPolicy(p KeyPurpose, accountID, region string) string {
 		Action:    "kms:*",
 		Resource:  "*",
 	}}, keyServiceStatements(p, accountID, region)...)
-	return policyJSON(statements...)
+	return PolicyJSON(statements...)
 }
 
 // keyServiceStatements are the service grants of each purpose.

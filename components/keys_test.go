@@ -2,6 +2,7 @@ package components_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -36,7 +37,12 @@ func TestKeysPerStack(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.stack, func(t *testing.T) {
 			p := stackPlan(t, c.stack)
-			keys := p.ByType("aws:kms/key:Key")
+			var keys []string
+			for _, k := range p.ByType("aws:kms/key:Key") {
+				if !strings.HasPrefix(k.Name, "keys-dr-") {
+					keys = append(keys, k.Name)
+				}
+			}
 			require.Len(t, keys, len(c.purposes))
 			for _, purpose := range c.purposes {
 				k := mustNamed(t, p, "keys-"+purpose)
@@ -50,6 +56,21 @@ func TestKeysPerStack(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDRKey(t *testing.T) {
+	for _, stack := range workloadStacks {
+		p := stackPlan(t, stack)
+		k := mustNamed(t, p, "keys-dr-data")
+		assert.Equal(t, true, k.Get("enableKeyRotation"))
+		assert.Equal(t, "urn:pulumi:"+stack+"::docustack::pulumi:providers:aws::aws-dr", k.Provider)
+		doc := keyPolicy(t, k)
+		require.Len(t, doc.Statement, 2)
+		assert.Equal(t, []any{"s3.us-west-2.amazonaws.com"}, doc.Statement[1].Condition["StringEquals"]["kms:ViaService"], "the replica key is used by S3 in the DR region")
+		assert.Equal(t, "alias/docustack-"+stack+"-dr-data", mustNamed(t, p, "keys-dr-data-alias").Str("name"))
+	}
+	_, hasDR := stackPlan(t, "org").Named("keys-dr-data")
+	assert.False(t, hasDR, "the org stack holds no replicas")
 }
 
 func TestKeyPolicies(t *testing.T) {

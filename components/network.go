@@ -94,6 +94,9 @@ type NetworkArgs struct {
 	ApplicationPort int
 	// DatabasePort is the database listener. Default: 5432. Range 1..65535.
 	DatabasePort int
+	// ALBHTTPRedirect opens port 80 on the ALB group and the public NACL for
+	// a listener that only redirects to HTTPS. Default: false (443 only).
+	ALBHTTPRedirect bool
 	// FlowLogDestination is the S3 ARN (with prefix) for VPC flow logs. Required (checked by NewNetwork).
 	FlowLogDestination pulumi.StringInput
 	// Tags are the stack tags. Required: every key of StackTagKeys.

@@ -23,8 +23,9 @@ type aclRule struct {
 }
 
 // aclRules returns a tier's ingress and egress entries, in rule order.
-//   - public: HTTPS from the internet (ALB), anything from inside the VPC (NAT),
-//     and return traffic for connections the NAT opened.
+//   - public: HTTPS from the internet (ALB; HTTP too for the redirect when
+//     enabled), anything from inside the VPC (NAT), and return traffic for
+//     connections the NAT opened.
 //   - private: anything from inside the VPC, plus return traffic via the NAT.
 //   - database: only the database port from the private subnets, and replies
 //     to them; nothing to or from anywhere else.
@@ -37,6 +38,9 @@ func (a NetworkArgs) aclRules(t Tier) (ingress, egress []aclRule) {
 			{protocol: "tcp", cidr: anywhere, from: HTTPSPort, to: HTTPSPort},
 			{protocol: "-1", cidr: a.VpcCidr},
 			returnTraffic,
+		}
+		if a.ALBHTTPRedirect {
+			ingress = append(ingress, aclRule{protocol: "tcp", cidr: anywhere, from: HTTPPort, to: HTTPPort})
 		}
 		egress = []aclRule{all}
 	case TierPrivate:

@@ -25,8 +25,8 @@ type PolicyStatement struct {
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 
-// policyJSON renders statements as a policy document.
-func policyJSON(statements ...PolicyStatement) string {
+// PolicyJSON renders statements as a policy document.
+func PolicyJSON(statements ...PolicyStatement) string {
 	b, err := json.Marshal(PolicyDocument{Version: "2012-10-17", Statement: statements})
 	if err != nil {
 		// Only plain strings, slices and maps go in: marshalling cannot fail.

@@ -22,6 +22,13 @@ const AllowedRegion = "us-east-1"
 
 // Secure defaults applied when a stack file leaves a key out.
 const (
+	// DefaultDRRegion holds replicas and backup copies (seed: region failure).
+	DefaultDRRegion = "us-west-2"
+	// ProdBackupRetentionDays is the seed's prod RDS retention.
+	ProdBackupRetentionDays = 35
+	// The web app's task size (Fargate CPU units, MiB).
+	DefaultWebCPU             = 512
+	DefaultWebMemory          = 1024
 	DefaultDataClassification = "PHI"
 	ProjectTag                = "DocuStack"
 	ManagedByTag              = "pulumi"
@@ -67,6 +74,11 @@ const (
 	KeyKMSDeletionWindowDays = "kmsDeletionWindowDays"
 	KeyNetwork               = "network"
 	KeyLogArchive            = "logArchive"
+	KeyDRRegion              = "drRegion"
+	KeyDatabase              = "database"
+	KeyECS                   = "ecs"
+	KeyIngress               = "ingress"
+	KeyWeb                   = "web"
 	// KeyRegion is the aws provider's region, outside our namespace.
 	KeyRegion = "aws:region"
 )
@@ -75,7 +87,11 @@ const (
 var ConfigKeys = []string{
 	KeyEnvironment, KeyAccountID, KeyOwner, KeyCostCenter, KeyDataClassification,
 	KeyProtectStateful, KeyDeletionProtection, KeyKMSDeletionWindowDays, KeyNetwork, KeyLogArchive,
+	KeyDRRegion, KeyDatabase, KeyECS, KeyIngress, KeyWeb,
 }
+
+// workloadObjects are the object keys only workload stacks carry.
+var workloadObjects = []string{KeyNetwork, KeyDatabase, KeyECS, KeyIngress, KeyWeb}
 
 // NetworkConfig is the `docustack:network` object.
 type NetworkConfig struct {
@@ -95,6 +111,45 @@ type LogArchiveConfig struct {
 	FlowLogRetentionDays int    `json:"flowLogRetentionDays"`
 }
 
+// DatabaseConfig is the `docustack:database` object.
+type DatabaseConfig struct {
+	Engine                string `json:"engine"`
+	EngineVersion         string `json:"engineVersion"`
+	InstanceClass         string `json:"instanceClass"`
+	AllocatedStorageGB    int    `json:"allocatedStorageGb"`
+	MaxAllocatedStorageGB int    `json:"maxAllocatedStorageGb"`
+	Instances             int    `json:"instances"`
+	MultiAZ               bool   `json:"multiAz"`
+	BackupRetentionDays   int    `json:"backupRetentionDays"`
+}
+
+// ECSConfig is the `docustack:ecs` object.
+type ECSConfig struct {
+	DefaultStrategy   components.CapacityStrategy `json:"defaultStrategy"`
+	ContainerInsights string                      `json:"containerInsights"`
+}
+
+// IngressConfig is the `docustack:ingress` object.
+type IngressConfig struct {
+	CertificateArn string   `json:"certificateArn"`
+	DomainName     string   `json:"domainName"`
+	HostedZoneID   string   `json:"hostedZoneId"`
+	AllowedCIDRs   []string `json:"allowedCidrs"`
+}
+
+// WebConfig is the `docustack:web` object (the Next.js app).
+type WebConfig struct {
+	ImageTag        string                      `json:"imageTag"`
+	CPU             int                         `json:"cpu"`
+	Memory          int                         `json:"memory"`
+	CPUArchitecture string                      `json:"cpuArchitecture"`
+	DesiredCount    *int                        `json:"desiredCount"`
+	Strategy        components.CapacityStrategy `json:"strategy"`
+	// Secrets are environment variables whose values live in Secrets
+	// Manager; the program creates each secret empty.
+	Secrets []string `json:"secrets"`
+}
+
 // Config is a stack's typed, validated configuration.
 type Config struct {
 	Stack                    string
@@ -110,6 +165,16 @@ type Config struct {
 	// Network is nil in the org stack, which runs no VPC.
 	Network    *NetworkConfig
 	LogArchive LogArchiveConfig
+	// DRRegion holds replicas and backup copies only.
+	DRRegion string
+	// Layer 2-5 settings of workload stacks.
+	Database DatabaseConfig
+	ECS      ECSConfig
+	Ingress  IngressConfig
+	Web      WebConfig
+
+	// present records which object keys the stack file set.
+	present map[string]bool
 }
 
 // configSource is what LoadConfig reads; *pulumi.Context satisfies it.
@@ -142,6 +207,15 @@ func loadConfig(src configSource) (*Config, error) {
 		r.object(KeyNetwork, c.Network)
 	}
 	r.object(KeyLogArchive, &c.LogArchive)
+	c.DRRegion = r.str(KeyDRRegion)
+	r.object(KeyDatabase, &c.Database)
+	r.object(KeyECS, &c.ECS)
+	r.object(KeyIngress, &c.Ingress)
+	r.object(KeyWeb, &c.Web)
+	c.present = map[string]bool{}
+	for _, k := range workloadObjects {
+		c.present[k] = r.has(k)
+	}
 	c.setDefaults()
 	return c, errors.Join(append(r.errs, c.validate()...)...)
 }
@@ -152,6 +226,31 @@ func (c *Config) setDefaults() {
 	}
 	if c.KMSDeletionWindowDays == 0 {
 		c.KMSDeletionWindowDays = components.DefaultKeyDeletionWindowDays
+	}
+	if c.DRRegion == "" {
+		c.DRRegion = DefaultDRRegion
+	}
+	if c.Database.BackupRetentionDays == 0 {
+		c.Database.BackupRetentionDays = components.DefaultBackupRetentionDays
+		if c.Environment == Prod {
+			c.Database.BackupRetentionDays = ProdBackupRetentionDays
+		}
+	}
+	if c.Web.CPU == 0 {
+		c.Web.CPU = DefaultWebCPU
+	}
+	if c.Web.Memory == 0 {
+		c.Web.Memory = DefaultWebMemory
+	}
+	if c.Web.DesiredCount == nil {
+		n := 1
+		if c.Environment == Prod {
+			n = 2 // one task per AZ
+		}
+		c.Web.DesiredCount = &n
+	}
+	if c.Web.Strategy.IsZero() {
+		c.Web.Strategy = DefaultWebStrategy
 	}
 }
 
@@ -192,8 +291,15 @@ func (c *Config) validate() []error {
 	if c.Environment.IsWorkload() && c.Network == nil {
 		errs = append(errs, bad(KeyNetwork, nil, "a network object (vpcCidr, availabilityZones, publicSubnets, privateSubnets, databaseSubnets) in workload stacks"))
 	}
-	if c.Environment == Org && c.Network != nil {
-		errs = append(errs, bad(KeyNetwork, "set", "no network in the org stack (the management account runs no VPC)"))
+	if c.Environment == Org {
+		for _, k := range workloadObjects {
+			if c.present[k] {
+				errs = append(errs, bad(k, "set", "no %s in the org stack (the management account runs no workloads)", k))
+			}
+		}
+	}
+	if c.Environment.IsWorkload() {
+		errs = append(errs, c.validateWorkload()...)
 	}
 
 	// Component arguments are validated here too, so that a bad stack file
@@ -318,6 +424,7 @@ func (c *Config) networkArgs(flowLogDestination pulumi.StringInput) components.N
 		NATStrategy:        components.NATStrategy(n.NATStrategy),
 		EndpointAZCount:    n.EndpointAZCount,
 		FlowLogDestination: flowLogDestination,
+		ALBHTTPRedirect:    true,
 		Tags:               c.StackTags(),
 	}
 }

@@ -163,10 +163,18 @@ func TestProviderPinnedToAccountAndRegion(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			plan, err := synth.Run(synth.Options{Stack: stack, Config: stackConfig(t, stack)}, platform.Program)
 			require.NoError(t, err)
-			providers := plan.ByType("pulumi:providers:aws")
-			require.Len(t, providers, 1)
-			assert.Equal(t, "us-east-1", providers[0].Str("region"))
-			assert.Equal(t, []any{account}, providers[0].Get("allowedAccountIds"))
+			main, ok := plan.Named("aws")
+			require.True(t, ok)
+			assert.Equal(t, "us-east-1", main.Str("region"))
+			assert.Equal(t, []any{account}, main.Get("allowedAccountIds"))
+			dr, ok := plan.Named("aws-dr")
+			if stack == "org" {
+				assert.False(t, ok, "the org stack has no DR provider")
+				return
+			}
+			require.True(t, ok)
+			assert.Equal(t, "us-west-2", dr.Str("region"), "default DR region")
+			assert.Equal(t, []any{account}, dr.Get("allowedAccountIds"))
 		})
 	}
 }

@@ -18,10 +18,7 @@ func Program(ctx *pulumi.Context) error {
 	}
 	// An explicit provider pinned to the stack's account: pointing dev's
 	// configuration at the prod account fails before any change is made.
-	provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
-		Region:            pulumi.String(cfg.Region),
-		AllowedAccountIds: pulumi.StringArray{pulumi.String(cfg.AccountID)},
-	})
+	provider, err := newProvider(ctx, "aws", cfg.Region, cfg.AccountID)
 	if err != nil {
 		return err
 	}
@@ -31,7 +28,7 @@ func Program(ctx *pulumi.Context) error {
 	ctx.Export("accountId", pulumi.String(cfg.AccountID))
 	ctx.Export("region", pulumi.String(cfg.Region))
 
-	// Layer 1: keys, log archive, network.
+	// Layer 1: keys.
 	keys, err := components.NewKeys(ctx, "keys", cfg.KeysArgs(), opts...)
 	if err != nil {
 		return err
@@ -45,26 +42,13 @@ func Program(ctx *pulumi.Context) error {
 	if !cfg.Environment.IsWorkload() {
 		return nil
 	}
-	archive, err := components.NewLogArchive(ctx, "log-archive", cfg.logArchiveArgs(keys.Arn(components.KeyLogs)), opts...)
-	if err != nil {
-		return err
-	}
-	ctx.Export("logArchiveBucket", archive.Bucket.Bucket)
+	return workload(ctx, cfg, keys, opts)
+}
 
-	network, err := components.NewNetwork(ctx, "network", cfg.networkArgs(pulumi.String(archive.FlowLogDestination)), opts...)
-	if err != nil {
-		return err
-	}
-	ctx.Export("vpcId", network.Vpc.ID())
-	for _, t := range components.Tiers {
-		ctx.Export(string(t)+"SubnetIds", network.SubnetIDs(t))
-	}
-	sgs := network.SecurityGroups
-	ctx.Export("securityGroupIds", pulumi.StringMap{
-		components.RoleALB:       sgs.ALB.ID().ToStringOutput(),
-		components.RoleECS:       sgs.ECS.ID().ToStringOutput(),
-		components.RoleRDS:       sgs.RDS.ID().ToStringOutput(),
-		components.RoleEndpoints: sgs.Endpoints.ID().ToStringOutput(),
+// newProvider is an aws provider for one region, refusing any other account.
+func newProvider(ctx *pulumi.Context, name, region, accountID string) (*aws.Provider, error) {
+	return aws.NewProvider(ctx, name, &aws.ProviderArgs{
+		Region:            pulumi.String(region),
+		AllowedAccountIds: pulumi.StringArray{pulumi.String(accountID)},
 	})
-	return nil
 }

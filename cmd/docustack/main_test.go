@@ -31,7 +31,7 @@ func TestPlanTree(t *testing.T) {
 	require.NoError(t, err)
 	for _, want := range []string{
 		"Stack prod (project docustack)",
-		"└─ network  docustack:network:Network",
+		"├─ network  docustack:network:Network",
 		"network-vpc  aws:ec2/vpc:Vpc",
 		"keys-data  aws:kms/key:Key  [protected; retained on delete]",
 		"     2  aws:ec2/natGateway:NatGateway",

@@ -127,12 +127,47 @@ func (m *mocks) addComputed(typ, name, id string, state resource.PropertyMap) {
 		arn = "arn:aws:s3:::" + id
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		state["prefixListId"] = resource.NewProperty("pl-" + name)
+	case "aws:rds/instance:Instance", "aws:rds/cluster:Cluster":
+		host := name + ".mock." + m.region + ".rds.amazonaws.com"
+		state["address"] = resource.NewProperty(host)
+		state["endpoint"] = resource.NewProperty(host)
+		state["port"] = resource.NewProperty(5432.0)
+		state["masterUserSecrets"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+			"secretArn":    resource.NewProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!%s", m.region, m.accountID, id)),
+			"secretStatus": resource.NewProperty("active"),
+		})})
+	case "aws:acm/certificate:Certificate":
+		domain := inputString(state, "domainName")
+		state["domainValidationOptions"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+			"domainName":          resource.NewProperty(domain),
+			"resourceRecordName":  resource.NewProperty("_validation." + domain + "."),
+			"resourceRecordType":  resource.NewProperty("CNAME"),
+			"resourceRecordValue": resource.NewProperty("_token.acm-validations.aws."),
+		})})
+		arn = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", m.region, m.accountID, id)
+	case "aws:acm/certificateValidation:CertificateValidation":
+		state["certificateArn"] = state["certificateArn"]
+	case "aws:lb/loadBalancer:LoadBalancer":
+		state["dnsName"] = resource.NewProperty(inputString(state, "name") + ".mock." + m.region + ".elb.amazonaws.com")
+		state["zoneId"] = resource.NewProperty("Z35SXDOTRQ7X7K")
+	case "aws:ecr/repository:Repository":
+		state["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", m.accountID, m.region, inputString(state, "name")))
+	case "aws:route53/record:Record":
+		state["fqdn"] = resource.NewProperty(inputString(state, "name"))
 	case "aws:iam/role:Role", "aws:iam/policy:Policy":
 		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", m.accountID, strings.ToLower(typ[strings.LastIndex(typ, ":")+1:]), id)
 	}
 	if _, ok := state["arn"]; !ok {
 		state["arn"] = resource.NewProperty(arn)
 	}
+}
+
+// inputString returns a string input, or "" when absent or not a string.
+func inputString(m resource.PropertyMap, key resource.PropertyKey) string {
+	if v, ok := m[key]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
 }
 
 // plainMap converts property values to JSON-friendly Go values. Secrets are

@@ -48,15 +48,8 @@ var computeRules = []Rule{
 				if r.Unknown("protocol") {
 					return nil
 				}
-				n := r.Len("defaultActions")
-				for i := 0; i < n; i++ {
-					p := fmt.Sprintf("defaultActions.%d.", i)
-					if r.S(p+"type") != "redirect" || r.S(p+"redirect.protocol") != "HTTPS" {
-						return []string{r.Label() + " serves plain HTTP instead of only redirecting to HTTPS"}
-					}
-				}
-				if n == 0 {
-					return []string{r.Label() + " is a plain HTTP listener without a redirect to HTTPS"}
+				if !redirectsToHTTPS(r) {
+					return []string{r.Label() + " serves plain HTTP instead of only redirecting to HTTPS"}
 				}
 			default:
 				return []string{fmt.Sprintf("%s uses protocol %s, want HTTPS", r.Label(), proto)}

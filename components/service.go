@@ -1,0 +1,389 @@
+package components
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Service defaults.
+const (
+	DefaultTaskCPU          = 256
+	DefaultTaskMemory       = 512
+	DefaultServiceLogDays   = 90
+	DefaultHealthCheckGrace = 60
+)
+
+// fargateMemory lists the memory sizes (MiB) Fargate accepts per CPU size.
+var fargateMemory = map[int]func(mem int) bool{
+	256:   func(m int) bool { return m == 512 || m == 1024 || m == 2048 },
+	512:   func(m int) bool { return m >= 1024 && m <= 4096 && m%1024 == 0 },
+	1024:  func(m int) bool { return m >= 2048 && m <= 8192 && m%1024 == 0 },
+	2048:  func(m int) bool { return m >= 4096 && m <= 16384 && m%1024 == 0 },
+	4096:  func(m int) bool { return m >= 8192 && m <= 30720 && m%1024 == 0 },
+	8192:  func(m int) bool { return m >= 16384 && m <= 61440 && m%4096 == 0 },
+	16384: func(m int) bool { return m >= 32768 && m <= 122880 && m%8192 == 0 },
+}
+
+var envNamePattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+// ServiceArgs configures one ECS Fargate service.
+type ServiceArgs struct {
+	// ServiceName names the service, task family and log group. Required.
+	ServiceName string
+	// Image is "<repository url>:<tag>". Required.
+	Image pulumi.StringInput
+	// RepositoryArn scopes the execution role's image pulls. Required.
+	RepositoryArn pulumi.StringInput
+	// ClusterArn runs the service. Required.
+	ClusterArn pulumi.StringInput
+	// CPU units. Default: 256. One of 256, 512, 1024, 2048, 4096, 8192, 16384.
+	CPU int
+	// Memory in MiB. Default: 512. A size Fargate accepts for CPU.
+	Memory int
+	// CPUArchitecture is "X86_64" or "ARM64" (Graviton, cheaper). Default: "X86_64".
+	CPUArchitecture string
+	// DesiredCount of tasks. Default: 0. Range 0..100.
+	DesiredCount int
+	// ContainerPort the task listens on; 0 for services without inbound traffic.
+	ContainerPort int
+	// Command overrides the image's command.
+	Command []string
+	// Environment holds plain settings (never secrets).
+	Environment map[string]string
+	// Secrets maps environment variables to Secrets Manager secret ARNs,
+	// injected by ECS at start; the execution role may read only these.
+	Secrets map[string]pulumi.StringInput
+	// Strategy places tasks on Fargate and Fargate Spot. Default: the cluster's.
+	Strategy CapacityStrategy
+	// SubnetIDs (private tier) and SecurityGroupIDs. Required.
+	SubnetIDs        pulumi.StringArrayInput
+	SecurityGroupIDs pulumi.StringArrayInput
+	// TargetGroupArn registers tasks with a load balancer. Optional.
+	TargetGroupArn pulumi.StringInput
+	// HealthCheckGraceSeconds before load balancer health counts. Default: 60.
+	HealthCheckGraceSeconds int
+	// TaskPolicy is the task role's permissions as a JSON policy document. Optional.
+	TaskPolicy pulumi.StringInput
+	// EnableExec allows ECS Exec (SSM) into tasks. Default: false.
+	EnableExec bool
+	// IgnoreDesiredCount leaves desiredCount to a scheduler (ignoreChanges),
+	// so `pulumi up` does not restart what the scheduler stopped. Default: false.
+	IgnoreDesiredCount bool
+	// LogRetentionDays of the service's log group. Default: 90. Range 90..3653.
+	LogRetentionDays int
+	// LogsKMSKeyArn encrypts the log group. Required.
+	LogsKMSKeyArn pulumi.StringInput
+	// AccountID and Region of the service. Required.
+	AccountID, Region string
+	// Tags are the stack tags. Required: every key of StackTagKeys.
+	Tags Tags
+}
+
+func (a *ServiceArgs) setDefaults() {
+	if a.CPU == 0 {
+		a.CPU = DefaultTaskCPU
+	}
+	if a.Memory == 0 {
+		a.Memory = DefaultTaskMemory
+	}
+	if a.CPUArchitecture == "" {
+		a.CPUArchitecture = "X86_64"
+	}
+	if a.HealthCheckGraceSeconds == 0 {
+		a.HealthCheckGraceSeconds = DefaultHealthCheckGrace
+	}
+	if a.LogRetentionDays == 0 {
+		a.LogRetentionDays = DefaultServiceLogDays
+	}
+}
+
+// Validate reports every invalid field at once.
+func (a ServiceArgs) Validate() error {
+	a.setDefaults()
+	var errs []error
+	add := func(e error) { errs = append(errs, e) }
+	if !dbIdentifierPattern.MatchString(a.ServiceName) {
+		add(fieldErr("serviceName", a.ServiceName, "2-52 characters of [a-z0-9-]"))
+	}
+	if ok, known := fargateMemory[a.CPU]; !known {
+		add(fieldErr("cpu", a.CPU, "one of 256, 512, 1024, 2048, 4096, 8192, 16384"))
+	} else if !ok(a.Memory) {
+		add(fieldErr("memory", a.Memory, "a memory size Fargate accepts with %d CPU units", a.CPU))
+	}
+	if a.CPUArchitecture != "X86_64" && a.CPUArchitecture != "ARM64" {
+		add(fieldErr("cpuArchitecture", a.CPUArchitecture, "X86_64 or ARM64"))
+	}
+	if a.DesiredCount < 0 || a.DesiredCount > 100 {
+		add(fieldErr("desiredCount", a.DesiredCount, "0..100"))
+	}
+	if a.ContainerPort < 0 || a.ContainerPort > 65535 {
+		add(fieldErr("containerPort", a.ContainerPort, "0 (no inbound traffic) or a TCP port"))
+	}
+	if a.TargetGroupArn != nil && a.ContainerPort == 0 {
+		add(fieldErr("containerPort", a.ContainerPort, "the port the load balancer's target group reaches"))
+	}
+	for _, k := range sortedKeys(a.Environment) {
+		if !envNamePattern.MatchString(k) {
+			add(fieldErr("environment."+k, k, "an environment variable name [A-Z_][A-Z0-9_]*"))
+		}
+	}
+	for _, k := range sortedKeys(a.Secrets) {
+		if !envNamePattern.MatchString(k) {
+			add(fieldErr("secrets."+k, k, "an environment variable name [A-Z_][A-Z0-9_]*"))
+		}
+		if _, dup := a.Environment[k]; dup {
+			add(fieldErr("secrets."+k, k, "a name not also in environment"))
+		}
+	}
+	if !a.Strategy.IsZero() {
+		add(a.Strategy.Validate("strategy"))
+	}
+	if a.LogRetentionDays < DefaultServiceLogDays || a.LogRetentionDays > MaxRetentionDays {
+		add(fieldErr("logRetentionDays", a.LogRetentionDays, "%d..%d days (seed: CloudWatch Logs 90 days)", DefaultServiceLogDays, MaxRetentionDays))
+	}
+	if !accountIDPattern.MatchString(a.AccountID) {
+		add(fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
+	}
+	if a.Region == "" {
+		add(fieldErr("region", a.Region, "an AWS region"))
+	}
+	add(validateStackTags("tags", a.Tags))
+	return errors.Join(errs...)
+}
+
+// Service is one ECS Fargate service with its roles, task definition and logs.
+type Service struct {
+	pulumi.ResourceState
+
+	Service        *ecs.Service
+	TaskDefinition *ecs.TaskDefinition
+	TaskRole       *iam.Role
+	ExecutionRole  *iam.Role
+	LogGroup       *cloudwatch.LogGroup
+}
+
+// NewService creates a Fargate service in private subnets without public IPs:
+// a log group (90 days, logs CMK), an execution role that may pull only its
+// image, write only its log group and read only its secrets, a task role,
+// and a deployment circuit breaker that rolls back failed deployments.
+func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulumi.ResourceOption) (*Service, error) {
+	args.setDefaults()
+	err := args.Validate()
+	for f, missing := range map[string]bool{"image": args.Image == nil, "repositoryArn": args.RepositoryArn == nil,
+		"clusterArn": args.ClusterArn == nil, "subnetIds": args.SubnetIDs == nil, "securityGroupIds": args.SecurityGroupIDs == nil,
+		"logsKmsKeyArn": args.LogsKMSKeyArn == nil} {
+		if missing {
+			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{}
+	if err := ctx.RegisterComponentResource(TypeService, name, s, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(s)
+	tags := func(child string) pulumi.StringMap { return MergeTags(args.Tags, child, Tags{TagComponent: name}) }
+
+	logName := childName(name, "log")
+	s.LogGroup, err = cloudwatch.NewLogGroup(ctx, logName, &cloudwatch.LogGroupArgs{
+		Name: pulumi.Sprintf("/ecs/%s", args.ServiceName), RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId: args.LogsKMSKeyArn, Tags: tags(logName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	trust := PolicyJSON(PolicyStatement{
+		Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("ecs-tasks")}, Action: "sts:AssumeRole",
+		Condition: map[string]map[string]any{
+			"StringEquals": {"aws:SourceAccount": args.AccountID},
+			"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:%s:ecs:%s:%s:*", awsPartition, args.Region, args.AccountID)},
+		},
+	})
+	secretNames := sortedKeys(args.Secrets)
+	secretArns := pulumi.StringArray{}
+	for _, k := range secretNames {
+		secretArns = append(secretArns, args.Secrets[k])
+	}
+	execPolicy := pulumi.All(args.RepositoryArn, s.LogGroup.Arn, secretArns).ApplyT(func(v []any) string {
+		return ExecutionPolicy(v[0].(string), v[1].(string), stringsOf(v[2]))
+	}).(pulumi.StringOutput)
+	execName := childName(name, "execution-role")
+	s.ExecutionRole, err = iam.NewRole(ctx, execName, &iam.RoleArgs{
+		Description:      pulumi.Sprintf("ECS execution role of %s: pull its image, write its logs, read its secrets", args.ServiceName),
+		AssumeRolePolicy: pulumi.String(trust),
+		InlinePolicies:   iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("execution"), Policy: execPolicy}},
+		Tags:             tags(execName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	taskPolicies := iam.RoleInlinePolicyArray{}
+	if args.EnableExec {
+		taskPolicies = append(taskPolicies, iam.RoleInlinePolicyArgs{Name: pulumi.String("ecs-exec"),
+			Policy: args.LogsKMSKeyArn.ToStringOutput().ApplyT(ExecPolicy).(pulumi.StringOutput)})
+	}
+	if args.TaskPolicy != nil {
+		taskPolicies = append(taskPolicies, iam.RoleInlinePolicyArgs{Name: pulumi.String("task"), Policy: args.TaskPolicy})
+	}
+	taskName := childName(name, "task-role")
+	s.TaskRole, err = iam.NewRole(ctx, taskName, &iam.RoleArgs{
+		Description:      pulumi.Sprintf("ECS task role of %s", args.ServiceName),
+		AssumeRolePolicy: pulumi.String(trust),
+		InlinePolicies:   taskPolicies,
+		Tags:             tags(taskName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	containers := pulumi.All(args.Image, s.LogGroup.Name, secretArns).ApplyT(func(v []any) (string, error) {
+		secrets := map[string]string{}
+		for i, arn := range stringsOf(v[2]) {
+			secrets[secretNames[i]] = arn
+		}
+		return ContainerDefinitions(args, v[0].(string), v[1].(string), secrets)
+	}).(pulumi.StringOutput)
+	tdName := childName(name, "task")
+	s.TaskDefinition, err = ecs.NewTaskDefinition(ctx, tdName, &ecs.TaskDefinitionArgs{
+		Family:                  pulumi.String(args.ServiceName),
+		Cpu:                     pulumi.String(fmt.Sprint(args.CPU)),
+		Memory:                  pulumi.String(fmt.Sprint(args.Memory)),
+		NetworkMode:             pulumi.String("awsvpc"),
+		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
+		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
+			CpuArchitecture: pulumi.String(args.CPUArchitecture), OperatingSystemFamily: pulumi.String("LINUX"),
+		},
+		ExecutionRoleArn:     s.ExecutionRole.Arn,
+		TaskRoleArn:          s.TaskRole.Arn,
+		ContainerDefinitions: containers,
+		Tags:                 tags(tdName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	svcArgs := &ecs.ServiceArgs{
+		Name:           pulumi.String(args.ServiceName),
+		Cluster:        args.ClusterArn,
+		TaskDefinition: s.TaskDefinition.Arn,
+		DesiredCount:   pulumi.Int(args.DesiredCount),
+		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
+			Subnets: args.SubnetIDs, SecurityGroups: args.SecurityGroupIDs, AssignPublicIp: pulumi.Bool(false),
+		},
+		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true)},
+		EnableExecuteCommand:     pulumi.Bool(args.EnableExec),
+		EnableEcsManagedTags:     pulumi.Bool(true),
+		PropagateTags:            pulumi.String("SERVICE"),
+		Tags:                     tags(childName(name, "service")),
+	}
+	if !args.Strategy.IsZero() {
+		svcArgs.CapacityProviderStrategies = serviceStrategy(args.Strategy)
+	}
+	if args.TargetGroupArn != nil {
+		svcArgs.LoadBalancers = ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
+			TargetGroupArn: args.TargetGroupArn, ContainerName: pulumi.String(args.ServiceName), ContainerPort: pulumi.Int(args.ContainerPort),
+		}}
+		svcArgs.HealthCheckGracePeriodSeconds = pulumi.Int(args.HealthCheckGraceSeconds)
+	}
+	svcOpts := []pulumi.ResourceOption{parent}
+	if args.IgnoreDesiredCount {
+		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"}))
+	}
+	s.Service, err = ecs.NewService(ctx, childName(name, "service"), svcArgs, svcOpts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{"serviceName": s.Service.Name, "taskRoleArn": s.TaskRole.Arn}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ExecutionPolicy lets ECS pull one repository's images, write one log group
+// and read only the listed secrets.
+func ExecutionPolicy(repositoryArn, logGroupArn string, secretArns []string) string {
+	statements := []PolicyStatement{
+		// GetAuthorizationToken has no resource-level permissions.
+		{Sid: "ECRAuth", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*"},
+		{Sid: "PullImage", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: repositoryArn},
+		{Sid: "WriteLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: logGroupArn + ":*"},
+	}
+	if len(secretArns) > 0 {
+		statements = append(statements, PolicyStatement{Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns})
+	}
+	return PolicyJSON(statements...)
+}
+
+// ExecPolicy is what ECS Exec needs in the task: the SSM message channels
+// and the logs CMK that encrypts sessions.
+func ExecPolicy(logsKeyArn string) string {
+	return PolicyJSON(
+		PolicyStatement{Sid: "SSMChannels", Effect: "Allow", Action: []string{
+			"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+			"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+		}, Resource: "*"},
+		PolicyStatement{Sid: "SessionKey", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: logsKeyArn},
+	)
+}
+
+// ContainerDefinitions renders the task's single container as ECS JSON.
+func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[string]string) (string, error) {
+	type kv struct {
+		Name  string `json:"name"`
+		Value string `json:"value,omitempty"`
+		From  string `json:"valueFrom,omitempty"`
+	}
+	c := map[string]any{
+		"name":      a.ServiceName,
+		"image":     image,
+		"essential": true,
+		"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
+			"awslogs-group": logGroup, "awslogs-region": a.Region, "awslogs-stream-prefix": a.ServiceName,
+		}},
+		// An init process reaps zombies and is what ECS Exec needs.
+		"linuxParameters": map[string]any{"initProcessEnabled": true},
+	}
+	if a.ContainerPort > 0 {
+		c["portMappings"] = []map[string]any{{"containerPort": a.ContainerPort, "protocol": "tcp"}}
+	}
+	if len(a.Command) > 0 {
+		c["command"] = a.Command
+	}
+	var env, sec []kv
+	for _, k := range sortedKeys(a.Environment) {
+		env = append(env, kv{Name: k, Value: a.Environment[k]})
+	}
+	names := make([]string, 0, len(secrets))
+	for k := range secrets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		sec = append(sec, kv{Name: k, From: secrets[k]})
+	}
+	if env != nil {
+		c["environment"] = env
+	}
+	if sec != nil {
+		c["secrets"] = sec
+	}
+	b, err := json.Marshal([]any{c})
+	return string(b), err
+}
+
+// stringsOf reads a resolved string array (nil when empty).
+func stringsOf(v any) []string {
+	s, _ := v.([]string)
+	return s
+}

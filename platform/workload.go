@@ -1,0 +1,176 @@
+package platform
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/docustack/infrastructure/components"
+)
+
+// Repositories are the platform's images (seed layers 2-5).
+var Repositories = []string{"web", "slack-bot", "workers", "db-init"}
+
+// DefaultWebStrategy keeps one web task on on-demand Fargate and runs the
+// rest on Spot: the web app is customer-facing, extra capacity is not.
+var DefaultWebStrategy = components.CapacityStrategy{OnDemandBase: 1, SpotWeight: 1}
+
+var (
+	regionPattern   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	imageTagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
+
+// validateWorkload checks the layer 2-5 settings and the components built
+// from them, naming configuration keys.
+func (c *Config) validateWorkload() []error {
+	var errs []error
+	if !regionPattern.MatchString(c.DRRegion) || c.DRRegion == AllowedRegion {
+		errs = append(errs, bad(KeyDRRegion, c.DRRegion, "an AWS region other than %s for replicas and backup copies", AllowedRegion))
+	}
+	if c.Environment == Prod {
+		if !c.Database.MultiAZ {
+			errs = append(errs, bad(KeyDatabase+".multiAz", c.Database.MultiAZ, "true in prod (seed RTO: Multi-AZ, automatic failover)"))
+		}
+		if c.Database.BackupRetentionDays < ProdBackupRetentionDays {
+			errs = append(errs, bad(KeyDatabase+".backupRetentionDays", c.Database.BackupRetentionDays, "at least %d in prod (seed Backup Strategy)", ProdBackupRetentionDays))
+		}
+	}
+	if !imageTagPattern.MatchString(c.Web.ImageTag) || c.Web.ImageTag == "latest" {
+		errs = append(errs, bad(KeyWeb+".imageTag", c.Web.ImageTag, "an immutable image tag (not latest), e.g. a release or commit"))
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Web.Secrets {
+		if !regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`).MatchString(s) || seen[s] {
+			errs = append(errs, bad(fmt.Sprintf("%s.secrets[%d]", KeyWeb, i), s, "a distinct environment variable name"))
+		}
+		seen[s] = true
+	}
+	for _, check := range []struct {
+		object string
+		err    error
+	}{
+		{KeyDatabase, c.databaseArgs(nil, nil, nil, nil).Validate()},
+		{KeyECS, c.clusterArgs(nil).Validate()},
+		{KeyECS, c.registryArgs(nil).Validate()},
+		{KeyIngress, c.ingressArgs(nil, nil, nil).Validate()},
+		{KeyWeb, c.webArgs(nil, nil, nil, nil, nil, nil, nil, nil).Validate()},
+		{"documents", c.documentsArgs(nil, nil, nil).Validate()},
+	} {
+		errs = append(errs, components.RenameFields(check.err, c.configKeyOf(check.object)))
+	}
+	return errs
+}
+
+func (c *Config) databaseArgs(subnets pulumi.StringArrayInput, sg, key, logsKey pulumi.StringInput) components.DatabaseArgs {
+	d := c.Database
+	var azs []string
+	if c.Network != nil {
+		azs = c.Network.AvailabilityZones
+	}
+	return components.DatabaseArgs{
+		Identifier:            c.prefix(),
+		Engine:                components.DatabaseEngine(d.Engine),
+		EngineVersion:         d.EngineVersion,
+		InstanceClass:         d.InstanceClass,
+		AllocatedStorageGB:    d.AllocatedStorageGB,
+		MaxAllocatedStorageGB: d.MaxAllocatedStorageGB,
+		Instances:             d.Instances,
+		MultiAZ:               d.MultiAZ,
+		BackupRetentionDays:   d.BackupRetentionDays,
+		DeletionProtection:    c.DeletionProtection,
+		FinalSnapshot:         c.ProtectStatefulResources,
+		PerformanceInsights:   c.Environment == Prod,
+		AvailabilityZones:     azs,
+		Protect:               c.ProtectStatefulResources,
+		SubnetIDs:             subnets,
+		SecurityGroupID:       sg,
+		KMSKeyArn:             key,
+		LogsKMSKeyArn:         logsKey,
+		Tags:                  c.StackTags(),
+	}
+}
+
+func (c *Config) clusterArgs(logsKey pulumi.StringInput) components.ClusterArgs {
+	return components.ClusterArgs{
+		ClusterName:       c.prefix(),
+		DefaultStrategy:   c.ECS.DefaultStrategy,
+		ContainerInsights: components.ContainerInsights(c.ECS.ContainerInsights),
+		KMSKeyArn:         logsKey,
+		Tags:              c.StackTags(),
+	}
+}
+
+func (c *Config) registryArgs(dataKey pulumi.StringInput) components.RegistryArgs {
+	return components.RegistryArgs{Prefix: c.prefix(), Repositories: Repositories, KMSKeyArn: dataKey, Tags: c.StackTags()}
+}
+
+func (c *Config) ingressArgs(vpc pulumi.StringInput, subnets pulumi.StringArrayInput, sg pulumi.StringInput) components.IngressArgs {
+	in := c.Ingress
+	return components.IngressArgs{
+		Name:               c.prefix(),
+		CertificateArn:     in.CertificateArn,
+		DomainName:         in.DomainName,
+		HostedZoneID:       in.HostedZoneID,
+		AllowedCIDRs:       in.AllowedCIDRs,
+		DeletionProtection: c.DeletionProtection,
+		AccessLogsBucket:   c.AccessLogsBucketName(),
+		VpcID:              vpc,
+		SubnetIDs:          subnets,
+		SecurityGroupID:    sg,
+		Tags:               c.StackTags(),
+	}
+}
+
+// DocumentsBucketName and DocumentsReplicaBucketName are deterministic.
+func (c *Config) DocumentsBucketName() string {
+	return fmt.Sprintf("%s-documents-%s", c.prefix(), c.AccountID)
+}
+
+// DocumentsReplicaBucketName is the documents bucket's DR-region replica.
+func (c *Config) DocumentsReplicaBucketName() string {
+	return fmt.Sprintf("%s-documents-replica-%s", c.prefix(), c.AccountID)
+}
+
+func (c *Config) documentsArgs(key, replicaKey pulumi.StringInput, dr pulumi.ProviderResource) components.DocumentsArgs {
+	return components.DocumentsArgs{
+		BucketName:        c.DocumentsBucketName(),
+		ReplicaBucketName: c.DocumentsReplicaBucketName(),
+		AccountID:         c.AccountID,
+		Region:            c.Region,
+		DRRegion:          c.DRRegion,
+		KMSKeyArn:         key,
+		ReplicaKMSKeyArn:  replicaKey,
+		DRProvider:        dr,
+		AccessLogsBucket:  c.AccessLogsBucketName(),
+		Protect:           c.ProtectStatefulResources,
+		Tags:              c.StackTags(),
+	}
+}
+
+func (c *Config) webArgs(image, repo, cluster pulumi.StringInput, subnets, sgs pulumi.StringArrayInput,
+	tg, logsKey pulumi.StringInput, taskPolicy pulumi.StringInput) components.ServiceArgs {
+	w := c.Web
+	return components.ServiceArgs{
+		ServiceName:      c.prefix() + "-web",
+		Image:            image,
+		RepositoryArn:    repo,
+		ClusterArn:       cluster,
+		CPU:              w.CPU,
+		Memory:           w.Memory,
+		CPUArchitecture:  w.CPUArchitecture,
+		DesiredCount:     *w.DesiredCount,
+		ContainerPort:    components.DefaultApplicationPort,
+		Environment:      map[string]string{"NODE_ENV": "production", "PORT": fmt.Sprint(components.DefaultApplicationPort), "DOCUSTACK_ENV": string(c.Environment)},
+		Strategy:         w.Strategy,
+		SubnetIDs:        subnets,
+		SecurityGroupIDs: sgs,
+		TargetGroupArn:   tg,
+		TaskPolicy:       taskPolicy,
+		EnableExec:       c.Environment != Prod,
+		LogsKMSKeyArn:    logsKey,
+		AccountID:        c.AccountID,
+		Region:           c.Region,
+		Tags:             c.StackTags(),
+	}
+}
