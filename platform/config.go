@@ -319,11 +319,22 @@ func (c *Config) validate() []error {
 // it: shared fields to their top-level keys, the rest under object.
 func (c *Config) configKeyOf(object string) func(string) string {
 	shared := map[string]string{
-		"accountId":                        key(KeyAccountID),
-		"deletionWindowDays":               key(KeyKMSDeletionWindowDays),
-		"region":                           "", // reported by validate against AllowedRegion
+		"accountId":          key(KeyAccountID),
+		"deletionWindowDays": key(KeyKMSDeletionWindowDays),
+		"region":             "", // reported by validate against AllowedRegion
+		"drRegion":           "", // reported by validateWorkload
+		// Names derived from the environment and account.
 		"bucketName":                       key(KeyAccountID),
+		"accessLogsBucketName":             key(KeyAccountID),
+		"replicaBucketName":                key(KeyAccountID),
+		"accessLogsBucket":                 key(KeyAccountID),
 		"aliasPrefix":                      key(KeyEnvironment),
+		"identifier":                       key(KeyEnvironment),
+		"clusterName":                      key(KeyEnvironment),
+		"serviceName":                      key(KeyEnvironment),
+		"name":                             key(KeyEnvironment),
+		"prefix":                           key(KeyEnvironment),
+		"availabilityZones":                key(KeyNetwork) + ".availabilityZones",
 		"tags." + components.TagOwner:      key(KeyOwner),
 		"tags." + components.TagCostCenter: key(KeyCostCenter),
 		"tags." + components.TagDataClassification: key(KeyDataClassification),

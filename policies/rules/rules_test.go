@@ -153,6 +153,26 @@ func allSeedConfigRules(automatic bool) []*fx {
 	return out
 }
 
+func albSG() *fx {
+	return res("aws:ec2/securityGroup:SecurityGroup", "alb-sg", map[string]any{"tags": tags("Role", "alb")})
+}
+
+// redirectLB is a load balancer on sg with an HTTP listener whose default
+// action is action ("redirect" to HTTPS, or "forward").
+func redirectLB(sg *fx, action string) []*fx {
+	lb := res("aws:lb/loadBalancer:LoadBalancer", "alb", map[string]any{"securityGroups": []any{unknown}}).refs("securityGroups", sg)
+	act := map[string]any{"type": action}
+	if action == "redirect" {
+		act["redirect"] = map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
+	}
+	return []*fx{sg, lb,
+		res("aws:lb/listener:Listener", "http", map[string]any{"loadBalancerArn": unknown, "port": 80, "protocol": "HTTP",
+			"defaultActions": []any{act}}).refs("loadBalancerArn", lb),
+		ingress("alb-http", sg, map[string]any{"ipProtocol": "tcp", "fromPort": 80, "toPort": 80, "cidrIpv4": "0.0.0.0/0"}),
+		ingress("alb-https", sg, map[string]any{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}),
+	}
+}
+
 type ruleCase struct {
 	rule      string
 	name      string
@@ -250,6 +270,11 @@ func ruleCases() []ruleCase {
 		{rule: "DS-NET-003", name: "only 443 from the internet",
 			compliant: []*fx{ingress("alb-https", ecsSG, map[string]any{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"})},
 			violating: []*fx{ingress("ssh", ecsSG, map[string]any{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"})}},
+		{rule: "DS-NET-003", name: "port 80 only for a redirect",
+			compliant: redirectLB(albSG(), "redirect"),
+			violating: redirectLB(albSG(), "forward")},
+		{rule: "DS-NET-003", name: "port 80 without a load balancer",
+			violating: []*fx{albSG(), ingress("alb-http", albSG(), map[string]any{"ipProtocol": "tcp", "fromPort": 80, "toPort": 80, "cidrIpv4": "0.0.0.0/0"})}},
 		{rule: "DS-NET-003", name: "inline all-traffic ingress",
 			violating: []*fx{res("aws:ec2/securityGroup:SecurityGroup", "open", map[string]any{"ingress": []any{
 				map[string]any{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": []string{"0.0.0.0/0"}}}})}},

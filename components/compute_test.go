@@ -1,0 +1,203 @@
+package components_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/components"
+)
+
+// strategy renders capacity provider strategy items as "PROVIDER base/weight".
+func strategy(v any) []string {
+	var out []string
+	for _, e := range v.([]any) {
+		m := e.(map[string]any)
+		out = append(out, m["capacityProvider"].(string)+" "+jsonNum(m["base"])+"/"+jsonNum(m["weight"]))
+	}
+	return out
+}
+
+func jsonNum(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestClusterPerStack(t *testing.T) {
+	cases := map[string][]string{
+		"dev":  {"FARGATE_SPOT 0/1"},                // Spot only (seed: non-critical, 70% cheaper)
+		"prod": {"FARGATE 0/1", "FARGATE_SPOT 0/3"}, // from Pulumi.prod.yaml
+	}
+	for stack, want := range cases {
+		t.Run(stack, func(t *testing.T) {
+			p := stackPlan(t, stack)
+			cl := mustNamed(t, p, "cluster-cluster")
+			assert.Equal(t, "docustack-"+stack, cl.Str("name"))
+			assert.Equal(t, "containerInsights", cl.Str("settings.0.name"))
+			assert.Equal(t, "enabled", cl.Str("settings.0.value"))
+			exec := "configuration.executeCommandConfiguration."
+			assert.Equal(t, keyArn(p, "logs"), cl.Str(exec+"kmsKeyId"), "ECS Exec sessions are encrypted")
+			assert.Equal(t, "OVERRIDE", cl.Str(exec+"logging"))
+			assert.Equal(t, true, cl.Get(exec+"logConfiguration.cloudWatchEncryptionEnabled"))
+			lg := mustNamed(t, p, "cluster-exec-log")
+			assert.Equal(t, lg.Str("name"), cl.Str(exec+"logConfiguration.cloudWatchLogGroupName"))
+			assert.Equal(t, 90, lg.Int("retentionInDays"))
+			assert.Equal(t, keyArn(p, "logs"), lg.Str("kmsKeyId"))
+
+			cp := mustNamed(t, p, "cluster-capacity")
+			assert.Equal(t, []string{"FARGATE", "FARGATE_SPOT"}, strs(cp.Get("capacityProviders")))
+			assert.Equal(t, want, strategy(cp.Get("defaultCapacityProviderStrategies")))
+		})
+	}
+}
+
+func TestCapacityStrategyValidate(t *testing.T) {
+	assertErrors(t, components.CapacityStrategy{SpotWeight: 1}.Validate("s"), nil)
+	assertErrors(t, components.CapacityStrategy{OnDemandBase: 2}.Validate("s"), []string{`s: got "{OnDemandBase:2 OnDemandWeight:0 SpotWeight:0}", want onDemandWeight or spotWeight above 0`})
+	assertErrors(t, components.CapacityStrategy{SpotWeight: -1, OnDemandWeight: 1}.Validate("s"), []string{`s.spotWeight: got -1, want 0..1000`})
+	assert.InDelta(t, 0.75, components.CapacityStrategy{OnDemandWeight: 1, SpotWeight: 3}.SpotShare(), 1e-9)
+}
+
+func TestClusterArgsValidate(t *testing.T) {
+	valid := components.ClusterArgs{ClusterName: "docustack-test", Tags: stackTags}
+	assertErrors(t, valid.Validate(), nil)
+	bad := valid
+	bad.ContainerInsights = "on"
+	bad.ExecLogRetentionDays = 7
+	assertErrors(t, bad.Validate(), []string{`containerInsights: got "on"`, `execLogRetentionDays: got 7, want 90..3653 days`})
+}
+
+func TestRegistry(t *testing.T) {
+	p := stackPlan(t, "prod")
+	for _, repo := range []string{"web", "slack-bot", "workers", "db-init"} {
+		r := mustNamed(t, p, "registry-"+repo)
+		assert.Equal(t, "docustack-prod/"+repo, r.Str("name"))
+		assert.Equal(t, "IMMUTABLE", r.Str("imageTagMutability"))
+		assert.Equal(t, true, r.Get("imageScanningConfiguration.scanOnPush"))
+		assert.Equal(t, "KMS", r.Str("encryptionConfigurations.0.encryptionType"))
+		assert.Equal(t, keyArn(p, "data"), r.Str("encryptionConfigurations.0.kmsKey"))
+		lp := mustNamed(t, p, "registry-"+repo+"-lifecycle")
+		assert.Equal(t, "docustack-prod/"+repo, lp.Str("repository"))
+		var doc struct {
+			Rules []struct {
+				Selection map[string]any    `json:"selection"`
+				Action    map[string]string `json:"action"`
+			} `json:"rules"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(lp.Str("policy")), &doc))
+		require.Len(t, doc.Rules, 2)
+		assert.Equal(t, "untagged", doc.Rules[0].Selection["tagStatus"])
+		assert.Equal(t, 7.0, doc.Rules[0].Selection["countNumber"])
+		assert.Equal(t, "imageCountMoreThan", doc.Rules[1].Selection["countType"])
+		assert.Equal(t, 30.0, doc.Rules[1].Selection["countNumber"])
+	}
+	assert.Len(t, p.ByType("aws:ecr/repository:Repository"), 4)
+	assertErrors(t, components.RegistryArgs{Prefix: "x", Repositories: []string{"web", "web"}, Tags: stackTags}.Validate(),
+		[]string{`repositories[1]: got "web", want a distinct lower-case repository name`})
+}
+
+func TestWebService(t *testing.T) {
+	cases := []struct {
+		stack    string
+		cpu, mem string
+		desired  int
+		strategy []string
+		exec     bool
+	}{
+		{"dev", "512", "1024", 1, []string{"FARGATE_SPOT 0/1"}, true},
+		{"prod", "1024", "2048", 2, []string{"FARGATE 2/1", "FARGATE_SPOT 0/1"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.stack, func(t *testing.T) {
+			p := stackPlan(t, c.stack)
+			svc := mustNamed(t, p, "web-service")
+			name := "docustack-" + c.stack + "-web"
+			assert.Equal(t, name, svc.Str("name"))
+			assert.True(t, strings.HasSuffix(svc.Str("cluster"), ":cluster-cluster-id"), "runs in the platform cluster (its ARN)")
+			assert.Equal(t, false, svc.Get("networkConfiguration.assignPublicIp"), "no public IP")
+			assert.Equal(t, []string{"network-private-0-id", "network-private-1-id"}, strs(svc.Get("networkConfiguration.subnets")))
+			assert.Equal(t, []string{"network-ecs-sg-id"}, strs(svc.Get("networkConfiguration.securityGroups")))
+			assert.Equal(t, true, svc.Get("deploymentCircuitBreaker.enable"))
+			assert.Equal(t, true, svc.Get("deploymentCircuitBreaker.rollback"))
+			assert.Equal(t, c.desired, svc.Int("desiredCount"))
+			assert.Equal(t, c.strategy, strategy(svc.Get("capacityProviderStrategies")))
+			assert.Equal(t, c.exec, svc.Get("enableExecuteCommand"))
+			assert.Equal(t, 8080, svc.Int("loadBalancers.0.containerPort"))
+			assert.Equal(t, name, svc.Str("loadBalancers.0.containerName"))
+			assert.Contains(t, svc.Str("loadBalancers.0.targetGroupArn"), "ingress-web-tg")
+
+			td := mustNamed(t, p, "web-task")
+			assert.Equal(t, c.cpu, td.Str("cpu"))
+			assert.Equal(t, c.mem, td.Str("memory"))
+			assert.Equal(t, "awsvpc", td.Str("networkMode"))
+			var containers []map[string]any
+			require.NoError(t, json.Unmarshal([]byte(td.Str("containerDefinitions")), &containers))
+			require.Len(t, containers, 1)
+			ct := containers[0]
+			assert.True(t, strings.HasSuffix(ct["image"].(string), ".amazonaws.com/docustack-"+c.stack+"/web:v0.1.0"), ct["image"])
+			assert.Equal(t, "awslogs", ct["logConfiguration"].(map[string]any)["logDriver"])
+			secrets := ct["secrets"].([]any)
+			require.Len(t, secrets, 1)
+			secret := secrets[0].(map[string]any)
+			assert.Equal(t, "NEXTAUTH_SECRET", secret["name"])
+			assert.Contains(t, secret["valueFrom"], "web-secrets-nextauth-secret", "injected by ARN")
+			for _, e := range ct["environment"].([]any) {
+				assert.NotContains(t, e.(map[string]any)["name"], "SECRET", "no secret in plain environment")
+			}
+
+			lg := mustNamed(t, p, "web-log")
+			assert.Equal(t, 90, lg.Int("retentionInDays"))
+			assert.Equal(t, keyArn(p, "logs"), lg.Str("kmsKeyId"))
+
+			// The execution role may pull its own image, write its own log and read its own secrets only.
+			var doc components.PolicyDocument
+			exec := mustNamed(t, p, "web-execution-role")
+			require.NoError(t, json.Unmarshal([]byte(exec.Str("inlinePolicies.0.policy")), &doc))
+			resources := map[string]any{}
+			for _, s := range doc.Statement {
+				resources[s.Sid] = s.Resource
+			}
+			assert.Equal(t, "*", resources["ECRAuth"], "GetAuthorizationToken has no resource-level permission")
+			assert.Contains(t, resources["PullImage"], "registry-web-id")
+			assert.Contains(t, resources["WriteLogs"], "web-log-id")
+			assert.Equal(t, []any{strings.TrimSpace(secret["valueFrom"].(string))}, resources["ReadSecrets"])
+
+			sec := mustNamed(t, p, "web-secrets-nextauth-secret")
+			assert.Equal(t, "docustack/"+c.stack+"/web/NEXTAUTH_SECRET", sec.Str("name"))
+			assert.Nil(t, sec.Get("kmsKeyId"), "seed: Secrets Manager uses the AWS managed key")
+			assert.Empty(t, p.ByType("aws:secretsmanager/secretVersion:SecretVersion"), "no secret value passes through state")
+		})
+	}
+}
+
+func TestServiceArgsValidate(t *testing.T) {
+	valid := components.ServiceArgs{ServiceName: "svc", AccountID: "123456789012", Region: "us-east-1", Tags: stackTags}
+	assertErrors(t, valid.Validate(), nil)
+	cases := []struct {
+		name   string
+		mutate func(*components.ServiceArgs)
+		want   []string
+	}{
+		{"memory for cpu", func(a *components.ServiceArgs) { a.CPU = 256; a.Memory = 4096 }, []string{`memory: got 4096, want a memory size Fargate accepts with 256 CPU units`}},
+		{"cpu", func(a *components.ServiceArgs) { a.CPU = 300 }, []string{`cpu: got 300`}},
+		{"arch", func(a *components.ServiceArgs) { a.CPUArchitecture = "ARM" }, []string{`cpuArchitecture: got "ARM"`}},
+		{"env name", func(a *components.ServiceArgs) { a.Environment = map[string]string{"bad-name": "x"} }, []string{`environment.bad-name: got "bad-name"`}},
+		{"secret also plain", func(a *components.ServiceArgs) {
+			a.Environment = map[string]string{"TOKEN": "x"}
+			a.Secrets = map[string]pulumi.StringInput{"TOKEN": pulumi.String("arn")}
+		}, []string{`secrets.TOKEN: got "TOKEN", want a name not also in environment`}},
+		{"target group without port", func(a *components.ServiceArgs) { a.TargetGroupArn = pulumi.String("tg") }, []string{`containerPort: got 0`}},
+		{"log retention", func(a *components.ServiceArgs) { a.LogRetentionDays = 14 }, []string{`logRetentionDays: got 14, want 90..3653 days`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := valid
+			c.mutate(&a)
+			assertErrors(t, a.Validate(), c.want)
+		})
+	}
+}
