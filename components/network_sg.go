@@ -1,10 +1,7 @@
 package components
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -78,15 +75,7 @@ func (b *networkBuilder) securityGroups() error {
 	groups := map[string]*ec2.SecurityGroup{}
 	for _, role := range []string{RoleALB, RoleECS, RoleRDS, RoleEndpoints} {
 		name := childName(b.name, role+"-sg")
-		// No inline rules: the provider then removes AWS's default allow-all
-		// egress, and every rule below is its own resource (no cycles between
-		// ALB and ECS, and each rule is visible to policy checks).
-		sg, err := ec2.NewSecurityGroup(b.ctx, name, &ec2.SecurityGroupArgs{
-			VpcId:               b.n.Vpc.ID(),
-			Description:         pulumi.String(sgDescriptions[role]),
-			RevokeRulesOnDelete: pulumi.Bool(true),
-			Tags:                b.tags(name, Tags{"Role": role}),
-		}, b.parent)
+		sg, err := newSecurityGroup(b.ctx, name, b.n.Vpc.ID(), sgDescriptions[role], b.tags(name, Tags{"Role": role}), b.parent)
 		if err != nil {
 			return err
 		}
@@ -94,43 +83,18 @@ func (b *networkBuilder) securityGroups() error {
 	}
 	b.n.SecurityGroups = SecurityGroups{ALB: groups[RoleALB], ECS: groups[RoleECS], RDS: groups[RoleRDS], Endpoints: groups[RoleEndpoints]}
 
-	counts := map[string]int{}
+	byRole := map[string][]sgRule{}
 	for _, r := range b.args.SecurityGroupMatrix() {
-		dir := "ingress"
-		if r.Egress {
-			dir = "egress"
+		rule := sgRule{egress: r.Egress, protocol: r.Protocol, from: r.Port, to: r.Port, cidr: r.CIDR, description: r.Description}
+		if r.CIDR == "" {
+			rule.peer = groups[r.PeerRole].ID()
 		}
-		key := r.Role + "-" + dir
-		name := childName(b.name, key, counts[key])
-		counts[key]++
-
-		var from, to pulumi.IntPtrInput
-		if r.Protocol != "-1" {
-			from, to = pulumi.Int(r.Port), pulumi.Int(r.Port)
-		}
-		var cidr, peer pulumi.StringPtrInput
-		if r.CIDR != "" {
-			cidr = pulumi.String(r.CIDR)
-		} else {
-			peer = groups[r.PeerRole].ID().ToStringOutput()
-		}
-		tags := b.tags(name, Tags{"Role": r.Role})
-		var err error
-		if r.Egress {
-			_, err = vpc.NewSecurityGroupEgressRule(b.ctx, name, &vpc.SecurityGroupEgressRuleArgs{
-				SecurityGroupId: groups[r.Role].ID(), IpProtocol: pulumi.String(r.Protocol),
-				FromPort: from, ToPort: to, CidrIpv4: cidr, ReferencedSecurityGroupId: peer,
-				Description: pulumi.String(r.Description), Tags: tags,
-			}, b.parent)
-		} else {
-			_, err = vpc.NewSecurityGroupIngressRule(b.ctx, name, &vpc.SecurityGroupIngressRuleArgs{
-				SecurityGroupId: groups[r.Role].ID(), IpProtocol: pulumi.String(r.Protocol),
-				FromPort: from, ToPort: to, CidrIpv4: cidr, ReferencedSecurityGroupId: peer,
-				Description: pulumi.String(r.Description), Tags: tags,
-			}, b.parent)
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		byRole[r.Role] = append(byRole[r.Role], rule)
+	}
+	for _, role := range []string{RoleALB, RoleECS, RoleRDS, RoleEndpoints} {
+		tags := func(name string) pulumi.StringMap { return b.tags(name, Tags{"Role": role}) }
+		if err := addRules(b.ctx, b.name+"-"+role, groups[role].ID(), byRole[role], tags, b.parent); err != nil {
+			return err
 		}
 	}
 	return nil
