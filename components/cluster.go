@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/servicediscovery"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -146,6 +147,10 @@ type Cluster struct {
 	// Name and Arn of the cluster.
 	Name pulumi.StringOutput
 	Arn  pulumi.StringOutput
+	// NamespaceArn is the Service Connect namespace ("frontend:7233" lives there).
+	NamespaceArn pulumi.StringOutput
+	// ClusterName is the cluster's name, known before deployment.
+	ClusterName string
 	// ExecLogGroup receives ECS Exec session logs.
 	ExecLogGroup *cloudwatch.LogGroup
 	// DefaultStrategy is what services without their own strategy get.
@@ -164,7 +169,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{DefaultStrategy: args.DefaultStrategy}
+	c := &Cluster{DefaultStrategy: args.DefaultStrategy, ClusterName: args.ClusterName}
 	if err := ctx.RegisterComponentResource(TypeCluster, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -181,9 +186,20 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
+	nsName := childName(name, "namespace")
+	ns, err := servicediscovery.NewHttpNamespace(ctx, nsName, &servicediscovery.HttpNamespaceArgs{
+		Name:        pulumi.String(args.ClusterName),
+		Description: pulumi.String("Service Connect namespace of the platform's ECS services"),
+		Tags:        tags(nsName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.NamespaceArn = ns.Arn
 	clusterName := childName(name, "cluster")
 	cluster, err := ecs.NewCluster(ctx, clusterName, &ecs.ClusterArgs{
-		Name: pulumi.String(args.ClusterName),
+		Name:                   pulumi.String(args.ClusterName),
+		ServiceConnectDefaults: &ecs.ClusterServiceConnectDefaultsArgs{Namespace: ns.Arn},
 		Settings: ecs.ClusterSettingArray{ecs.ClusterSettingArgs{
 			Name: pulumi.String("containerInsights"), Value: pulumi.String(string(args.ContainerInsights)),
 		}},

@@ -27,4 +27,9 @@ const (
 	TypeService    = "docustack:compute:Service"
 	TypeDocuments  = "docustack:data:Documents"
 	TypeSecrets    = "docustack:security:Secrets"
+	TypeTemporal   = "docustack:workflow:Temporal"
+	TypeDBInit     = "docustack:data:DBInit"
+	TypeScheduler  = "docustack:ops:Scheduler"
+	TypeBastion    = "docustack:ops:Bastion"
+	TypeGitHubOIDC = "docustack:ci:GitHubOIDC"
 )

@@ -21,10 +21,12 @@ const (
 	KeyDatabase KeyPurpose = "database"
 	// KeyLogs encrypts CloudWatch log groups and log deliveries (VPC flow logs).
 	KeyLogs KeyPurpose = "logs"
+	// KeyEBS encrypts EBS volumes (the bastion's root volume).
+	KeyEBS KeyPurpose = "ebs"
 )
 
 // KeyPurposes lists every purpose, in registration order.
-var KeyPurposes = []KeyPurpose{KeyData, KeyDatabase, KeyLogs}
+var KeyPurposes = []KeyPurpose{KeyData, KeyDatabase, KeyLogs, KeyEBS}
 
 // Valid reports whether p is one of KeyPurposes.
 func (p KeyPurpose) Valid() bool {
@@ -215,6 +217,18 @@ func keyServiceStatements(p KeyPurpose, accountID, region string) []PolicyStatem
 	case KeyDatabase:
 		// RDS storage and the RDS-managed master user secret.
 		return []PolicyStatement{viaService("AllowRDSAndSecretsManagerUse", "rds", "secretsmanager")}
+	case KeyEBS:
+		// Auto Scaling launches instances with its service-linked role, which
+		// must be able to use the key and grant EC2 its use (AWS: "Required
+		// KMS key policy for use with encrypted volumes"). The role must exist
+		// before the key policy names it (see README, first deploy).
+		asg := fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", awsPartition, accountID)
+		return []PolicyStatement{
+			viaService("AllowEC2Use", "ec2"),
+			{Sid: "AllowAutoScalingUse", Effect: "Allow", Principal: map[string]any{"AWS": asg}, Action: keyUseActions, Resource: "*"},
+			{Sid: "AllowAutoScalingGrants", Effect: "Allow", Principal: map[string]any{"AWS": asg}, Action: "kms:CreateGrant", Resource: "*",
+				Condition: map[string]map[string]any{"Bool": {"kms:GrantIsForAWSResource": true}}},
+		}
 	case KeyLogs:
 		return []PolicyStatement{
 			{

@@ -18,7 +18,11 @@ const (
 	untaggedExpiryDays = 7
 )
 
-var repoNamePattern = regexp.MustCompile(`^[a-z0-9]+([._/-][a-z0-9]+)*$`)
+var (
+	repoNamePattern = regexp.MustCompile(`^[a-z0-9]+([._/-][a-z0-9]+)*$`)
+	// imageTagRegexp is what Docker accepts as a tag.
+	imageTagRegexp = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
 
 // RegistryArgs configures the platform's ECR repositories.
 type RegistryArgs struct {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -40,10 +41,15 @@ type ServiceArgs struct {
 	ServiceName string
 	// Image is "<repository url>:<tag>". Required.
 	Image pulumi.StringInput
-	// RepositoryArn scopes the execution role's image pulls. Required.
+	// RepositoryArn scopes the execution role's image pulls. Optional: nil
+	// for public images (pulled through the NAT gateway).
 	RepositoryArn pulumi.StringInput
+	// EntryPoint overrides the image's entry point.
+	EntryPoint []string
 	// ClusterArn runs the service. Required.
 	ClusterArn pulumi.StringInput
+	// ClusterName is needed with Autoscaling (its resource ID names the cluster).
+	ClusterName string
 	// CPU units. Default: 256. One of 256, 512, 1024, 2048, 4096, 8192, 16384.
 	CPU int
 	// Memory in MiB. Default: 512. A size Fargate accepts for CPU.
@@ -58,18 +64,40 @@ type ServiceArgs struct {
 	Command []string
 	// Environment holds plain settings (never secrets).
 	Environment map[string]string
+	// DynamicEnvironment holds plain settings known only at deployment
+	// (endpoints of other resources).
+	DynamicEnvironment map[string]pulumi.StringInput
 	// Secrets maps environment variables to Secrets Manager secret ARNs,
 	// injected by ECS at start; the execution role may read only these.
 	Secrets map[string]pulumi.StringInput
 	// Strategy places tasks on Fargate and Fargate Spot. Default: the cluster's.
 	Strategy CapacityStrategy
-	// SubnetIDs (private tier) and SecurityGroupIDs. Required.
-	SubnetIDs        pulumi.StringArrayInput
+	// SubnetIDs (private tier). Required.
+	SubnetIDs pulumi.StringArrayInput
+	// SecurityGroupIDs the tasks use. Required unless OwnGroup is set.
 	SecurityGroupIDs pulumi.StringArrayInput
+	// OwnGroup gives the service a security group of its own in this VPC,
+	// with no ingress at all and egress only to HTTPS (NAT, endpoints).
+	OwnGroup pulumi.StringInput
+	// TaskOnly creates the task definition without a service: a one-off task
+	// run on demand (schema migrations). Default: false.
+	TaskOnly bool
 	// TargetGroupArn registers tasks with a load balancer. Optional.
 	TargetGroupArn pulumi.StringInput
 	// HealthCheckGraceSeconds before load balancer health counts. Default: 60.
 	HealthCheckGraceSeconds int
+	// ServiceConnectNamespace joins the cluster's Service Connect namespace
+	// as a client (so "frontend:7233" resolves). Optional.
+	ServiceConnectNamespace pulumi.StringInput
+	// ServiceConnectAlias also publishes ContainerPort under this name
+	// ("frontend" → frontend:<port>). Requires ServiceConnectNamespace.
+	ServiceConnectAlias string
+	// ServiceConnectIdleSeconds is the idle timeout of published TCP
+	// connections. Default: 0 (Service Connect's). Temporal's long polls need
+	// more than 60 s; TCP has no per-request timeout.
+	ServiceConnectIdleSeconds int
+	// Autoscaling tracks average CPU between MinCount and MaxCount. Optional.
+	Autoscaling *Autoscaling
 	// TaskPolicy is the task role's permissions as a JSON policy document. Optional.
 	TaskPolicy pulumi.StringInput
 	// EnableExec allows ECS Exec (SSM) into tasks. Default: false.
@@ -135,6 +163,11 @@ func (a ServiceArgs) Validate() error {
 			add(fieldErr("environment."+k, k, "an environment variable name [A-Z_][A-Z0-9_]*"))
 		}
 	}
+	for _, k := range sortedKeys(a.DynamicEnvironment) {
+		if !envNamePattern.MatchString(k) {
+			add(fieldErr("dynamicEnvironment."+k, k, "an environment variable name [A-Z_][A-Z0-9_]*"))
+		}
+	}
 	for _, k := range sortedKeys(a.Secrets) {
 		if !envNamePattern.MatchString(k) {
 			add(fieldErr("secrets."+k, k, "an environment variable name [A-Z_][A-Z0-9_]*"))
@@ -145,6 +178,26 @@ func (a ServiceArgs) Validate() error {
 	}
 	if !a.Strategy.IsZero() {
 		add(a.Strategy.Validate("strategy"))
+	}
+	if a.ServiceConnectAlias != "" && (a.ServiceConnectNamespace == nil || a.ContainerPort == 0) {
+		add(fieldErr("serviceConnectAlias", a.ServiceConnectAlias, "a namespace and a containerPort to publish"))
+	}
+	if a.ServiceConnectAlias != "" && !dbIdentifierPattern.MatchString(a.ServiceConnectAlias) {
+		add(fieldErr("serviceConnectAlias", a.ServiceConnectAlias, "a DNS label such as frontend"))
+	}
+	if as := a.Autoscaling; as != nil {
+		if a.ClusterName == "" {
+			add(fieldErr("clusterName", a.ClusterName, "the cluster's name, for the autoscaling resource ID"))
+		}
+		if as.MinCount < 0 || as.MaxCount > 100 || as.MinCount > as.MaxCount {
+			add(fieldErr("autoscaling", fmt.Sprintf("%d..%d", as.MinCount, as.MaxCount), "0 <= minCount <= maxCount <= 100"))
+		}
+		if as.TargetCPUPercent != 0 && (as.TargetCPUPercent < 10 || as.TargetCPUPercent > 90) {
+			add(fieldErr("autoscaling.targetCpuPercent", as.TargetCPUPercent, "10..90"))
+		}
+		if a.DesiredCount < as.MinCount || a.DesiredCount > as.MaxCount {
+			add(fieldErr("desiredCount", a.DesiredCount, "%d..%d (within autoscaling)", as.MinCount, as.MaxCount))
+		}
 	}
 	if a.LogRetentionDays < DefaultServiceLogDays || a.LogRetentionDays > MaxRetentionDays {
 		add(fieldErr("logRetentionDays", a.LogRetentionDays, "%d..%d days (seed: CloudWatch Logs 90 days)", DefaultServiceLogDays, MaxRetentionDays))
@@ -159,15 +212,28 @@ func (a ServiceArgs) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Autoscaling scales a service on its average CPU.
+type Autoscaling struct {
+	// MinCount and MaxCount bound the task count. Range 0..100, Min <= Max.
+	MinCount, MaxCount int
+	// TargetCPUPercent is the average CPU to hold. Default: 60. Range 10..90.
+	TargetCPUPercent int
+}
+
+// DefaultTargetCPU is what autoscaled services aim for.
+const DefaultTargetCPU = 60
+
 // Service is one ECS Fargate service with its roles, task definition and logs.
 type Service struct {
 	pulumi.ResourceState
 
 	Service        *ecs.Service
 	TaskDefinition *ecs.TaskDefinition
-	TaskRole       *iam.Role
-	ExecutionRole  *iam.Role
-	LogGroup       *cloudwatch.LogGroup
+	// SecurityGroupID is the service's own group (with OwnGroup).
+	SecurityGroupID pulumi.StringOutput
+	TaskRole        *iam.Role
+	ExecutionRole   *iam.Role
+	LogGroup        *cloudwatch.LogGroup
 }
 
 // NewService creates a Fargate service in private subnets without public IPs:
@@ -177,9 +243,10 @@ type Service struct {
 func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulumi.ResourceOption) (*Service, error) {
 	args.setDefaults()
 	err := args.Validate()
-	for f, missing := range map[string]bool{"image": args.Image == nil, "repositoryArn": args.RepositoryArn == nil,
-		"clusterArn": args.ClusterArn == nil, "subnetIds": args.SubnetIDs == nil, "securityGroupIds": args.SecurityGroupIDs == nil,
-		"logsKmsKeyArn": args.LogsKMSKeyArn == nil} {
+	for f, missing := range map[string]bool{"image": args.Image == nil,
+		"clusterArn": args.ClusterArn == nil, "subnetIds": args.SubnetIDs == nil,
+		"securityGroupIds": args.SecurityGroupIDs == nil && args.OwnGroup == nil,
+		"logsKmsKeyArn":    args.LogsKMSKeyArn == nil} {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}
@@ -215,7 +282,11 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	for _, k := range secretNames {
 		secretArns = append(secretArns, args.Secrets[k])
 	}
-	execPolicy := pulumi.All(args.RepositoryArn, s.LogGroup.Arn, secretArns).ApplyT(func(v []any) string {
+	repo := pulumi.StringInput(pulumi.String(""))
+	if args.RepositoryArn != nil {
+		repo = args.RepositoryArn
+	}
+	execPolicy := pulumi.All(repo, s.LogGroup.Arn, secretArns).ApplyT(func(v []any) string {
 		return ExecutionPolicy(v[0].(string), v[1].(string), stringsOf(v[2]))
 	}).(pulumi.StringOutput)
 	execName := childName(name, "execution-role")
@@ -247,12 +318,25 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		return nil, err
 	}
 
-	containers := pulumi.All(args.Image, s.LogGroup.Name, secretArns).ApplyT(func(v []any) (string, error) {
+	dynNames := sortedKeys(args.DynamicEnvironment)
+	dynValues := pulumi.StringArray{}
+	for _, k := range dynNames {
+		dynValues = append(dynValues, args.DynamicEnvironment[k])
+	}
+	containers := pulumi.All(args.Image, s.LogGroup.Name, secretArns, dynValues).ApplyT(func(v []any) (string, error) {
 		secrets := map[string]string{}
 		for i, arn := range stringsOf(v[2]) {
 			secrets[secretNames[i]] = arn
 		}
-		return ContainerDefinitions(args, v[0].(string), v[1].(string), secrets)
+		withDyn := args
+		withDyn.Environment = map[string]string{}
+		for k, val := range args.Environment {
+			withDyn.Environment[k] = val
+		}
+		for i, val := range stringsOf(v[3]) {
+			withDyn.Environment[dynNames[i]] = val
+		}
+		return ContainerDefinitions(withDyn, v[0].(string), v[1].(string), secrets)
 	}).(pulumi.StringOutput)
 	tdName := childName(name, "task")
 	s.TaskDefinition, err = ecs.NewTaskDefinition(ctx, tdName, &ecs.TaskDefinitionArgs{
@@ -273,13 +357,34 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		return nil, err
 	}
 
+	if args.TaskOnly {
+		if err := ctx.RegisterResourceOutputs(s, pulumi.Map{"taskDefinitionArn": s.TaskDefinition.Arn}); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	groups := args.SecurityGroupIDs
+	if args.OwnGroup != nil {
+		sgName := childName(name, "sg")
+		sg, err := newSecurityGroup(ctx, sgName, args.OwnGroup, args.ServiceName+": no inbound traffic; HTTPS out", tags(sgName), parent)
+		if err != nil {
+			return nil, err
+		}
+		if err := addRules(ctx, name, sg.ID(), []sgRule{
+			tcp(HTTPSPort, HTTPSPort).out().fromCIDR(anywhere).because("HTTPS via the NAT gateway and VPC endpoints"),
+		}, tags, parent); err != nil {
+			return nil, err
+		}
+		s.SecurityGroupID = sg.ID().ToStringOutput()
+		groups = pulumi.StringArray{s.SecurityGroupID}
+	}
 	svcArgs := &ecs.ServiceArgs{
 		Name:           pulumi.String(args.ServiceName),
 		Cluster:        args.ClusterArn,
 		TaskDefinition: s.TaskDefinition.Arn,
 		DesiredCount:   pulumi.Int(args.DesiredCount),
 		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
-			Subnets: args.SubnetIDs, SecurityGroups: args.SecurityGroupIDs, AssignPublicIp: pulumi.Bool(false),
+			Subnets: args.SubnetIDs, SecurityGroups: groups, AssignPublicIp: pulumi.Bool(false),
 		},
 		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true)},
 		EnableExecuteCommand:     pulumi.Bool(args.EnableExec),
@@ -296,13 +401,35 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		}}
 		svcArgs.HealthCheckGracePeriodSeconds = pulumi.Int(args.HealthCheckGraceSeconds)
 	}
+	if args.ServiceConnectNamespace != nil {
+		sc := &ecs.ServiceServiceConnectConfigurationArgs{Enabled: pulumi.Bool(true), Namespace: args.ServiceConnectNamespace}
+		if args.ServiceConnectAlias != "" {
+			svc := ecs.ServiceServiceConnectConfigurationServiceArgs{
+				PortName:      pulumi.String(portName),
+				DiscoveryName: pulumi.String(args.ServiceConnectAlias),
+				ClientAlias: ecs.ServiceServiceConnectConfigurationServiceClientAliasArray{ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs{
+					DnsName: pulumi.String(args.ServiceConnectAlias), Port: pulumi.Int(args.ContainerPort),
+				}},
+			}
+			if args.ServiceConnectIdleSeconds > 0 {
+				svc.Timeout = &ecs.ServiceServiceConnectConfigurationServiceTimeoutArgs{IdleTimeoutSeconds: pulumi.Int(args.ServiceConnectIdleSeconds)}
+			}
+			sc.Services = ecs.ServiceServiceConnectConfigurationServiceArray{svc}
+		}
+		svcArgs.ServiceConnectConfiguration = sc
+	}
 	svcOpts := []pulumi.ResourceOption{parent}
-	if args.IgnoreDesiredCount {
+	if args.IgnoreDesiredCount || args.Autoscaling != nil {
 		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"}))
 	}
 	s.Service, err = ecs.NewService(ctx, childName(name, "service"), svcArgs, svcOpts...)
 	if err != nil {
 		return nil, err
+	}
+	if args.Autoscaling != nil {
+		if err := s.autoscale(ctx, name, args); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{"serviceName": s.Service.Name, "taskRoleArn": s.TaskRole.Arn}); err != nil {
 		return nil, err
@@ -310,14 +437,50 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	return s, nil
 }
 
-// ExecutionPolicy lets ECS pull one repository's images, write one log group
-// and read only the listed secrets.
+// ScalableResourceID is the Application Auto Scaling ID of an ECS service.
+func ScalableResourceID(clusterName, serviceName string) string {
+	return fmt.Sprintf("service/%s/%s", clusterName, serviceName)
+}
+
+// autoscale tracks average CPU between the configured bounds.
+func (s *Service) autoscale(ctx *pulumi.Context, name string, args ServiceArgs) error {
+	as := *args.Autoscaling
+	if as.TargetCPUPercent == 0 {
+		as.TargetCPUPercent = DefaultTargetCPU
+	}
+	resourceID := pulumi.String(ScalableResourceID(args.ClusterName, args.ServiceName))
+	target, err := appautoscaling.NewTarget(ctx, childName(name, "scaling-target"), &appautoscaling.TargetArgs{
+		ServiceNamespace: pulumi.String("ecs"), ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
+		ResourceId: resourceID, MinCapacity: pulumi.Int(as.MinCount), MaxCapacity: pulumi.Int(as.MaxCount),
+	}, pulumi.Parent(s), pulumi.DependsOn([]pulumi.Resource{s.Service}))
+	if err != nil {
+		return err
+	}
+	_, err = appautoscaling.NewPolicy(ctx, childName(name, "scaling-cpu"), &appautoscaling.PolicyArgs{
+		PolicyType: pulumi.String("TargetTrackingScaling"), ServiceNamespace: target.ServiceNamespace,
+		ScalableDimension: target.ScalableDimension, ResourceId: target.ResourceId,
+		TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
+			TargetValue: pulumi.Float64(float64(as.TargetCPUPercent)),
+			PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+				PredefinedMetricType: pulumi.String("ECSServiceAverageCPUUtilization"),
+			},
+			ScaleInCooldown: pulumi.Int(120), ScaleOutCooldown: pulumi.Int(60),
+		},
+	}, pulumi.Parent(s))
+	return err
+}
+
+// ExecutionPolicy lets ECS pull one repository's images (none for public
+// images), write one log group and read only the listed secrets.
 func ExecutionPolicy(repositoryArn, logGroupArn string, secretArns []string) string {
 	statements := []PolicyStatement{
-		// GetAuthorizationToken has no resource-level permissions.
-		{Sid: "ECRAuth", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*"},
-		{Sid: "PullImage", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: repositoryArn},
 		{Sid: "WriteLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: logGroupArn + ":*"},
+	}
+	if repositoryArn != "" {
+		statements = append(statements,
+			// GetAuthorizationToken has no resource-level permissions.
+			PolicyStatement{Sid: "ECRAuth", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*"},
+			PolicyStatement{Sid: "PullImage", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: repositoryArn})
 	}
 	if len(secretArns) > 0 {
 		statements = append(statements, PolicyStatement{Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns})
@@ -337,6 +500,9 @@ func ExecPolicy(logsKeyArn string) string {
 	)
 }
 
+// portName names the container port for Service Connect.
+const portName = "main"
+
 // ContainerDefinitions renders the task's single container as ECS JSON.
 func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[string]string) (string, error) {
 	type kv struct {
@@ -355,7 +521,10 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		"linuxParameters": map[string]any{"initProcessEnabled": true},
 	}
 	if a.ContainerPort > 0 {
-		c["portMappings"] = []map[string]any{{"containerPort": a.ContainerPort, "protocol": "tcp"}}
+		c["portMappings"] = []map[string]any{{"containerPort": a.ContainerPort, "protocol": "tcp", "name": portName}}
+	}
+	if len(a.EntryPoint) > 0 {
+		c["entryPoint"] = a.EntryPoint
 	}
 	if len(a.Command) > 0 {
 		c["command"] = a.Command

@@ -20,6 +20,9 @@ const Namespace = "docustack"
 // AllowedRegion is the only region DocuStack runs in (seed SCP: Region Restriction).
 const AllowedRegion = "us-east-1"
 
+// AppDatabase is the application's database and role (created by DB-init).
+const AppDatabase = "docustack"
+
 // Secure defaults applied when a stack file leaves a key out.
 const (
 	// DefaultDRRegion holds replicas and backup copies (seed: region failure).
@@ -79,6 +82,13 @@ const (
 	KeyECS                   = "ecs"
 	KeyIngress               = "ingress"
 	KeyWeb                   = "web"
+	KeyTemporal              = "temporal"
+	KeyWorkers               = "workers"
+	KeySlackBot              = "slackBot"
+	KeyDBInit                = "dbInit"
+	KeyScheduler             = "scheduler"
+	KeyBastion               = "bastion"
+	KeyGitHub                = "github"
 	// KeyRegion is the aws provider's region, outside our namespace.
 	KeyRegion = "aws:region"
 )
@@ -88,10 +98,12 @@ var ConfigKeys = []string{
 	KeyEnvironment, KeyAccountID, KeyOwner, KeyCostCenter, KeyDataClassification,
 	KeyProtectStateful, KeyDeletionProtection, KeyKMSDeletionWindowDays, KeyNetwork, KeyLogArchive,
 	KeyDRRegion, KeyDatabase, KeyECS, KeyIngress, KeyWeb,
+	KeyTemporal, KeyWorkers, KeySlackBot, KeyDBInit, KeyScheduler, KeyBastion, KeyGitHub,
 }
 
 // workloadObjects are the object keys only workload stacks carry.
-var workloadObjects = []string{KeyNetwork, KeyDatabase, KeyECS, KeyIngress, KeyWeb}
+var workloadObjects = []string{KeyNetwork, KeyDatabase, KeyECS, KeyIngress, KeyWeb,
+	KeyTemporal, KeyWorkers, KeySlackBot, KeyDBInit, KeyScheduler, KeyBastion}
 
 // NetworkConfig is the `docustack:network` object.
 type NetworkConfig struct {
@@ -150,6 +162,55 @@ type WebConfig struct {
 	Secrets []string `json:"secrets"`
 }
 
+// TemporalConfig is the `docustack:temporal` object.
+type TemporalConfig struct {
+	Mode             string `json:"mode"`
+	NumHistoryShards int    `json:"numHistoryShards"`
+	Version          string `json:"version"`
+	UIVersion        string `json:"uiVersion"`
+	CPU              int    `json:"cpu"`
+	Memory           int    `json:"memory"`
+	DesiredCount     int    `json:"desiredCount"`
+}
+
+// AppConfig is an ECS application's object (`docustack:workers`, `docustack:slackBot`).
+type AppConfig struct {
+	ImageTag        string                      `json:"imageTag"`
+	CPU             int                         `json:"cpu"`
+	Memory          int                         `json:"memory"`
+	CPUArchitecture string                      `json:"cpuArchitecture"`
+	DesiredCount    *int                        `json:"desiredCount"`
+	MinCount        int                         `json:"minCount"`
+	MaxCount        int                         `json:"maxCount"`
+	Strategy        components.CapacityStrategy `json:"strategy"`
+}
+
+// DBInitConfig is the `docustack:dbInit` object.
+type DBInitConfig struct {
+	ImageTag string `json:"imageTag"`
+}
+
+// SchedulerConfig is the `docustack:scheduler` object.
+type SchedulerConfig struct {
+	Enabled  bool   `json:"enabled"`
+	Timezone string `json:"timezone"`
+	StopAt   string `json:"stopAt"`
+	StartAt  string `json:"startAt"`
+	Days     string `json:"days"`
+}
+
+// BastionConfig is the `docustack:bastion` object.
+type BastionConfig struct {
+	InstanceType string `json:"instanceType"`
+}
+
+// GitHubConfig is the `docustack:github` object.
+type GitHubConfig struct {
+	Org             string `json:"org"`
+	Repo            string `json:"repo"`
+	OIDCProviderArn string `json:"oidcProviderArn"`
+}
+
 // Config is a stack's typed, validated configuration.
 type Config struct {
 	Stack                    string
@@ -168,10 +229,18 @@ type Config struct {
 	// DRRegion holds replicas and backup copies only.
 	DRRegion string
 	// Layer 2-5 settings of workload stacks.
-	Database DatabaseConfig
-	ECS      ECSConfig
-	Ingress  IngressConfig
-	Web      WebConfig
+	Database  DatabaseConfig
+	ECS       ECSConfig
+	Ingress   IngressConfig
+	Web       WebConfig
+	Temporal  TemporalConfig
+	Workers   AppConfig
+	SlackBot  AppConfig
+	DBInit    DBInitConfig
+	Scheduler SchedulerConfig
+	Bastion   BastionConfig
+	// GitHub is CI access; every stack has it.
+	GitHub GitHubConfig
 
 	// present records which object keys the stack file set.
 	present map[string]bool
@@ -212,6 +281,13 @@ func loadConfig(src configSource) (*Config, error) {
 	r.object(KeyECS, &c.ECS)
 	r.object(KeyIngress, &c.Ingress)
 	r.object(KeyWeb, &c.Web)
+	r.object(KeyTemporal, &c.Temporal)
+	r.object(KeyWorkers, &c.Workers)
+	r.object(KeySlackBot, &c.SlackBot)
+	r.object(KeyDBInit, &c.DBInit)
+	r.object(KeyScheduler, &c.Scheduler)
+	r.object(KeyBastion, &c.Bastion)
+	r.object(KeyGitHub, &c.GitHub)
 	c.present = map[string]bool{}
 	for _, k := range workloadObjects {
 		c.present[k] = r.has(k)
@@ -251,6 +327,17 @@ func (c *Config) setDefaults() {
 	}
 	if c.Web.Strategy.IsZero() {
 		c.Web.Strategy = DefaultWebStrategy
+	}
+	c.Workers.setDefaults(DefaultWorkerStrategy, 1)
+	c.SlackBot.setDefaults(DefaultWebStrategy, 1)
+}
+
+func (a *AppConfig) setDefaults(strategy components.CapacityStrategy, count int) {
+	if a.Strategy.IsZero() {
+		a.Strategy = strategy
+	}
+	if a.DesiredCount == nil {
+		a.DesiredCount = &count
 	}
 }
 
@@ -306,6 +393,7 @@ func (c *Config) validate() []error {
 	// fails before the provider or any resource is registered. Their field
 	// names are mapped back to the configuration keys that set them.
 	errs = append(errs, components.RenameFields(c.KeysArgs().Validate(), c.configKeyOf("")))
+	errs = append(errs, components.RenameFields(c.githubArgs().Validate(), c.configKeyOf(KeyGitHub)))
 	if c.Environment.IsWorkload() {
 		errs = append(errs, components.RenameFields(c.logArchiveArgs(nil).Validate(), c.configKeyOf(KeyLogArchive)))
 		if c.Network != nil {

@@ -39,6 +39,14 @@ func Program(ctx *pulumi.Context) error {
 	}
 	ctx.Export("kmsKeyArns", keyArns)
 
+	// Layer 1: CI access through GitHub's OIDC provider.
+	gh, err := components.NewGitHubOIDC(ctx, "github", cfg.githubArgs(), opts...)
+	if err != nil {
+		return err
+	}
+	ctx.Export("ciPreviewRoleArn", gh.PreviewRoleArn)
+	ctx.Export("ciDeployRoleArn", gh.DeployRoleArn)
+
 	if !cfg.Environment.IsWorkload() {
 		return nil
 	}

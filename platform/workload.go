@@ -12,6 +12,10 @@ import (
 // Repositories are the platform's images (seed layers 2-5).
 var Repositories = []string{"web", "slack-bot", "workers", "db-init"}
 
+// DefaultWorkerStrategy runs Temporal workers on Fargate Spot with one task
+// in five on on-demand Fargate, so work continues while Spot is reclaimed.
+var DefaultWorkerStrategy = components.CapacityStrategy{OnDemandWeight: 1, SpotWeight: 4}
+
 // DefaultWebStrategy keeps one web task on on-demand Fargate and runs the
 // rest on Spot: the web app is customer-facing, extra capacity is not.
 var DefaultWebStrategy = components.CapacityStrategy{OnDemandBase: 1, SpotWeight: 1}
@@ -36,8 +40,10 @@ func (c *Config) validateWorkload() []error {
 			errs = append(errs, bad(KeyDatabase+".backupRetentionDays", c.Database.BackupRetentionDays, "at least %d in prod (seed Backup Strategy)", ProdBackupRetentionDays))
 		}
 	}
-	if !imageTagPattern.MatchString(c.Web.ImageTag) || c.Web.ImageTag == "latest" {
-		errs = append(errs, bad(KeyWeb+".imageTag", c.Web.ImageTag, "an immutable image tag (not latest), e.g. a release or commit"))
+	for k, tag := range map[string]string{KeyWeb: c.Web.ImageTag, KeyWorkers: c.Workers.ImageTag, KeySlackBot: c.SlackBot.ImageTag} {
+		if !imageTagPattern.MatchString(tag) || tag == "latest" {
+			errs = append(errs, bad(k+".imageTag", tag, "an immutable image tag (not latest), e.g. a release or commit"))
+		}
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Web.Secrets {
@@ -56,6 +62,12 @@ func (c *Config) validateWorkload() []error {
 		{KeyIngress, c.ingressArgs(nil, nil, nil).Validate()},
 		{KeyWeb, c.webArgs(nil, nil, nil, nil, nil, nil, nil, nil).Validate()},
 		{"documents", c.documentsArgs(nil, nil, nil).Validate()},
+		{KeyTemporal, c.temporalArgs().Validate()},
+		{KeyWorkers, c.appArgs("workers", c.Workers).Validate()},
+		{KeySlackBot, c.appArgs("slack-bot", c.SlackBot).Validate()},
+		{KeyDBInit, c.dbInitArgs().Validate()},
+		{KeyScheduler, c.schedulerArgs().Validate()},
+		{KeyBastion, c.bastionArgs(nil, nil, nil, nil).Validate()},
 	} {
 		errs = append(errs, components.RenameFields(check.err, c.configKeyOf(check.object)))
 	}
@@ -172,5 +184,64 @@ func (c *Config) webArgs(image, repo, cluster pulumi.StringInput, subnets, sgs p
 		AccountID:        c.AccountID,
 		Region:           c.Region,
 		Tags:             c.StackTags(),
+	}
+}
+
+func (c *Config) temporalArgs() components.TemporalArgs {
+	t := c.Temporal
+	return components.TemporalArgs{
+		Prefix: c.prefix(), Mode: components.TemporalMode(t.Mode), Version: t.Version, UIVersion: t.UIVersion,
+		NumHistoryShards: t.NumHistoryShards, CPU: t.CPU, Memory: t.Memory, DesiredCount: t.DesiredCount,
+		IgnoreDesiredCount: c.Scheduler.Enabled,
+		AccountID:          c.AccountID, Region: c.Region, Tags: c.StackTags(),
+	}
+}
+
+// appArgs are the settings an ECS application takes from its config object;
+// the platform adds the wiring.
+func (c *Config) appArgs(app string, a AppConfig) components.ServiceArgs {
+	args := components.ServiceArgs{
+		ServiceName:        c.prefix() + "-" + app,
+		CPU:                a.CPU,
+		Memory:             a.Memory,
+		CPUArchitecture:    a.CPUArchitecture,
+		DesiredCount:       *a.DesiredCount,
+		Strategy:           a.Strategy,
+		IgnoreDesiredCount: c.Scheduler.Enabled,
+		ClusterName:        c.prefix(),
+		AccountID:          c.AccountID,
+		Region:             c.Region,
+		Tags:               c.StackTags(),
+	}
+	if a.MaxCount > 0 {
+		args.Autoscaling = &components.Autoscaling{MinCount: a.MinCount, MaxCount: a.MaxCount}
+	}
+	return args
+}
+
+func (c *Config) dbInitArgs() components.DBInitArgs {
+	return components.DBInitArgs{
+		FunctionName: c.prefix() + "-db-init",
+		ImageTag:     c.DBInit.ImageTag,
+		Roles: []components.DatabaseRole{
+			{Name: AppDatabase, Databases: []string{AppDatabase}},
+			{Name: components.TemporalDatabaseUser, Databases: []string{components.TemporalDatabase, components.TemporalVisibilityDatabase}},
+		},
+		Tags: c.StackTags(),
+	}
+}
+
+func (c *Config) schedulerArgs() components.SchedulerArgs {
+	s := c.Scheduler
+	return components.SchedulerArgs{
+		GroupName: c.prefix(), Timezone: s.Timezone, StopAt: s.StopAt, StartAt: s.StartAt, Days: s.Days,
+		AccountID: c.AccountID, Tags: c.StackTags(),
+	}
+}
+
+func (c *Config) bastionArgs(ebsKey, vpc pulumi.StringInput, subnets pulumi.StringArrayInput, dbSG pulumi.StringInput) components.BastionArgs {
+	return components.BastionArgs{
+		Name: c.prefix() + "-bastion", InstanceType: c.Bastion.InstanceType,
+		EBSKMSKeyArn: ebsKey, VpcID: vpc, SubnetIDs: subnets, DatabaseSecurityGroupID: dbSG, Tags: c.StackTags(),
 	}
 }

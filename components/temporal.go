@@ -1,0 +1,400 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// TemporalMode runs Temporal's four services apart or in one task.
+type TemporalMode string
+
+// Temporal modes.
+const (
+	// TemporalSplit runs frontend, history, matching and worker as services.
+	TemporalSplit TemporalMode = "split"
+	// TemporalCombined runs all four in one task (dev).
+	TemporalCombined TemporalMode = "combined"
+)
+
+// Temporal defaults and ports (gRPC 7233-7239, ringpop membership 6933-6939,
+// which peers dial directly on task IPs).
+const (
+	DefaultTemporalVersion   = "1.27.2"
+	DefaultTemporalUIVersion = "2.37.2"
+	DefaultHistoryShards     = 512
+	TemporalFrontendPort     = 7233
+	temporalGRPCLast         = 7239
+	temporalMembershipFirst  = 6933
+	temporalMembershipLast   = 6939
+	temporalUIPort           = 8080
+	// temporalIdleSeconds keeps Service Connect from cutting long polls
+	// (Temporal holds them up to 60 s; Service Connect's default is 15 s per
+	// request for HTTP; frontend is published as TCP with this idle timeout).
+	temporalIdleSeconds = 300
+	// TemporalDatabase and TemporalVisibilityDatabase are created by DB-init.
+	TemporalDatabase           = "temporal"
+	TemporalVisibilityDatabase = "temporal_visibility"
+	TemporalDatabaseUser       = "temporal"
+)
+
+// TemporalFrontendAddress is what clients dial, through Service Connect.
+var TemporalFrontendAddress = fmt.Sprintf("frontend:%d", TemporalFrontendPort)
+
+// temporalServices are the server roles and their gRPC ports.
+var temporalServices = []struct {
+	role string
+	port int
+}{{"frontend", 7233}, {"history", 7234}, {"matching", 7235}, {"worker", 7239}}
+
+// TemporalArgs configures the Temporal server, its UI and its schema task.
+type TemporalArgs struct {
+	// Prefix names the services "<Prefix>-temporal-<role>". Required.
+	Prefix string
+	// Mode is "split" or "combined". Default: "split".
+	Mode TemporalMode
+	// Version of temporalio/server and temporalio/admin-tools. Default: 1.27.2.
+	Version string
+	// UIVersion of temporalio/ui. Default: 2.37.2.
+	UIVersion string
+	// NumHistoryShards is fixed for the life of the cluster: it can never
+	// change after the first start. Default: 512. Range 1..16384, a power of two.
+	NumHistoryShards int
+	// CPU and Memory of each server task. Default: 512 and 1024.
+	CPU, Memory int
+	// DesiredCount of each server service and the UI. Default: 1.
+	DesiredCount int
+	// Strategy of the server tasks. Default: on-demand only (a Spot
+	// interruption moves shard ownership; see README).
+	Strategy CapacityStrategy
+	// IgnoreDesiredCount leaves task counts to the nightly scheduler.
+	IgnoreDesiredCount bool
+	// DatabaseHost is the PostgreSQL endpoint; persistence and visibility
+	// live there (over TLS). Required.
+	DatabaseHost pulumi.StringInput
+	// DatabasePasswordSecretArn holds the temporal role's password (written
+	// by DB-init). Required.
+	DatabasePasswordSecretArn pulumi.StringInput
+	// DatabaseSecurityGroupID admits Temporal on 5432. Required.
+	DatabaseSecurityGroupID pulumi.StringInput
+	// ClientSecurityGroupIDs may call frontend:7233 (workers, web, Slack bot).
+	ClientSecurityGroupIDs []pulumi.StringInput
+	// UIClientSecurityGroupIDs may open the UI (the bastion). Default: none.
+	UIClientSecurityGroupIDs []pulumi.StringInput
+	// VpcID, SubnetIDs (private), ClusterArn, NamespaceArn. Required.
+	VpcID        pulumi.StringInput
+	SubnetIDs    pulumi.StringArrayInput
+	ClusterArn   pulumi.StringInput
+	NamespaceArn pulumi.StringInput
+	// LogsKMSKeyArn encrypts the log groups. Required.
+	LogsKMSKeyArn pulumi.StringInput
+	// AccountID and Region. Required.
+	AccountID, Region string
+	// Tags are the stack tags. Required: every key of StackTagKeys.
+	Tags Tags
+}
+
+func (a *TemporalArgs) setDefaults() {
+	if a.Mode == "" {
+		a.Mode = TemporalSplit
+	}
+	if a.Version == "" {
+		a.Version = DefaultTemporalVersion
+	}
+	if a.UIVersion == "" {
+		a.UIVersion = DefaultTemporalUIVersion
+	}
+	if a.NumHistoryShards == 0 {
+		a.NumHistoryShards = DefaultHistoryShards
+	}
+	if a.CPU == 0 {
+		a.CPU = 512
+	}
+	if a.Memory == 0 {
+		a.Memory = 1024
+	}
+	if a.DesiredCount == 0 {
+		a.DesiredCount = 1
+	}
+	if a.Strategy.IsZero() {
+		a.Strategy = OnDemandOnly
+	}
+}
+
+// Validate reports every invalid field at once.
+func (a TemporalArgs) Validate() error {
+	a.setDefaults()
+	var errs []error
+	if !dbIdentifierPattern.MatchString(a.Prefix) {
+		errs = append(errs, fieldErr("prefix", a.Prefix, "[a-z0-9-]"))
+	}
+	if a.Mode != TemporalSplit && a.Mode != TemporalCombined {
+		errs = append(errs, fieldErr("mode", string(a.Mode), "%q or %q", TemporalSplit, TemporalCombined))
+	}
+	if n := a.NumHistoryShards; n < 1 || n > 16384 || n&(n-1) != 0 {
+		errs = append(errs, fieldErr("numHistoryShards", n, "a power of two in 1..16384 (permanent after the first start)"))
+	}
+	for f, v := range map[string]string{"version": a.Version, "uiVersion": a.UIVersion} {
+		if !imageTagRegexp.MatchString(v) {
+			errs = append(errs, fieldErr(f, v, "a release such as %s", DefaultTemporalVersion))
+		}
+	}
+	if ok, known := fargateMemory[a.CPU]; !known || !ok(a.Memory) {
+		errs = append(errs, fieldErr("memory", fmt.Sprintf("%d/%d", a.CPU, a.Memory), "a Fargate cpu/memory pair"))
+	}
+	if a.DesiredCount < 1 || a.DesiredCount > 20 {
+		errs = append(errs, fieldErr("desiredCount", a.DesiredCount, "1..20"))
+	}
+	errs = append(errs, a.Strategy.Validate("strategy"))
+	if !accountIDPattern.MatchString(a.AccountID) {
+		errs = append(errs, fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
+	}
+	errs = append(errs, validateStackTags("tags", a.Tags))
+	return errors.Join(errs...)
+}
+
+// Temporal is the private Temporal cluster.
+type Temporal struct {
+	pulumi.ResourceState
+
+	// SecurityGroupID is the servers' group.
+	SecurityGroupID pulumi.StringOutput
+	// Services by role ("frontend", ..., "combined", "ui").
+	Services map[string]*Service
+	// SchemaTask is the one-off temporal-sql-tool task definition.
+	SchemaTask *Service
+	// FrontendAddress is what clients dial (through Service Connect).
+	FrontendAddress string
+
+	desired int
+}
+
+// DesiredCount is the task count of a role's service (the UI runs one).
+func (t *Temporal) DesiredCount(role string) int {
+	if role == "ui" {
+		return 1
+	}
+	return t.desired
+}
+
+// NewTemporal runs temporalio/server on Fargate, private only: frontend,
+// history, matching and worker (or one combined task), the UI reachable only
+// from UI clients (the bastion), persistence and visibility on the
+// platform's PostgreSQL over TLS, clients at frontend:7233 through Service
+// Connect with an idle timeout longer than Temporal's long polls, and a
+// self-referencing security group for the gRPC and ringpop ports.
+func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pulumi.ResourceOption) (*Temporal, error) {
+	args.setDefaults()
+	err := args.Validate()
+	for f, missing := range map[string]bool{"databaseHost": args.DatabaseHost == nil, "databasePasswordSecretArn": args.DatabasePasswordSecretArn == nil,
+		"databaseSecurityGroupId": args.DatabaseSecurityGroupID == nil, "vpcId": args.VpcID == nil, "subnetIds": args.SubnetIDs == nil,
+		"clusterArn": args.ClusterArn == nil, "namespaceArn": args.NamespaceArn == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil} {
+		if missing {
+			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &Temporal{Services: map[string]*Service{}, FrontendAddress: TemporalFrontendAddress, desired: args.DesiredCount}
+	if err := ctx.RegisterComponentResource(TypeTemporal, name, t, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(t)
+	tags := func(child string) pulumi.StringMap { return MergeTags(args.Tags, child, Tags{TagComponent: name}) }
+
+	sgName := childName(name, "sg")
+	sg, err := newSecurityGroup(ctx, sgName, args.VpcID, "Temporal servers: gRPC and ringpop among themselves, frontend from clients", tags(sgName), parent)
+	if err != nil {
+		return nil, err
+	}
+	t.SecurityGroupID = sg.ID().ToStringOutput()
+	rules := []sgRule{
+		tcp(TemporalFrontendPort, temporalGRPCLast).withPeer(sg.ID()).because("Temporal gRPC among servers"),
+		tcp(temporalMembershipFirst, temporalMembershipLast).withPeer(sg.ID()).because("ringpop membership among servers (task IPs)"),
+		tcp(TemporalFrontendPort, temporalGRPCLast).out().withPeer(sg.ID()).because("Temporal gRPC among servers"),
+		tcp(temporalMembershipFirst, temporalMembershipLast).out().withPeer(sg.ID()).because("ringpop membership among servers"),
+		tcp(DefaultDatabasePort, DefaultDatabasePort).out().withPeer(args.DatabaseSecurityGroupID).because("persistence and visibility databases"),
+		tcp(HTTPSPort, HTTPSPort).out().fromCIDR(anywhere).because("images and AWS APIs via NAT and endpoints"),
+	}
+	for _, c := range args.ClientSecurityGroupIDs {
+		rules = append(rules, tcp(TemporalFrontendPort, TemporalFrontendPort).withPeer(c).because("Temporal clients to the frontend"))
+	}
+	if err := addRules(ctx, name, sg.ID(), rules, tags, parent); err != nil {
+		return nil, err
+	}
+	// The other side of each pairing: the database admits Temporal, clients may dial the frontend.
+	if err := addRules(ctx, name+"-db", args.DatabaseSecurityGroupID, []sgRule{
+		tcp(DefaultDatabasePort, DefaultDatabasePort).withPeer(sg.ID()).because("Temporal persistence"),
+	}, tags, parent); err != nil {
+		return nil, err
+	}
+	for i, c := range args.ClientSecurityGroupIDs {
+		if err := addRules(ctx, fmt.Sprintf("%s-client-%d", name, i), c, []sgRule{
+			tcp(TemporalFrontendPort, TemporalFrontendPort).out().withPeer(sg.ID()).because("to the Temporal frontend"),
+		}, tags, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	server := func(role, services string, port int, alias string) error {
+		svc, err := NewService(ctx, childName(name, role), ServiceArgs{
+			ServiceName: fmt.Sprintf("%s-temporal-%s", args.Prefix, role),
+			Image:       pulumi.String("temporalio/server:" + args.Version),
+			// Ringpop advertises the task's own IP; awsvpc gives each task one.
+			EntryPoint: []string{"sh", "-c", "export TEMPORAL_BROADCAST_ADDRESS=$(hostname -i) && exec /etc/temporal/entrypoint.sh"},
+			ClusterArn: args.ClusterArn,
+			CPU:        args.CPU, Memory: args.Memory,
+			DesiredCount:       args.DesiredCount,
+			IgnoreDesiredCount: args.IgnoreDesiredCount,
+			ContainerPort:      port,
+			Environment: map[string]string{
+				"SERVICES":              services,
+				"DB":                    "postgres12",
+				"DB_PORT":               fmt.Sprint(DefaultDatabasePort),
+				"POSTGRES_USER":         TemporalDatabaseUser,
+				"DBNAME":                TemporalDatabase,
+				"VISIBILITY_DBNAME":     TemporalVisibilityDatabase,
+				"SQL_TLS_ENABLED":       "true",
+				"SQL_HOST_VERIFICATION": "false",
+				"NUM_HISTORY_SHARDS":    fmt.Sprint(args.NumHistoryShards),
+				"BIND_ON_IP":            "0.0.0.0",
+			},
+			DynamicEnvironment:        map[string]pulumi.StringInput{"POSTGRES_SEEDS": args.DatabaseHost},
+			Secrets:                   map[string]pulumi.StringInput{"POSTGRES_PWD": args.DatabasePasswordSecretArn},
+			Strategy:                  args.Strategy,
+			SubnetIDs:                 args.SubnetIDs,
+			SecurityGroupIDs:          pulumi.StringArray{sg.ID()},
+			ServiceConnectNamespace:   args.NamespaceArn,
+			ServiceConnectAlias:       alias,
+			ServiceConnectIdleSeconds: idleIf(alias != ""),
+			LogsKMSKeyArn:             args.LogsKMSKeyArn,
+			AccountID:                 args.AccountID, Region: args.Region,
+			Tags: args.Tags,
+		}, parent)
+		if err != nil {
+			return err
+		}
+		t.Services[role] = svc
+		return nil
+	}
+	if args.Mode == TemporalCombined {
+		if err := server("combined", "frontend:history:matching:worker", TemporalFrontendPort, "frontend"); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, s := range temporalServices {
+			alias := ""
+			if s.role == "frontend" {
+				alias = "frontend"
+			}
+			if err := server(s.role, s.role, s.port, alias); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	if err := t.ui(ctx, name, args, sg, tags); err != nil {
+		return nil, err
+	}
+	if err := t.schemaTask(ctx, name, args, sg); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
+		"securityGroupId": t.SecurityGroupID, "frontendAddress": pulumi.String(t.FrontendAddress),
+	}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func idleIf(on bool) int {
+	if on {
+		return temporalIdleSeconds
+	}
+	return 0
+}
+
+// ui runs the Temporal Web UI, reachable only from UI clients (the bastion):
+// it has no authentication of its own and shows payloads.
+func (t *Temporal) ui(ctx *pulumi.Context, name string, args TemporalArgs, server interface{ ID() pulumi.IDOutput }, tags func(string) pulumi.StringMap) error {
+	parent := pulumi.Parent(t)
+	sgName := childName(name, "ui-sg")
+	sg, err := newSecurityGroup(ctx, sgName, args.VpcID, "Temporal UI: only from the bastion; no authentication of its own", tags(sgName), parent)
+	if err != nil {
+		return err
+	}
+	rules := []sgRule{
+		tcp(TemporalFrontendPort, TemporalFrontendPort).out().withPeer(server.ID()).because("to the Temporal frontend"),
+		tcp(HTTPSPort, HTTPSPort).out().fromCIDR(anywhere).because("images and AWS APIs via NAT and endpoints"),
+	}
+	for _, c := range args.UIClientSecurityGroupIDs {
+		rules = append(rules, tcp(temporalUIPort, temporalUIPort).withPeer(c).because("UI through the bastion"))
+	}
+	if err := addRules(ctx, name+"-ui", sg.ID(), rules, tags, parent); err != nil {
+		return err
+	}
+	if err := addRules(ctx, name+"-from-ui", server.ID().ToStringOutput(), []sgRule{
+		tcp(TemporalFrontendPort, TemporalFrontendPort).withPeer(sg.ID()).because("UI to the frontend"),
+	}, tags, parent); err != nil {
+		return err
+	}
+	svc, err := NewService(ctx, childName(name, "ui"), ServiceArgs{
+		ServiceName:             args.Prefix + "-temporal-ui",
+		Image:                   pulumi.String("temporalio/ui:" + args.UIVersion),
+		ClusterArn:              args.ClusterArn,
+		DesiredCount:            1,
+		IgnoreDesiredCount:      args.IgnoreDesiredCount,
+		ContainerPort:           temporalUIPort,
+		Environment:             map[string]string{"TEMPORAL_ADDRESS": t.FrontendAddress, "TEMPORAL_UI_PORT": fmt.Sprint(temporalUIPort)},
+		Strategy:                SpotOnly, // an operator tool; an interruption costs nothing
+		SubnetIDs:               args.SubnetIDs,
+		SecurityGroupIDs:        pulumi.StringArray{sg.ID()},
+		ServiceConnectNamespace: args.NamespaceArn,
+		LogsKMSKeyArn:           args.LogsKMSKeyArn,
+		AccountID:               args.AccountID, Region: args.Region,
+		Tags: args.Tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	t.Services["ui"] = svc
+	return nil
+}
+
+// SchemaCommand sets up or upgrades both schemas with temporal-sql-tool; it
+// is idempotent, so the same task serves the first install and upgrades.
+func SchemaCommand() []string {
+	tool := `temporal-sql-tool --plugin postgres12 --ep "$SQL_HOST" -p 5432 -u ` + TemporalDatabaseUser +
+		` --pw "$SQL_PASSWORD" --tls --tls-disable-host-verification`
+	step := func(db, dir string) string {
+		return fmt.Sprintf(`%[1]s --db %[2]s setup-schema -v 0.0 && %[1]s --db %[2]s update-schema -d /etc/temporal/schema/postgresql/v12/%[3]s/versioned`, tool, db, dir)
+	}
+	return []string{"sh", "-c", step(TemporalDatabase, "temporal") + " && " + step(TemporalVisibilityDatabase, "visibility")}
+}
+
+// schemaTask is the one-off task definition (temporalio/admin-tools) that
+// applies the schemas before the first start and on upgrades; auto-setup is
+// not used outside dev (DESIGN.md §4).
+func (t *Temporal) schemaTask(ctx *pulumi.Context, name string, args TemporalArgs, server interface{ ID() pulumi.IDOutput }) error {
+	task, err := NewService(ctx, childName(name, "schema"), ServiceArgs{
+		ServiceName:        args.Prefix + "-temporal-schema",
+		Image:              pulumi.String("temporalio/admin-tools:" + args.Version),
+		Command:            SchemaCommand(),
+		TaskOnly:           true,
+		ClusterArn:         args.ClusterArn,
+		DynamicEnvironment: map[string]pulumi.StringInput{"SQL_HOST": args.DatabaseHost},
+		Secrets:            map[string]pulumi.StringInput{"SQL_PASSWORD": args.DatabasePasswordSecretArn},
+		SubnetIDs:          args.SubnetIDs,
+		SecurityGroupIDs:   pulumi.StringArray{server.ID()},
+		LogsKMSKeyArn:      args.LogsKMSKeyArn,
+		AccountID:          args.AccountID, Region: args.Region,
+		Tags: args.Tags,
+	}, pulumi.Parent(t))
+	if err != nil {
+		return err
+	}
+	t.SchemaTask = task
+	return nil
+}
