@@ -91,8 +91,8 @@ type Bastion struct {
 func NewBastion(ctx *pulumi.Context, name string, args BastionArgs, opts ...pulumi.ResourceOption) (*Bastion, error) {
 	args.setDefaults()
 	err := args.Validate()
-	for f, missing := range map[string]bool{"ebsKmsKeyArn": args.EBSKMSKeyArn == nil, "vpcId": args.VpcID == nil,
-		"subnetIds": args.SubnetIDs == nil, "databaseSecurityGroupId": args.DatabaseSecurityGroupID == nil} {
+	for f, missing := range InOrder(map[string]bool{"ebsKmsKeyArn": args.EBSKMSKeyArn == nil, "vpcId": args.VpcID == nil,
+		"subnetIds": args.SubnetIDs == nil, "databaseSecurityGroupId": args.DatabaseSecurityGroupID == nil}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}

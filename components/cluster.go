@@ -43,7 +43,7 @@ func (s CapacityStrategy) Validate(field string) error {
 	if s.OnDemandBase < 0 || s.OnDemandBase > 100000 {
 		errs = append(errs, fieldErr(field+".onDemandBase", s.OnDemandBase, "0..100000"))
 	}
-	for k, w := range map[string]int{"onDemandWeight": s.OnDemandWeight, "spotWeight": s.SpotWeight} {
+	for k, w := range InOrder(map[string]int{"onDemandWeight": s.OnDemandWeight, "spotWeight": s.SpotWeight}) {
 		if w < 0 || w > 1000 {
 			errs = append(errs, fieldErr(field+"."+k, w, "0..1000"))
 		}

@@ -141,8 +141,10 @@ func TestWebService(t *testing.T) {
 			assert.True(t, strings.HasSuffix(ct["image"].(string), ".amazonaws.com/docustack-"+c.stack+"/web:v0.1.0"), ct["image"])
 			assert.Equal(t, "awslogs", ct["logConfiguration"].(map[string]any)["logDriver"])
 			secrets := ct["secrets"].([]any)
-			require.Len(t, secrets, 1)
-			secret := secrets[0].(map[string]any)
+			require.Len(t, secrets, 2)
+			dbPassword, secret := secrets[0].(map[string]any), secrets[1].(map[string]any)
+			assert.Equal(t, "DB_PASSWORD", dbPassword["name"])
+			assert.Contains(t, dbPassword["valueFrom"], "database-secrets-app-password", "the password DB-init generates")
 			assert.Equal(t, "NEXTAUTH_SECRET", secret["name"])
 			assert.Contains(t, secret["valueFrom"], "web-secrets-nextauth-secret", "injected by ARN")
 			for _, e := range ct["environment"].([]any) {
@@ -164,7 +166,7 @@ func TestWebService(t *testing.T) {
 			assert.Equal(t, "*", resources["ECRAuth"], "GetAuthorizationToken has no resource-level permission")
 			assert.Contains(t, resources["PullImage"], "registry-web-id")
 			assert.Contains(t, resources["WriteLogs"], "web-log-id")
-			assert.Equal(t, []any{strings.TrimSpace(secret["valueFrom"].(string))}, resources["ReadSecrets"])
+			assert.Equal(t, []any{dbPassword["valueFrom"], secret["valueFrom"]}, resources["ReadSecrets"], "exactly its own secrets")
 
 			sec := mustNamed(t, p, "web-secrets-nextauth-secret")
 			assert.Equal(t, "docustack/"+c.stack+"/web/NEXTAUTH_SECRET", sec.Str("name"))

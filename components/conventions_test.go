@@ -12,25 +12,35 @@ import (
 // untaggable are the resource types AWS (or the provider) cannot tag. Any
 // other type must carry every stack tag, so a new resource without tags fails
 // here instead of in a cost report.
-var untaggable = map[string]bool{
-	"aws:kms/alias:Alias": true,
-	"aws:ec2/route:Route": true,
-	"aws:ec2/routeTableAssociation:RouteTableAssociation":                                        true,
-	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       true,
-	"aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2":                     true,
-	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     true,
-	"aws:s3/bucketPolicy:BucketPolicy":                                                           true,
-	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     true,
-	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": true,
-	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               true,
-	"pulumi:providers:aws":                                      true,
-	"aws:acm/certificateValidation:CertificateValidation":       true,
-	"aws:ecr/lifecyclePolicy:LifecyclePolicy":                   true,
-	"aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": true,
-	"aws:route53/record:Record":                                 true,
-	"aws:s3/bucketLoggingV2:BucketLoggingV2":                    true,
-	"aws:s3/bucketReplicationConfig:BucketReplicationConfig":    true,
-	"aws:wafv2/webAclAssociation:WebAclAssociation":             true,
+var untaggable = map[string]bool{}
+
+func init() {
+	for _, t := range []string{
+		"aws:acm/certificateValidation:CertificateValidation",
+		"aws:appautoscaling/policy:Policy",
+		"aws:ec2/route:Route",
+		"aws:ec2/routeTableAssociation:RouteTableAssociation",
+		"aws:ecr/lifecyclePolicy:LifecyclePolicy",
+		"aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+		"aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+		"aws:kms/alias:Alias",
+		"aws:lambda/invocation:Invocation",
+		"aws:route53/record:Record",
+		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+		"aws:s3/bucketLoggingV2:BucketLoggingV2",
+		"aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+		"aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+		"aws:s3/bucketPolicy:BucketPolicy",
+		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+		"aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+		"aws:s3/bucketVersioningV2:BucketVersioningV2",
+		"aws:scheduler/schedule:Schedule",
+		"aws:wafv2/webAclAssociation:WebAclAssociation",
+		"pulumi:providers:aws",
+	} {
+		untaggable[t] = true
+	}
 }
 
 func TestEveryTaggableResourceHasStackTags(t *testing.T) {

@@ -242,8 +242,8 @@ type Database struct {
 func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pulumi.ResourceOption) (*Database, error) {
 	args.setDefaults()
 	err := args.Validate()
-	for field, v := range map[string]bool{"subnetIds": args.SubnetIDs == nil, "securityGroupId": args.SecurityGroupID == nil,
-		"kmsKeyArn": args.KMSKeyArn == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil} {
+	for field, v := range InOrder(map[string]bool{"subnetIds": args.SubnetIDs == nil, "securityGroupId": args.SecurityGroupID == nil,
+		"kmsKeyArn": args.KMSKeyArn == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil}) {
 		if v {
 			err = errors.Join(err, fieldErr(field, "", "a value from the network and keys components"))
 		}

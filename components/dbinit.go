@@ -101,10 +101,10 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 		args.LogRetentionDays = DefaultServiceLogDays
 	}
 	err := args.Validate()
-	for f, missing := range map[string]bool{"image": args.Image == nil, "databaseHost": args.DatabaseHost == nil,
+	for f, missing := range InOrder(map[string]bool{"image": args.Image == nil, "databaseHost": args.DatabaseHost == nil,
 		"masterSecretArn": args.MasterSecretArn == nil, "databaseKmsKeyArn": args.DatabaseKMSKeyArn == nil,
 		"databaseSecurityGroupId": args.DatabaseSecurityGroupID == nil, "vpcId": args.VpcID == nil,
-		"subnetIds": args.SubnetIDs == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil} {
+		"subnetIds": args.SubnetIDs == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}

@@ -36,7 +36,7 @@ type DocumentsArgs struct {
 // Validate reports every invalid field at once.
 func (a DocumentsArgs) Validate() error {
 	var errs []error
-	for f, v := range map[string]string{"bucketName": a.BucketName, "replicaBucketName": a.ReplicaBucketName, "accessLogsBucket": a.AccessLogsBucket} {
+	for f, v := range InOrder(map[string]string{"bucketName": a.BucketName, "replicaBucketName": a.ReplicaBucketName, "accessLogsBucket": a.AccessLogsBucket}) {
 		if !bucketNamePattern.MatchString(v) {
 			errs = append(errs, fieldErr(f, v, "3-63 characters of [a-z0-9.-]"))
 		}
@@ -71,7 +71,7 @@ type Documents struct {
 // replica key (seed Backup Strategy: cross-region replication, continuous).
 func NewDocuments(ctx *pulumi.Context, name string, args DocumentsArgs, opts ...pulumi.ResourceOption) (*Documents, error) {
 	err := args.Validate()
-	for f, missing := range map[string]bool{"kmsKeyArn": args.KMSKeyArn == nil, "replicaKmsKeyArn": args.ReplicaKMSKeyArn == nil, "drProvider": args.DRProvider == nil} {
+	for f, missing := range InOrder(map[string]bool{"kmsKeyArn": args.KMSKeyArn == nil, "replicaKmsKeyArn": args.ReplicaKMSKeyArn == nil, "drProvider": args.DRProvider == nil}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from the keys component or platform"))
 		}

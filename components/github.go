@@ -50,7 +50,7 @@ type GitHubOIDCArgs struct {
 // Validate reports every invalid field at once.
 func (a GitHubOIDCArgs) Validate() error {
 	var errs []error
-	for f, v := range map[string]string{"org": a.Org, "repo": a.Repo} {
+	for f, v := range InOrder(map[string]string{"org": a.Org, "repo": a.Repo}) {
 		if !githubName.MatchString(v) || v == "." || v == ".." {
 			errs = append(errs, fieldErr(f, v, "one GitHub owner or repository name, no wildcards (never repo:ORG/*)"))
 		}

@@ -160,7 +160,7 @@ type Ingress struct {
 func NewIngress(ctx *pulumi.Context, name string, args IngressArgs, opts ...pulumi.ResourceOption) (*Ingress, error) {
 	args.setDefaults()
 	err := args.Validate()
-	for f, missing := range map[string]bool{"vpcId": args.VpcID == nil, "subnetIds": args.SubnetIDs == nil, "securityGroupId": args.SecurityGroupID == nil} {
+	for f, missing := range InOrder(map[string]bool{"vpcId": args.VpcID == nil, "subnetIds": args.SubnetIDs == nil, "securityGroupId": args.SecurityGroupID == nil}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from the network component"))
 		}

@@ -29,9 +29,9 @@ func TestKeysPerStack(t *testing.T) {
 		protected   bool
 		aliasPrefix string
 	}{
-		{"dev", []string{"data", "database", "logs"}, 30, false, "alias/docustack-dev-"},
-		{"staging", []string{"data", "database", "logs"}, 30, false, "alias/docustack-staging-"},
-		{"prod", []string{"data", "database", "logs"}, 30, true, "alias/docustack-prod-"},
+		{"dev", []string{"data", "database", "logs", "ebs"}, 30, false, "alias/docustack-dev-"},
+		{"staging", []string{"data", "database", "logs", "ebs"}, 30, false, "alias/docustack-staging-"},
+		{"prod", []string{"data", "database", "logs", "ebs"}, 30, true, "alias/docustack-prod-"},
 		{"org", []string{"logs"}, 30, true, "alias/docustack-org-"},
 	}
 	for _, c := range cases {
@@ -76,6 +76,7 @@ func TestDRKey(t *testing.T) {
 func TestKeyPolicies(t *testing.T) {
 	p := stackPlan(t, "prod")
 	root := "arn:aws:iam::333333333333:root"
+	asgRole := "arn:aws:iam::333333333333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 	cases := []struct {
 		purpose string
 		// principals of the non-root statements, and their conditions.
@@ -94,6 +95,14 @@ func TestKeyPolicies(t *testing.T) {
 				{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:333333333333:log-group:*"}},
 				{"StringEquals": {"aws:SourceAccount": "333333333333"}, "ArnLike": {"aws:SourceArn": "arn:aws:logs:us-east-1:333333333333:*"}},
 			}},
+		{"ebs",
+			// EC2 for the account, and the Auto Scaling service-linked role that launches the bastion.
+			[]map[string]any{{"AWS": root}, {"AWS": asgRole}, {"AWS": asgRole}},
+			[]map[string]map[string]any{
+				{"StringEquals": {"kms:ViaService": []any{"ec2.us-east-1.amazonaws.com"}, "kms:CallerAccount": "333333333333"}},
+				nil,
+				{"Bool": {"kms:GrantIsForAWSResource": true}},
+			}},
 	}
 	for _, c := range cases {
 		t.Run(c.purpose, func(t *testing.T) {
@@ -106,7 +115,11 @@ func TestKeyPolicies(t *testing.T) {
 			for i, s := range doc.Statement[1:] {
 				assert.Equal(t, "Allow", s.Effect)
 				assert.Equal(t, c.principals[i], s.Principal)
-				assert.Equal(t, c.conditions[i], s.Condition, "every service grant is conditioned")
+				if c.conditions[i] != nil {
+					assert.Equal(t, c.conditions[i], s.Condition, "service grants are conditioned where AWS supports it")
+				} else {
+					assert.Nil(t, s.Condition)
+				}
 				assert.NotContains(t, s.Action, "kms:*", "services get key use, not administration")
 			}
 		})

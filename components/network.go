@@ -213,7 +213,7 @@ func (a NetworkArgs) Validate() error {
 		}
 		seenEndpoint[e] = true
 	}
-	for field, port := range map[string]int{"applicationPort": a.ApplicationPort, "databasePort": a.DatabasePort} {
+	for field, port := range InOrder(map[string]int{"applicationPort": a.ApplicationPort, "databasePort": a.DatabasePort}) {
 		if port < 1 || port > 65535 {
 			add(fieldErr(field, port, "a TCP port 1..65535"))
 		}

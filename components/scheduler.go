@@ -105,7 +105,7 @@ func (a SchedulerArgs) Validate() error {
 	if _, err := time.LoadLocation(a.Timezone); err != nil || a.Timezone == "Local" {
 		errs = append(errs, fieldErr("timezone", a.Timezone, "an IANA time zone such as %s", DefaultTimezone))
 	}
-	for f, v := range map[string]string{"stopAt": a.StopAt, "startAt": a.StartAt} {
+	for f, v := range InOrder(map[string]string{"stopAt": a.StopAt, "startAt": a.StartAt}) {
 		if !clockPattern.MatchString(v) {
 			errs = append(errs, fieldErr(f, v, "HH:MM (24-hour)"))
 		}

@@ -243,10 +243,10 @@ type Service struct {
 func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulumi.ResourceOption) (*Service, error) {
 	args.setDefaults()
 	err := args.Validate()
-	for f, missing := range map[string]bool{"image": args.Image == nil,
+	for f, missing := range InOrder(map[string]bool{"image": args.Image == nil,
 		"clusterArn": args.ClusterArn == nil, "subnetIds": args.SubnetIDs == nil,
 		"securityGroupIds": args.SecurityGroupIDs == nil && args.OwnGroup == nil,
-		"logsKmsKeyArn":    args.LogsKMSKeyArn == nil} {
+		"logsKmsKeyArn":    args.LogsKMSKeyArn == nil}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}
@@ -452,6 +452,7 @@ func (s *Service) autoscale(ctx *pulumi.Context, name string, args ServiceArgs) 
 	target, err := appautoscaling.NewTarget(ctx, childName(name, "scaling-target"), &appautoscaling.TargetArgs{
 		ServiceNamespace: pulumi.String("ecs"), ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
 		ResourceId: resourceID, MinCapacity: pulumi.Int(as.MinCount), MaxCapacity: pulumi.Int(as.MaxCount),
+		Tags: MergeTags(args.Tags, childName(name, "scaling-target"), Tags{TagComponent: name}),
 	}, pulumi.Parent(s), pulumi.DependsOn([]pulumi.Resource{s.Service}))
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package components
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -77,4 +78,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// InOrder ranges over a map in key order, so that every list of problems,
+// policy and plan comes out the same on every run.
+func InOrder[V any](m map[string]V) iter.Seq2[string, V] {
+	return func(yield func(string, V) bool) {
+		for _, k := range sortedKeys(m) {
+			if !yield(k, m[k]) {
+				return
+			}
+		}
+	}
 }

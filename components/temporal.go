@@ -135,7 +135,7 @@ func (a TemporalArgs) Validate() error {
 	if n := a.NumHistoryShards; n < 1 || n > 16384 || n&(n-1) != 0 {
 		errs = append(errs, fieldErr("numHistoryShards", n, "a power of two in 1..16384 (permanent after the first start)"))
 	}
-	for f, v := range map[string]string{"version": a.Version, "uiVersion": a.UIVersion} {
+	for f, v := range InOrder(map[string]string{"version": a.Version, "uiVersion": a.UIVersion}) {
 		if !imageTagRegexp.MatchString(v) {
 			errs = append(errs, fieldErr(f, v, "a release such as %s", DefaultTemporalVersion))
 		}
@@ -187,9 +187,9 @@ func (t *Temporal) DesiredCount(role string) int {
 func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pulumi.ResourceOption) (*Temporal, error) {
 	args.setDefaults()
 	err := args.Validate()
-	for f, missing := range map[string]bool{"databaseHost": args.DatabaseHost == nil, "databasePasswordSecretArn": args.DatabasePasswordSecretArn == nil,
+	for f, missing := range InOrder(map[string]bool{"databaseHost": args.DatabaseHost == nil, "databasePasswordSecretArn": args.DatabasePasswordSecretArn == nil,
 		"databaseSecurityGroupId": args.DatabaseSecurityGroupID == nil, "vpcId": args.VpcID == nil, "subnetIds": args.SubnetIDs == nil,
-		"clusterArn": args.ClusterArn == nil, "namespaceArn": args.NamespaceArn == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil} {
+		"clusterArn": args.ClusterArn == nil, "namespaceArn": args.NamespaceArn == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}

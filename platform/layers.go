@@ -154,7 +154,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 		return err
 	}
 	ctx.Export("temporalAddress", pulumi.String(temporal.FrontendAddress))
-	for role, svc := range temporal.Services {
+	for role, svc := range components.InOrder(temporal.Services) {
 		scheduled = append(scheduled, components.ScheduledService{
 			Label: "temporal-" + role, ClusterName: cluster.ClusterName, ServiceName: cfg.prefix() + "-temporal-" + role,
 			ServiceArn: svc.Service.ID().ToStringOutput(), DesiredCount: temporal.DesiredCount(role),

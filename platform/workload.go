@@ -40,7 +40,7 @@ func (c *Config) validateWorkload() []error {
 			errs = append(errs, bad(KeyDatabase+".backupRetentionDays", c.Database.BackupRetentionDays, "at least %d in prod (seed Backup Strategy)", ProdBackupRetentionDays))
 		}
 	}
-	for k, tag := range map[string]string{KeyWeb: c.Web.ImageTag, KeyWorkers: c.Workers.ImageTag, KeySlackBot: c.SlackBot.ImageTag} {
+	for k, tag := range components.InOrder(map[string]string{KeyWeb: c.Web.ImageTag, KeyWorkers: c.Workers.ImageTag, KeySlackBot: c.SlackBot.ImageTag}) {
 		if !imageTagPattern.MatchString(tag) || tag == "latest" {
 			errs = append(errs, bad(k+".imageTag", tag, "an immutable image tag (not latest), e.g. a release or commit"))
 		}

@@ -82,12 +82,21 @@ func (r Resource) Bool(path string) bool {
 	return b
 }
 
-// Tags returns the resource's "tags" input.
+// Tags returns the resource's "tags" input, whether a map or (Auto Scaling
+// groups) a list of {key, value}.
 func (r Resource) Tags() map[string]string {
 	out := map[string]string{}
-	if m, ok := r.Inputs["tags"].(map[string]any); ok {
-		for k, v := range m {
+	switch t := r.Inputs["tags"].(type) {
+	case map[string]any:
+		for k, v := range t {
 			out[k], _ = v.(string)
+		}
+	case []any:
+		for _, e := range t {
+			if m, ok := e.(map[string]any); ok {
+				k, _ := m["key"].(string)
+				out[k], _ = m["value"].(string)
+			}
 		}
 	}
 	return out
