@@ -1,0 +1,376 @@
+package components_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/components"
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// container decodes the single container of a task definition.
+func container(t *testing.T, p *synth.Plan, taskName string) map[string]any {
+	t.Helper()
+	var cs []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, taskName).Str("containerDefinitions")), &cs))
+	require.Len(t, cs, 1)
+	return cs[0]
+}
+
+// env returns a container's environment (plain) and secrets (ARNs).
+func env(c map[string]any, key string) map[string]string {
+	out := map[string]string{}
+	list, _ := c[key].([]any)
+	for _, e := range list {
+		m := e.(map[string]any)
+		v, _ := m["value"].(string)
+		if key == "secrets" {
+			v, _ = m["valueFrom"].(string)
+		}
+		out[m["name"].(string)] = v
+	}
+	return out
+}
+
+func TestTemporalSplit(t *testing.T) {
+	p := stackPlan(t, "prod")
+	for role, port := range map[string]int{"frontend": 7233, "history": 7234, "matching": 7235, "worker": 7239} {
+		svc := mustNamed(t, p, "temporal-"+role+"-service")
+		assert.Equal(t, "docustack-prod-temporal-"+role, svc.Str("name"))
+		assert.Equal(t, false, svc.Get("networkConfiguration.assignPublicIp"), "private only")
+		assert.Equal(t, 2, svc.Int("desiredCount"))
+		assert.Equal(t, []string{"FARGATE 0/1"}, strategy(svc.Get("capacityProviderStrategies")), "the server runs on-demand")
+		assert.Equal(t, []string{"temporal-sg-id"}, strs(svc.Get("networkConfiguration.securityGroups")))
+		assert.Equal(t, true, svc.Get("serviceConnectConfiguration.enabled"))
+
+		c := container(t, p, "temporal-"+role+"-task")
+		assert.Equal(t, "temporalio/server:1.27.2", c["image"])
+		e := env(c, "environment")
+		assert.Equal(t, role, e["SERVICES"])
+		assert.Equal(t, "postgres12", e["DB"])
+		assert.Equal(t, "true", e["SQL_TLS_ENABLED"], "persistence over TLS")
+		assert.Equal(t, "512", e["NUM_HISTORY_SHARDS"])
+		assert.Equal(t, "temporal", e["DBNAME"])
+		assert.Equal(t, "temporal_visibility", e["VISIBILITY_DBNAME"])
+		assert.Equal(t, "database-instance.mock.us-east-1.rds.amazonaws.com", e["POSTGRES_SEEDS"])
+		assert.Contains(t, env(c, "secrets")["POSTGRES_PWD"], "database-secrets-temporal-password")
+		assert.Contains(t, fmt.Sprint(c["entryPoint"]), "TEMPORAL_BROADCAST_ADDRESS=$(hostname -i)", "ringpop advertises the task IP")
+		assert.Equal(t, float64(port), c["portMappings"].([]any)[0].(map[string]any)["containerPort"])
+	}
+	fe := mustNamed(t, p, "temporal-frontend-service")
+	assert.Equal(t, "frontend", fe.Str("serviceConnectConfiguration.services.0.discoveryName"))
+	assert.Equal(t, "frontend", fe.Str("serviceConnectConfiguration.services.0.clientAlias.0.dnsName"))
+	assert.Equal(t, 7233, fe.Int("serviceConnectConfiguration.services.0.clientAlias.0.port"))
+	assert.Equal(t, 300, fe.Int("serviceConnectConfiguration.services.0.timeout.idleTimeoutSeconds"), "longer than Temporal's 60 s long polls")
+	assert.Nil(t, fe.Get("serviceConnectConfiguration.services.0.timeout.perRequestTimeoutSeconds"), "TCP: no per-request timeout")
+	assert.Nil(t, mustNamed(t, p, "temporal-history-service").Get("serviceConnectConfiguration.services"), "only the frontend is published")
+	_, combined := p.Named("temporal-combined-service")
+	assert.False(t, combined)
+
+	// Self-referencing group for gRPC and ringpop; frontend from the clients; the database admits Temporal.
+	rules := sgRules(t, p, "temporal-")
+	for _, want := range []string{
+		"temporal-sg in tcp 7233-7239 temporal-sg",
+		"temporal-sg in tcp 6933-6939 temporal-sg",
+		"temporal-sg out tcp 7233-7239 temporal-sg",
+		"temporal-sg out tcp 6933-6939 temporal-sg",
+		"temporal-sg out tcp 5432 network-rds-sg",
+		"temporal-sg in tcp 7233 network-ecs-sg",
+		"temporal-sg in tcp 7233 workers-sg",
+		"temporal-sg in tcp 7233 slack-bot-sg",
+		"temporal-sg in tcp 7233 temporal-ui-sg",
+		"network-rds-sg in tcp 5432 temporal-sg",
+		"workers-sg out tcp 7233 temporal-sg",
+		"slack-bot-sg out tcp 7233 temporal-sg",
+		"network-ecs-sg out tcp 7233 temporal-sg",
+		"temporal-ui-sg in tcp 8080 bastion-sg",
+		"temporal-ui-sg out tcp 7233 temporal-sg",
+	} {
+		assert.Contains(t, rules, want)
+	}
+	for _, r := range rules {
+		if strings.HasPrefix(r, "temporal-ui-sg in") {
+			assert.Equal(t, "temporal-ui-sg in tcp 8080 bastion-sg", r, "the UI is reachable only through the bastion")
+		}
+	}
+
+	// The UI is private and unauthenticated: no load balancer points at it.
+	ui := mustNamed(t, p, "temporal-ui-service")
+	assert.Nil(t, ui.Get("loadBalancers"))
+	assert.Equal(t, "frontend:7233", env(container(t, p, "temporal-ui-task"), "environment")["TEMPORAL_ADDRESS"])
+
+	// The schema task: admin-tools, temporal-sql-tool for both databases, no service.
+	schema := container(t, p, "temporal-schema-task")
+	assert.Equal(t, "temporalio/admin-tools:1.27.2", schema["image"])
+	cmd := fmt.Sprint(schema["command"])
+	assert.Contains(t, cmd, "--db temporal setup-schema")
+	assert.Contains(t, cmd, "--db temporal_visibility update-schema")
+	assert.Contains(t, cmd, "--tls")
+	_, hasService := p.Named("temporal-schema-service")
+	assert.False(t, hasService, "a one-off task, run on demand")
+}
+
+func TestTemporalCombinedInDev(t *testing.T) {
+	p := stackPlan(t, "dev")
+	svc := mustNamed(t, p, "temporal-combined-service")
+	assert.Equal(t, "frontend", svc.Str("serviceConnectConfiguration.services.0.discoveryName"))
+	assert.Equal(t, "frontend:history:matching:worker", env(container(t, p, "temporal-combined-task"), "environment")["SERVICES"])
+	for _, role := range []string{"frontend", "history", "matching", "worker"} {
+		_, ok := p.Named("temporal-" + role + "-service")
+		assert.False(t, ok, role)
+	}
+}
+
+func TestTemporalArgsValidate(t *testing.T) {
+	valid := components.TemporalArgs{Prefix: "docustack-test", AccountID: "123456789012", Tags: stackTags}
+	assertErrors(t, valid.Validate(), nil)
+	bad := valid
+	bad.NumHistoryShards = 500
+	bad.Mode = "cluster"
+	assertErrors(t, bad.Validate(), []string{
+		`numHistoryShards: got 500, want a power of two in 1..16384 (permanent after the first start)`,
+		`mode: got "cluster", want "split" or "combined"`,
+	})
+}
+
+func TestWorkers(t *testing.T) {
+	dev, prod := stackPlan(t, "dev"), stackPlan(t, "prod")
+	assert.Equal(t, []string{"FARGATE_SPOT 0/1"}, strategy(mustNamed(t, dev, "workers-service").Get("capacityProviderStrategies")))
+	svc := mustNamed(t, prod, "workers-service")
+	assert.Equal(t, []string{"FARGATE 0/1", "FARGATE_SPOT 0/4"}, strategy(svc.Get("capacityProviderStrategies")), "Spot with on-demand fallback")
+	assert.Equal(t, []string{"desiredCount"}, svc.IgnoreChanges, "autoscaling owns the count")
+	target := mustNamed(t, prod, "workers-scaling-target")
+	assert.Equal(t, "service/docustack-prod/docustack-prod-workers", target.Str("resourceId"))
+	assert.Equal(t, 2, target.Int("minCapacity"))
+	assert.Equal(t, 10, target.Int("maxCapacity"))
+	pol := mustNamed(t, prod, "workers-scaling-cpu")
+	assert.Equal(t, "ECSServiceAverageCPUUtilization", pol.Str("targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType"))
+	assert.Equal(t, 60, pol.Int("targetTrackingScalingPolicyConfiguration.targetValue"))
+	assert.Equal(t, false, svc.Get("networkConfiguration.assignPublicIp"))
+	assert.Equal(t, "frontend:7233", env(container(t, prod, "workers-task"), "environment")["TEMPORAL_ADDRESS"])
+	for _, r := range sgRules(t, prod, "workers-") {
+		assert.NotContains(t, r, "workers-sg in", "workers accept no inbound traffic")
+	}
+}
+
+func TestSlackBotHasNoIngress(t *testing.T) {
+	for _, stack := range workloadStacks {
+		p := stackPlan(t, stack)
+		rules := sgRules(t, p, "")
+		var own []string
+		for _, r := range rules {
+			if strings.HasPrefix(r, "slack-bot-sg ") {
+				own = append(own, r)
+			}
+		}
+		sort.Strings(own)
+		assert.Equal(t, []string{"slack-bot-sg out tcp 443 0.0.0.0/0", "slack-bot-sg out tcp 7233 temporal-sg"}, own,
+			"%s: Socket Mode needs no inbound rule at all; egress through NAT", stack)
+		svc := mustNamed(t, p, "slack-bot-service")
+		assert.Equal(t, false, svc.Get("networkConfiguration.assignPublicIp"))
+		assert.Nil(t, svc.Get("loadBalancers"))
+		secrets := env(container(t, p, "slack-bot-task"), "secrets")
+		assert.Contains(t, secrets["SLACK_BOT_TOKEN"], "slack-bot-secrets-slack-bot-token")
+		assert.Contains(t, secrets["SLACK_APP_TOKEN"], "slack-bot-secrets-slack-app-token")
+		assert.Equal(t, "docustack/"+stack+"/slack-bot/SLACK_APP_TOKEN", mustNamed(t, p, "slack-bot-secrets-slack-app-token").Str("name"))
+		assert.Empty(t, p.ByType("aws:secretsmanager/secretVersion:SecretVersion"), "token values never pass through state")
+	}
+}
+
+func TestNoECSServiceHasAPublicIP(t *testing.T) {
+	for _, stack := range workloadStacks {
+		p := stackPlan(t, stack)
+		services := p.ByType("aws:ecs/service:Service")
+		require.NotEmpty(t, services)
+		for _, s := range services {
+			assert.Equal(t, false, s.Get("networkConfiguration.assignPublicIp"), "%s/%s", stack, s.Name)
+		}
+	}
+}
+
+func TestDBInit(t *testing.T) {
+	p := stackPlan(t, "prod")
+	fn := mustNamed(t, p, "db-init-function")
+	assert.Equal(t, "Image", fn.Str("packageType"))
+	assert.True(t, strings.HasSuffix(fn.Str("imageUri"), "/docustack-prod/db-init:v0.1.0"), "the artifact from the application monorepo")
+	assert.Equal(t, []string{"network-private-0-id", "network-private-1-id"}, strs(fn.Get("vpcConfig.subnetIds")))
+	assert.Equal(t, []string{"db-init-sg-id"}, strs(fn.Get("vpcConfig.securityGroupIds")))
+	vars := fn.Get("environment.variables").(map[string]any)
+	assert.Contains(t, vars["MASTER_SECRET_ARN"], "rds!database-instance-id")
+	var roles []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(vars["ROLES"].(string)), &roles))
+	require.Len(t, roles, 2)
+	assert.Equal(t, "docustack", roles[0]["name"])
+	assert.Equal(t, []any{"temporal", "temporal_visibility"}, roles[1]["databases"])
+
+	inv := mustNamed(t, p, "db-init-invocation")
+	assert.Equal(t, map[string]any{"version": "v0.1.0"}, inv.Get("triggers"), "a new artifact version re-runs it on deploy")
+
+	var doc components.PolicyDocument
+	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "db-init-role").Str("inlinePolicies.0.policy")), &doc))
+	bySid := map[string]components.PolicyStatement{}
+	for _, s := range doc.Statement {
+		bySid[s.Sid] = s
+	}
+	assert.Contains(t, bySid["ReadMasterSecret"].Resource, "rds!database-instance-id")
+	assert.Len(t, bySid["WriteRoleSecrets"].Resource, 2)
+	assert.Contains(t, sgRules(t, p, "db-init-"), "network-rds-sg in tcp 5432 db-init-sg", "reached by the database only through security groups")
+	assert.Equal(t, 90, mustNamed(t, p, "db-init-log").Int("retentionInDays"))
+}
+
+func TestSchedulerInDevNotProd(t *testing.T) {
+	dev := stackPlan(t, "dev")
+	names := map[string]synth.Resource{}
+	for _, s := range dev.ByType("aws:scheduler/schedule:Schedule") {
+		names[strings.TrimPrefix(s.Name, "scheduler-")] = s
+	}
+	for _, want := range []string{"web-stop", "web-start", "workers-stop", "workers-start", "slack-bot-stop", "slack-bot-start",
+		"temporal-combined-stop", "temporal-combined-start", "temporal-ui-stop", "temporal-ui-start",
+		"database-stop", "database-start", "bastion-scale-down"} {
+		s, ok := names[want]
+		if !assert.True(t, ok, want) {
+			continue
+		}
+		assert.Equal(t, "America/New_York", s.Str("scheduleExpressionTimezone"))
+		assert.Equal(t, "OFF", s.Str("flexibleTimeWindow.mode"))
+	}
+	assert.Len(t, names, 13)
+	assert.Equal(t, "cron(0 20 ? * MON-FRI *)", names["web-stop"].Str("scheduleExpression"))
+	assert.Equal(t, "cron(15 20 ? * MON-FRI *)", names["database-stop"].Str("scheduleExpression"), "the database stops after the services")
+	assert.Equal(t, "cron(0 7 ? * MON-FRI *)", names["database-start"].Str("scheduleExpression"))
+	assert.Equal(t, "cron(15 7 ? * MON-FRI *)", names["web-start"].Str("scheduleExpression"), "services start after the database")
+	assert.Equal(t, "arn:aws:scheduler:::aws-sdk:ecs:updateService", names["web-stop"].Str("target.arn"))
+	assert.JSONEq(t, `{"Cluster":"docustack-dev","Service":"docustack-dev-web","DesiredCount":0}`, names["web-stop"].Str("target.input"))
+	assert.JSONEq(t, `{"Cluster":"docustack-dev","Service":"docustack-dev-web","DesiredCount":1}`, names["web-start"].Str("target.input"))
+	assert.Equal(t, "arn:aws:scheduler:::aws-sdk:rds:stopDBInstance", names["database-stop"].Str("target.arn"))
+	assert.JSONEq(t, `{"DbInstanceIdentifier":"docustack-dev"}`, names["database-stop"].Str("target.input"))
+
+	// Services the scheduler owns ignore desiredCount, so `pulumi up` does not restart them.
+	for _, s := range dev.ByType("aws:ecs/service:Service") {
+		assert.Equal(t, []string{"desiredCount"}, s.IgnoreChanges, s.Name)
+	}
+
+	prod := stackPlan(t, "prod")
+	var prodSchedules []string
+	for _, s := range prod.ByType("aws:scheduler/schedule:Schedule") {
+		prodSchedules = append(prodSchedules, s.Name)
+	}
+	assert.Equal(t, []string{"scheduler-bastion-scale-down"}, prodSchedules, "prod only scales the bastion back to 0")
+	assert.Nil(t, mustNamed(t, prod, "web-service").IgnoreChanges, "no scheduler in prod: desiredCount stays managed")
+
+	var doc components.PolicyDocument
+	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, dev, "scheduler-role").Str("inlinePolicies.0.policy")), &doc))
+	assert.Equal(t, []any{"ecs:UpdateService", "rds:StopDBInstance", "rds:StartDBInstance", "autoscaling:UpdateAutoScalingGroup"}, doc.Statement[0].Action)
+	assert.NotContains(t, doc.Statement[0].Resource, "*")
+}
+
+func TestSchedulerAuroraAndAutoscaling(t *testing.T) {
+	p := synthesize(t, func(ctx *pulumi.Context) error {
+		_, err := components.NewScheduler(ctx, "s", components.SchedulerArgs{
+			GroupName: "test", AccountID: "123456789012", Tags: stackTags,
+			Services: []components.ScheduledService{{Label: "workers", ClusterName: "c", ServiceName: "w",
+				ServiceArn: pulumi.String("arn:svc"), DesiredCount: 2, Autoscaling: &components.Autoscaling{MinCount: 2, MaxCount: 8}}},
+			Database: &components.ScheduledDatabase{Engine: components.EngineAurora, Identifier: "db", Arn: pulumi.String("arn:db")},
+		})
+		return err
+	})
+	assert.Equal(t, "arn:aws:scheduler:::aws-sdk:rds:stopDBCluster", mustNamed(t, p, "s-database-stop").Str("target.arn"), "Aurora needs StopDBCluster")
+	assert.JSONEq(t, `{"DbClusterIdentifier":"db"}`, mustNamed(t, p, "s-database-start").Str("target.input"))
+	assert.Equal(t, "arn:aws:scheduler:::aws-sdk:applicationautoscaling:registerScalableTarget", mustNamed(t, p, "s-workers-stop").Str("target.arn"))
+	assert.JSONEq(t, `{"ServiceNamespace":"ecs","ScalableDimension":"ecs:service:DesiredCount","ResourceId":"service/c/w","MinCapacity":0,"MaxCapacity":0}`,
+		mustNamed(t, p, "s-workers-stop").Str("target.input"), "autoscaling would undo a plain count of 0")
+	assert.JSONEq(t, `{"ServiceNamespace":"ecs","ScalableDimension":"ecs:service:DesiredCount","ResourceId":"service/c/w","MinCapacity":2,"MaxCapacity":8}`,
+		mustNamed(t, p, "s-workers-start").Str("target.input"))
+}
+
+func TestSchedulerArgsValidate(t *testing.T) {
+	valid := components.SchedulerArgs{GroupName: "nightly", AccountID: "123456789012", Tags: stackTags}
+	assertErrors(t, valid.Validate(), nil)
+	bad := valid
+	bad.Timezone, bad.StopAt, bad.Days = "Mars/Olympus", "25:00", "WEEKDAYS"
+	assertErrors(t, bad.Validate(), []string{`timezone: got "Mars/Olympus"`, `stopAt: got "25:00", want HH:MM (24-hour)`, `days: got "WEEKDAYS"`})
+	close := valid
+	close.StopAt, close.StartAt = "07:10", "07:00"
+	assertErrors(t, close.Validate(), []string{`stopAt: got "07:10", want at least 30m0s away from startAt`})
+}
+
+func TestBastion(t *testing.T) {
+	for _, stack := range workloadStacks {
+		p := stackPlan(t, stack)
+		g := mustNamed(t, p, "bastion-group")
+		assert.Equal(t, 0, g.Int("desiredCapacity"), "nothing runs by default")
+		assert.Equal(t, 0, g.Int("minSize"))
+		assert.Equal(t, 1, g.Int("maxSize"))
+		assert.Equal(t, []string{"desiredCapacity"}, g.IgnoreChanges, "an engineer scales it to 1; pulumi up does not undo that")
+		assert.Equal(t, []string{"network-private-0-id", "network-private-1-id"}, strs(g.Get("vpcZoneIdentifiers")))
+
+		lt := mustNamed(t, p, "bastion-launch-template")
+		assert.Equal(t, "t4g.nano", lt.Str("instanceType"), "small Graviton")
+		assert.Equal(t, components.DefaultBastionAMI, lt.Str("imageId"))
+		assert.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "IMDSv2 only")
+		assert.Equal(t, 1, lt.Int("metadataOptions.httpPutResponseHopLimit"))
+		assert.Equal(t, "true", lt.Str("blockDeviceMappings.0.ebs.encrypted"))
+		assert.Equal(t, keyArn(p, "ebs"), lt.Str("blockDeviceMappings.0.ebs.kmsKeyId"))
+		assert.Contains(t, lt.Str("iamInstanceProfile.arn"), "bastion-profile")
+		assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", mustNamed(t, p, "bastion-ssm").Str("policyArn"))
+		for _, r := range sgRules(t, p, "bastion-") {
+			assert.NotContains(t, r, "bastion-sg in", "no ingress: Session Manager only")
+		}
+		assert.Contains(t, sgRules(t, p, "bastion-db-"), "network-rds-sg in tcp 5432 bastion-sg")
+		_, ok := p.Named("scheduler-bastion-scale-down")
+		assert.True(t, ok, "%s: scaled back to 0 every night", stack)
+	}
+	assertErrors(t, components.BastionArgs{Name: "bastion", InstanceType: "t3.micro", Tags: stackTags}.Validate(),
+		[]string{`instanceType: got "t3.micro", want a Graviton (arm64) type`})
+}
+
+func TestGitHubOIDC(t *testing.T) {
+	for _, stack := range []string{"dev", "prod", "org"} {
+		p := stackPlan(t, stack)
+		prov := mustNamed(t, p, "github-provider")
+		assert.Equal(t, "https://token.actions.githubusercontent.com", prov.Str("url"))
+		assert.Equal(t, []string{"sts.amazonaws.com"}, strs(prov.Get("clientIdLists")))
+		for kind, subject := range map[string]string{
+			"preview": "repo:docustack/infrastructure:pull_request",
+			"deploy":  "repo:docustack/infrastructure:environment:" + stack,
+		} {
+			var doc components.PolicyDocument
+			require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "github-"+kind).Str("assumeRolePolicy")), &doc))
+			require.Len(t, doc.Statement, 1)
+			assert.Equal(t, map[string]map[string]any{"StringEquals": {
+				"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+				"token.actions.githubusercontent.com:sub": subject,
+			}}, doc.Statement[0].Condition, "%s %s trusts exactly one subject", stack, kind)
+			assert.Equal(t, "sts:AssumeRoleWithWebIdentity", doc.Statement[0].Action)
+		}
+		assert.Equal(t, "arn:aws:iam::aws:policy/ReadOnlyAccess", mustNamed(t, p, "github-preview-managed").Str("policyArn"))
+		var state components.PolicyDocument
+		require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "github-preview").Str("inlinePolicies.0.policy")), &state))
+		account := p.Outputs["accountId"].(string)
+		assert.Equal(t, "arn:aws:s3:::docustack-"+stack+"-pulumi-state-"+account+"/*", state.Statement[1].Resource)
+		assert.Equal(t, map[string]any{"kms:ResourceAliases": "alias/docustack-" + stack + "-pulumi-secrets"}, state.Statement[2].Condition["ForAnyValue:StringEquals"])
+	}
+}
+
+func TestGitHubOIDCAdoptsAndRejectsWildcards(t *testing.T) {
+	args := components.GitHubOIDCArgs{Org: "docustack", Repo: "infrastructure", Environment: "dev",
+		ExistingProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+		StateBucket:         "state", StateKeyAlias: "alias/state", AccountID: "123456789012", Tags: stackTags}
+	p := synthesize(t, func(ctx *pulumi.Context) error {
+		_, err := components.NewGitHubOIDC(ctx, "gh", args)
+		return err
+	})
+	assert.Empty(t, p.ByType("aws:iam/openIdConnectProvider:OpenIdConnectProvider"), "only one provider per URL per account: adopt it")
+	assert.Contains(t, mustNamed(t, p, "gh-deploy").Str("assumeRolePolicy"), args.ExistingProviderArn)
+
+	wild := args
+	wild.Repo = "*"
+	assertErrors(t, wild.Validate(), []string{`repo: got "*", want one GitHub owner or repository name, no wildcards (never repo:ORG/*)`})
+}
