@@ -17,6 +17,21 @@ var untaggable = map[string]bool{}
 func init() {
 	for _, t := range []string{
 		"aws:acm/certificateValidation:CertificateValidation",
+		"aws:backup/selection:Selection",
+		"aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+		"aws:cfg/conformancePack:ConformancePack",
+		"aws:cfg/deliveryChannel:DeliveryChannel",
+		"aws:cfg/recorder:Recorder",
+		"aws:cfg/recorderStatus:RecorderStatus",
+		"aws:cfg/remediationConfiguration:RemediationConfiguration",
+		"aws:cloudwatch/eventTarget:EventTarget",
+		"aws:cloudwatch/logMetricFilter:LogMetricFilter",
+		"aws:guardduty/detectorFeature:DetectorFeature",
+		"aws:organizations/policyAttachment:PolicyAttachment",
+		"aws:securityhub/account:Account",
+		"aws:securityhub/standardsSubscription:StandardsSubscription",
+		"aws:sns/topicPolicy:TopicPolicy",
+		"aws:sns/topicSubscription:TopicSubscription",
 		"aws:appautoscaling/policy:Policy",
 		"aws:ec2/route:Route",
 		"aws:ec2/routeTableAssociation:RouteTableAssociation",
@@ -76,12 +91,23 @@ func TestChildrenParentedAndNamed(t *testing.T) {
 				}
 				assert.False(t, parent.Custom, "%s: parent %s is not a component", r.Name, parent.Name)
 				assert.True(t, strings.HasPrefix(r.Name, parent.Name+"-"), "%s is not named after its component %s", r.Name, parent.Name)
-				provider := "aws"
-				if strings.HasPrefix(r.Name, "keys-dr-") || strings.HasPrefix(r.Name, "documents-replica-") {
-					provider = "aws-dr" // replicas live in the DR region
-				}
+				provider := expectedProvider(stack, r.Name)
 				assert.Equal(t, "urn:pulumi:"+stack+"::docustack::pulumi:providers:aws::"+provider, r.Provider, "%s uses the explicit provider", r.Name)
 			}
 		})
 	}
+}
+
+// expectedProvider is the provider a resource must use: replicas and backup
+// copies in the DR region, the org stack's archive in the Log Archive account.
+func expectedProvider(stack, name string) string {
+	for _, p := range []string{"keys-dr-", "documents-replica-", "backup-dr-"} {
+		if strings.HasPrefix(name, p) {
+			return "aws-dr"
+		}
+	}
+	if stack == "org" && strings.HasPrefix(name, "log-archive") {
+		return "aws-log-archive"
+	}
+	return "aws"
 }

@@ -32,4 +32,9 @@ const (
 	TypeScheduler  = "docustack:ops:Scheduler"
 	TypeBastion    = "docustack:ops:Bastion"
 	TypeGitHubOIDC = "docustack:ci:GitHubOIDC"
+	TypeCompliance = "docustack:compliance:Compliance"
+	TypeTrail      = "docustack:audit:Trail"
+	TypeDetection  = "docustack:monitoring:Detection"
+	TypeBackup     = "docustack:dr:Backup"
+	TypeGuardrails = "docustack:org:Guardrails"
 )

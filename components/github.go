@@ -22,6 +22,9 @@ const (
 	roleSessionSeconds = 3600
 )
 
+// DeployRolePattern matches every stack's CI deploy role (SCP exemptions).
+const DeployRolePattern = "arn:aws:iam::*:role/docustack-*-ci-deploy"
+
 // githubThumbprints are GitHub's OIDC certificate thumbprints; AWS no longer
 // checks them for this issuer, but the API still takes a list.
 var githubThumbprints = []string{"6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"}
@@ -134,6 +137,8 @@ func NewGitHubOIDC(ctx *pulumi.Context, name string, args GitHubOIDCArgs, opts .
 	role := func(kind, subject, managed, description string) (pulumi.StringOutput, error) {
 		roleName := childName(name, kind)
 		r, err := iam.NewRole(ctx, roleName, &iam.RoleArgs{
+			// A fixed name: the organization's SCPs exempt the deploy roles by name.
+			Name:               pulumi.Sprintf("docustack-%s-ci-%s", args.Environment, kind),
 			Description:        pulumi.String(description),
 			AssumeRolePolicy:   trust(subject),
 			MaxSessionDuration: pulumi.Int(roleSessionSeconds),

@@ -66,6 +66,10 @@ type KeysArgs struct {
 	// DeletionWindowDays is how long a scheduled deletion can be cancelled.
 	// Default: 30. Range 7..30.
 	DeletionWindowDays int
+	// SourceAccounts are the accounts whose log deliveries (flow logs,
+	// CloudTrail, Config) may use the logs key: more than one only for the
+	// organization's Log Archive. Default: [AccountID].
+	SourceAccounts []string
 	// Protect marks the keys pulumi.Protect and RetainOnDelete, so neither
 	// `pulumi destroy` nor a refactor can schedule their deletion. Default: false.
 	Protect bool
@@ -79,6 +83,9 @@ func (a *KeysArgs) setDefaults() {
 	}
 	if a.DeletionWindowDays == 0 {
 		a.DeletionWindowDays = DefaultKeyDeletionWindowDays
+	}
+	if len(a.SourceAccounts) == 0 {
+		a.SourceAccounts = []string{a.AccountID}
 	}
 }
 
@@ -104,6 +111,11 @@ func (a KeysArgs) Validate() error {
 			errs = append(errs, fieldErr(fmt.Sprintf("purposes[%d]", i), string(p), "each purpose once"))
 		}
 		seen[p] = true
+	}
+	for i, acct := range a.SourceAccounts {
+		if !accountIDPattern.MatchString(acct) {
+			errs = append(errs, fieldErr(fmt.Sprintf("sourceAccounts[%d]", i), acct, "a 12-digit AWS account ID"))
+		}
 	}
 	if a.DeletionWindowDays < MinKeyDeletionWindowDays || a.DeletionWindowDays > MaxKeyDeletionWindowDays {
 		errs = append(errs, fieldErr("deletionWindowDays", a.DeletionWindowDays, "%d..%d days", MinKeyDeletionWindowDays, MaxKeyDeletionWindowDays))
@@ -181,20 +193,32 @@ func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.Res
 
 // KeyPolicy returns the key policy of a purpose's key: the account root may
 // administer it (so IAM policies apply), and the services that use the key
-// may use it only on behalf of this account.
-func KeyPolicy(p KeyPurpose, accountID, region string) string {
+// may use it only on behalf of this account (or, for log deliveries, of the
+// given source accounts).
+func KeyPolicy(p KeyPurpose, accountID, region string, sourceAccounts ...string) string {
+	if len(sourceAccounts) == 0 {
+		sourceAccounts = []string{accountID}
+	}
 	statements := append([]PolicyStatement{{
 		Sid:       "EnableIAMPolicies",
 		Effect:    "Allow",
 		Principal: map[string]any{"AWS": accountRoot(accountID)},
 		Action:    "kms:*",
 		Resource:  "*",
-	}}, keyServiceStatements(p, accountID, region)...)
+	}}, keyServiceStatements(p, accountID, region, sourceAccounts)...)
 	return PolicyJSON(statements...)
 }
 
 // keyServiceStatements are the service grants of each purpose.
-func keyServiceStatements(p KeyPurpose, accountID, region string) []PolicyStatement {
+func keyServiceStatements(p KeyPurpose, accountID, region string, sources []string) []PolicyStatement {
+	var deliveryArns, trailArns []string
+	for _, a := range sources {
+		deliveryArns = append(deliveryArns, fmt.Sprintf("arn:%s:logs:%s:%s:*", awsPartition, region, a))
+		trailArns = append(trailArns, fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", awsPartition, a))
+	}
+	service := func(sid, principal string, actions any, cond map[string]map[string]any) PolicyStatement {
+		return PolicyStatement{Sid: sid, Effect: "Allow", Principal: map[string]any{"Service": principal}, Action: actions, Resource: "*", Condition: cond}
+	}
 	viaService := func(sid string, services ...string) PolicyStatement {
 		via := make([]string, len(services))
 		for i, s := range services {
@@ -213,7 +237,8 @@ func keyServiceStatements(p KeyPurpose, accountID, region string) []PolicyStatem
 	}
 	switch p {
 	case KeyData:
-		return []PolicyStatement{viaService("AllowS3Use", "s3")}
+		// S3 objects, ECR images and AWS Backup recovery points.
+		return []PolicyStatement{viaService("AllowS3Use", "s3", "ecr", "backup")}
 	case KeyDatabase:
 		// RDS storage and the RDS-managed master user secret.
 		return []PolicyStatement{viaService("AllowRDSAndSecretsManagerUse", "rds", "secretsmanager")}
@@ -231,28 +256,28 @@ func keyServiceStatements(p KeyPurpose, accountID, region string) []PolicyStatem
 		}
 	case KeyLogs:
 		return []PolicyStatement{
-			{
-				Sid:       "AllowCloudWatchLogs",
-				Effect:    "Allow",
-				Principal: map[string]any{"Service": regionalService("logs", region)},
-				Action:    keyUseActions,
-				Resource:  "*",
-				Condition: map[string]map[string]any{
-					"ArnLike": {"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", awsPartition, region, accountID)},
-				},
-			},
-			{
-				// VPC flow logs delivered to the SSE-KMS log archive.
-				Sid:       "AllowLogDelivery",
-				Effect:    "Allow",
-				Principal: map[string]any{"Service": servicePrincipal("delivery.logs")},
-				Action:    keyUseActions,
-				Resource:  "*",
-				Condition: map[string]map[string]any{
-					"StringEquals": {"aws:SourceAccount": accountID},
-					"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:%s:logs:%s:%s:*", awsPartition, region, accountID)},
-				},
-			},
+			service("AllowCloudWatchLogs", regionalService("logs", region), keyUseActions, map[string]map[string]any{
+				"ArnLike": {"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", awsPartition, region, accountID)},
+			}),
+			// VPC flow logs delivered to the SSE-KMS log archive.
+			service("AllowLogDelivery", servicePrincipal("delivery.logs"), keyUseActions, map[string]map[string]any{
+				"StringEquals": {"aws:SourceAccount": sources},
+				"ArnLike":      {"aws:SourceArn": deliveryArns},
+			}),
+			// CloudTrail encrypts log files; the context names the trail.
+			service("AllowCloudTrailEncrypt", servicePrincipal("cloudtrail"), "kms:GenerateDataKey*", map[string]map[string]any{
+				"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trailArns},
+			}),
+			service("AllowCloudTrailDescribe", servicePrincipal("cloudtrail"), "kms:DescribeKey", nil),
+			// AWS Config delivers configuration snapshots and history.
+			service("AllowConfigDelivery", servicePrincipal("config"), []string{"kms:GenerateDataKey", "kms:Decrypt"}, map[string]map[string]any{
+				"StringEquals": {"aws:SourceAccount": sources},
+			}),
+			// EventBridge and CloudWatch alarms publish to the encrypted alerts topic.
+			{Sid: "AllowAlertPublishers", Effect: "Allow",
+				Principal: map[string]any{"Service": []string{servicePrincipal("events"), servicePrincipal("cloudwatch")}},
+				Action:    []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: "*",
+				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}}},
 		}
 	}
 	return nil

@@ -39,7 +39,7 @@ func TestKeysPerStack(t *testing.T) {
 			p := stackPlan(t, c.stack)
 			var keys []string
 			for _, k := range p.ByType("aws:kms/key:Key") {
-				if !strings.HasPrefix(k.Name, "keys-dr-") {
+				if strings.HasPrefix(k.Name, "keys-") && !strings.HasPrefix(k.Name, "keys-dr-") {
 					keys = append(keys, k.Name)
 				}
 			}
@@ -66,7 +66,8 @@ func TestDRKey(t *testing.T) {
 		assert.Equal(t, "urn:pulumi:"+stack+"::docustack::pulumi:providers:aws::aws-dr", k.Provider)
 		doc := keyPolicy(t, k)
 		require.Len(t, doc.Statement, 2)
-		assert.Equal(t, []any{"s3.us-west-2.amazonaws.com"}, doc.Statement[1].Condition["StringEquals"]["kms:ViaService"], "the replica key is used by S3 in the DR region")
+		assert.Equal(t, []any{"s3.us-west-2.amazonaws.com", "ecr.us-west-2.amazonaws.com", "backup.us-west-2.amazonaws.com"},
+			doc.Statement[1].Condition["StringEquals"]["kms:ViaService"], "the replica key serves S3 replicas and backup copies in the DR region")
 		assert.Equal(t, "alias/docustack-"+stack+"-dr-data", mustNamed(t, p, "keys-dr-data-alias").Str("name"))
 	}
 	_, hasDR := stackPlan(t, "org").Named("keys-dr-data")
@@ -85,15 +86,24 @@ func TestKeyPolicies(t *testing.T) {
 	}{
 		{"data",
 			[]map[string]any{{"AWS": root}},
-			[]map[string]map[string]any{{"StringEquals": {"kms:ViaService": []any{"s3.us-east-1.amazonaws.com"}, "kms:CallerAccount": "333333333333"}}}},
+			// S3 objects, ECR images and AWS Backup recovery points.
+			[]map[string]map[string]any{{"StringEquals": {"kms:ViaService": []any{"s3.us-east-1.amazonaws.com", "ecr.us-east-1.amazonaws.com", "backup.us-east-1.amazonaws.com"}, "kms:CallerAccount": "333333333333"}}}},
 		{"database",
 			[]map[string]any{{"AWS": root}},
 			[]map[string]map[string]any{{"StringEquals": {"kms:ViaService": []any{"rds.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"}, "kms:CallerAccount": "333333333333"}}}},
 		{"logs",
-			[]map[string]any{{"Service": "logs.us-east-1.amazonaws.com"}, {"Service": "delivery.logs.amazonaws.com"}},
+			[]map[string]any{
+				{"Service": "logs.us-east-1.amazonaws.com"}, {"Service": "delivery.logs.amazonaws.com"},
+				{"Service": "cloudtrail.amazonaws.com"}, {"Service": "cloudtrail.amazonaws.com"}, {"Service": "config.amazonaws.com"},
+				{"Service": []any{"events.amazonaws.com", "cloudwatch.amazonaws.com"}},
+			},
 			[]map[string]map[string]any{
 				{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:333333333333:log-group:*"}},
-				{"StringEquals": {"aws:SourceAccount": "333333333333"}, "ArnLike": {"aws:SourceArn": "arn:aws:logs:us-east-1:333333333333:*"}},
+				{"StringEquals": {"aws:SourceAccount": []any{"333333333333"}}, "ArnLike": {"aws:SourceArn": []any{"arn:aws:logs:us-east-1:333333333333:*"}}},
+				{"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": []any{"arn:aws:cloudtrail:*:333333333333:trail/*"}}},
+				nil, // DescribeKey
+				{"StringEquals": {"aws:SourceAccount": []any{"333333333333"}}},
+				{"StringEquals": {"aws:SourceAccount": "333333333333"}},
 			}},
 		{"ebs",
 			// EC2 for the account, and the Auto Scaling service-linked role that launches the bastion.

@@ -25,6 +25,11 @@ func (m ObjectLockMode) Valid() bool { return m == ObjectLockGovernance || m == 
 // Log archive defaults (seed, Audit Logging: VPC Flow Logs kept 1 year).
 const (
 	DefaultFlowLogRetentionDays = 365
+	// DefaultAuditLogRetentionDays: seed, CloudTrail 7 years (7 × 365 + 2 leap days).
+	DefaultAuditLogRetentionDays = 2557
+	// CloudTrailPrefix and ConfigPrefix are where those services deliver.
+	CloudTrailPrefix = "cloudtrail"
+	ConfigPrefix     = "config"
 	// DefaultAccessLogRetentionDays: seed, ALB and S3 access logs 1 year.
 	DefaultAccessLogRetentionDays = 365
 	DefaultObjectLockDays         = 365
@@ -55,8 +60,14 @@ type LogArchiveArgs struct {
 	// AccessLogsBucketName is the SSE-S3 bucket for ALB and S3 access logs.
 	// Required: 3-63 of [a-z0-9.-].
 	AccessLogsBucketName string
+	// SourceAccounts may deliver logs here (the organization's Log Archive
+	// takes every member account). Default: [AccountID].
+	SourceAccounts []string
 	// FlowLogRetentionDays expires flow logs. Default: 365 (seed). Range 1..3653.
 	FlowLogRetentionDays int
+	// AuditLogRetentionDays expires CloudTrail and Config logs. Default: 2557
+	// (seed: CloudTrail 7 years). Range FlowLogRetentionDays..3653.
+	AuditLogRetentionDays int
 	// AccessLogRetentionDays expires ALB and S3 access logs. Default: 365 (seed). Range 1..3653.
 	AccessLogRetentionDays int
 	// ObjectLockMode is the default retention mode. Default: GOVERNANCE.
@@ -76,6 +87,12 @@ func (a *LogArchiveArgs) setDefaults() {
 	}
 	if a.AccessLogRetentionDays == 0 {
 		a.AccessLogRetentionDays = DefaultAccessLogRetentionDays
+	}
+	if a.AuditLogRetentionDays == 0 {
+		a.AuditLogRetentionDays = DefaultAuditLogRetentionDays
+	}
+	if len(a.SourceAccounts) == 0 {
+		a.SourceAccounts = []string{a.AccountID}
 	}
 	if a.ObjectLockMode == "" {
 		a.ObjectLockMode = DefaultObjectLockMode
@@ -100,6 +117,14 @@ func (a LogArchiveArgs) Validate() error {
 	}
 	if _, ok := elbAccounts[a.Region]; !ok {
 		errs = append(errs, fieldErr("region", a.Region, "a region with a known ELB log-delivery account %v", sortedKeys(elbAccounts)))
+	}
+	if a.AuditLogRetentionDays < a.FlowLogRetentionDays || a.AuditLogRetentionDays > MaxRetentionDays {
+		errs = append(errs, fieldErr("auditLogRetentionDays", a.AuditLogRetentionDays, "%d..%d days (seed: CloudTrail 7 years)", a.FlowLogRetentionDays, MaxRetentionDays))
+	}
+	for i, acct := range a.SourceAccounts {
+		if !accountIDPattern.MatchString(acct) {
+			errs = append(errs, fieldErr(fmt.Sprintf("sourceAccounts[%d]", i), acct, "a 12-digit AWS account ID"))
+		}
 	}
 	if a.AccessLogRetentionDays < 1 || a.AccessLogRetentionDays > MaxRetentionDays {
 		errs = append(errs, fieldErr("accessLogRetentionDays", a.AccessLogRetentionDays, "1..%d days", MaxRetentionDays))
@@ -180,8 +205,12 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 		name:       args.BucketName,
 		kmsKeyArn:  args.KMSKeyArn,
 		objectLock: &objectLock{mode: args.ObjectLockMode, days: args.ObjectLockDays},
-		lifecycle:  []s3.BucketLifecycleConfigurationV2RuleArgs{expireRule("vpc-flow-logs", FlowLogPrefix+"/", args.FlowLogRetentionDays)},
-		statements: flowLogDelivery(arn, args.AccountID, args.Region),
+		lifecycle: []s3.BucketLifecycleConfigurationV2RuleArgs{
+			expireRule("vpc-flow-logs", FlowLogPrefix+"/", args.FlowLogRetentionDays),
+			expireRule("cloudtrail", CloudTrailPrefix+"/", args.AuditLogRetentionDays),
+			expireRule("config", ConfigPrefix+"/", args.AuditLogRetentionDays),
+		},
+		statements: auditDelivery(arn, args.SourceAccounts, args.Region),
 	}, args.Tags, name, stateful, parent)
 	if err != nil {
 		return nil, err
@@ -198,7 +227,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 			expireRule("alb-access-logs", AccessLogsALBPrefix+"/", args.AccessLogRetentionDays),
 			expireRule("s3-access-logs", AccessLogsS3Prefix+"/", args.AccessLogRetentionDays),
 		},
-		statements: accessLogDelivery(accessArn, args.AccountID, args.Region),
+		statements: accessLogDelivery(accessArn, args.SourceAccounts, args.Region),
 		tags:       Tags{LogDeliveryTag: "alb+s3-access"},
 	}, args.Tags, name, stateful, parent)
 	if err != nil {
@@ -217,43 +246,47 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 	return c, nil
 }
 
-// flowLogDelivery lets only this account's log delivery service write flow
-// logs under FlowLogPrefix.
-func flowLogDelivery(bucketArn, accountID, region string) []PolicyStatement {
-	source := map[string]map[string]any{
-		"StringEquals": {"aws:SourceAccount": accountID},
-		"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:%s:logs:%s:%s:*", awsPartition, region, accountID)},
+// auditDelivery lets only the source accounts' log delivery (flow logs),
+// trails (CloudTrail) and AWS Config write, each under its own prefix.
+func auditDelivery(bucketArn string, accounts []string, region string) []PolicyStatement {
+	var flowObjects, deliveryArns, trailArns []string
+	for _, a := range accounts {
+		flowObjects = append(flowObjects, fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, FlowLogPrefix, a))
+		deliveryArns = append(deliveryArns, fmt.Sprintf("arn:%s:logs:%s:%s:*", awsPartition, region, a))
+		trailArns = append(trailArns, fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", awsPartition, a))
 	}
+	allow := func(sid, service string, actions any, resource any, cond map[string]map[string]any) PolicyStatement {
+		return PolicyStatement{Sid: sid, Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal(service)},
+			Action: actions, Resource: resource, Condition: cond}
+	}
+	flowSource := map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accounts}, "ArnLike": {"aws:SourceArn": deliveryArns}}
+	trailSource := map[string]map[string]any{"StringLike": {"aws:SourceArn": trailArns}}
+	configSource := map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accounts}}
 	return []PolicyStatement{
-		{
-			Sid:       "AWSLogDeliveryWrite",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": servicePrincipal("delivery.logs")},
-			Action:    "s3:PutObject",
-			Resource:  fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, FlowLogPrefix, accountID),
-			Condition: source,
-		},
-		{
-			Sid:       "AWSLogDeliveryAclCheck",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": servicePrincipal("delivery.logs")},
-			Action:    []string{"s3:GetBucketAcl", "s3:ListBucket"},
-			Resource:  bucketArn,
-			Condition: source,
-		},
+		allow("AWSLogDeliveryWrite", "delivery.logs", "s3:PutObject", flowObjects, flowSource),
+		allow("AWSLogDeliveryAclCheck", "delivery.logs", []string{"s3:GetBucketAcl", "s3:ListBucket"}, bucketArn, flowSource),
+		allow("AWSCloudTrailAclCheck", "cloudtrail", "s3:GetBucketAcl", bucketArn, trailSource),
+		allow("AWSCloudTrailWrite", "cloudtrail", "s3:PutObject", fmt.Sprintf("%s/%s/AWSLogs/*", bucketArn, CloudTrailPrefix), trailSource),
+		allow("AWSConfigBucketCheck", "config", []string{"s3:GetBucketAcl", "s3:ListBucket"}, bucketArn, configSource),
+		allow("AWSConfigDelivery", "config", "s3:PutObject", fmt.Sprintf("%s/%s/AWSLogs/*", bucketArn, ConfigPrefix), configSource),
 	}
 }
 
-// accessLogDelivery lets the region's ELB account write ALB logs and S3
-// server access logging write S3 logs, each under its own prefix.
-func accessLogDelivery(bucketArn, accountID, region string) []PolicyStatement {
+// accessLogDelivery lets the region's ELB account write the source
+// accounts' ALB logs and S3 server access logging write S3 logs, each under
+// its own prefix.
+func accessLogDelivery(bucketArn string, accounts []string, region string) []PolicyStatement {
+	var albObjects []string
+	for _, a := range accounts {
+		albObjects = append(albObjects, fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, AccessLogsALBPrefix, a))
+	}
 	return []PolicyStatement{
 		{
 			Sid:       "ELBAccessLogs",
 			Effect:    "Allow",
 			Principal: map[string]any{"AWS": accountRoot(elbAccounts[region])},
 			Action:    "s3:PutObject",
-			Resource:  fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, AccessLogsALBPrefix, accountID),
+			Resource:  albObjects,
 		},
 		{
 			Sid:       "S3ServerAccessLogs",
@@ -261,7 +294,7 @@ func accessLogDelivery(bucketArn, accountID, region string) []PolicyStatement {
 			Principal: map[string]any{"Service": servicePrincipal("logging.s3")},
 			Action:    "s3:PutObject",
 			Resource:  fmt.Sprintf("%s/%s/*", bucketArn, AccessLogsS3Prefix),
-			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accounts}},
 		},
 	}
 }

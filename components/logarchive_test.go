@@ -2,6 +2,7 @@ package components_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -66,12 +67,17 @@ func TestLogArchive(t *testing.T) {
 			assert.Equal(t, c.lockMode, lock.Str("rule.defaultRetention.mode"))
 			assert.Equal(t, 365, lock.Int("rule.defaultRetention.days"))
 
-			// Seed, Audit Logging: VPC Flow Logs kept 1 year.
+			// Seed, Audit Logging: VPC Flow Logs 1 year, CloudTrail 7 years.
 			lc := bucketChild(t, p, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", id)
-			assert.Equal(t, "vpc-flow-logs", lc.Str("rules.0.id"))
-			assert.Equal(t, "vpc-flow-logs/", lc.Str("rules.0.filter.prefix"))
-			assert.Equal(t, 365, lc.Int("rules.0.expiration.days"))
-			assert.Equal(t, "Enabled", lc.Str("rules.0.status"))
+			for i, want := range []struct {
+				prefix string
+				days   int
+			}{{"vpc-flow-logs/", 365}, {"cloudtrail/", 2557}, {"config/", 2557}} {
+				r := fmt.Sprintf("rules.%d.", i)
+				assert.Equal(t, want.prefix, lc.Str(r+"filter.prefix"))
+				assert.Equal(t, want.days, lc.Int(r+"expiration.days"), want.prefix)
+				assert.Equal(t, "Enabled", lc.Str(r+"status"))
+			}
 
 			pol := bucketChild(t, p, "aws:s3/bucketPolicy:BucketPolicy", id)
 			var doc components.PolicyDocument
@@ -83,10 +89,20 @@ func TestLogArchive(t *testing.T) {
 			assert.Equal(t, map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}}, tls.Condition)
 			assert.Equal(t, []any{arn, arn + "/*"}, tls.Resource)
 			assert.Equal(t, map[string]map[string]any{"NumericLessThan": {"s3:TlsVersion": "1.2"}}, doc.Statement[1].Condition)
+			// Only this account's log deliveries may write, each under its prefix.
+			writers := map[string]any{}
 			for _, s := range doc.Statement[2:] {
-				assert.Equal(t, map[string]any{"Service": "delivery.logs.amazonaws.com"}, s.Principal, "only log delivery may write")
-				assert.Contains(t, s.Condition["StringEquals"], "aws:SourceAccount")
+				if s.Action == "s3:PutObject" {
+					writers[s.Principal["Service"].(string)] = s.Resource
+				}
+				assert.NotEmpty(t, s.Condition, "%s is conditioned on the source", s.Sid)
 			}
+			account := p.Outputs["accountId"].(string)
+			assert.Equal(t, map[string]any{
+				"delivery.logs.amazonaws.com": []any{arn + "/vpc-flow-logs/AWSLogs/" + account + "/*"},
+				"cloudtrail.amazonaws.com":    arn + "/cloudtrail/AWSLogs/*",
+				"config.amazonaws.com":        arn + "/config/AWSLogs/*",
+			}, writers)
 		})
 	}
 }
@@ -122,9 +138,9 @@ func TestAccessLogsBucket(t *testing.T) {
 			assert.Equal(t, "Deny", doc.Statement[0].Effect)
 			account := p.Outputs["accountId"].(string)
 			assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::127311923021:root"}, doc.Statement[2].Principal, "us-east-1 ELB log account")
-			assert.Equal(t, "arn:aws:s3:::"+id+"/alb/AWSLogs/"+account+"/*", doc.Statement[2].Resource)
+			assert.Equal(t, []any{"arn:aws:s3:::" + id + "/alb/AWSLogs/" + account + "/*"}, doc.Statement[2].Resource)
 			assert.Equal(t, map[string]any{"Service": "logging.s3.amazonaws.com"}, doc.Statement[3].Principal)
-			assert.Equal(t, map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}}, doc.Statement[3].Condition)
+			assert.Equal(t, map[string]map[string]any{"StringEquals": {"aws:SourceAccount": []any{account}}}, doc.Statement[3].Condition)
 		})
 	}
 }

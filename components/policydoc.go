@@ -20,7 +20,8 @@ type PolicyStatement struct {
 	Sid       string                    `json:"Sid,omitempty"`
 	Effect    string                    `json:"Effect"`
 	Principal map[string]any            `json:"Principal,omitempty"`
-	Action    any                       `json:"Action"`
+	Action    any                       `json:"Action,omitempty"`
+	NotAction any                       `json:"NotAction,omitempty"`
 	Resource  any                       `json:"Resource"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }

@@ -89,6 +89,8 @@ const (
 	KeyScheduler             = "scheduler"
 	KeyBastion               = "bastion"
 	KeyGitHub                = "github"
+	KeyCompliance            = "compliance"
+	KeyOrg                   = "org"
 	// KeyRegion is the aws provider's region, outside our namespace.
 	KeyRegion = "aws:region"
 )
@@ -99,11 +101,15 @@ var ConfigKeys = []string{
 	KeyProtectStateful, KeyDeletionProtection, KeyKMSDeletionWindowDays, KeyNetwork, KeyLogArchive,
 	KeyDRRegion, KeyDatabase, KeyECS, KeyIngress, KeyWeb,
 	KeyTemporal, KeyWorkers, KeySlackBot, KeyDBInit, KeyScheduler, KeyBastion, KeyGitHub,
+	KeyCompliance, KeyOrg,
 }
 
 // workloadObjects are the object keys only workload stacks carry.
 var workloadObjects = []string{KeyNetwork, KeyDatabase, KeyECS, KeyIngress, KeyWeb,
 	KeyTemporal, KeyWorkers, KeySlackBot, KeyDBInit, KeyScheduler, KeyBastion}
+
+// orgObjects are the object keys only the org stack carries.
+var orgObjects = []string{KeyOrg}
 
 // NetworkConfig is the `docustack:network` object.
 type NetworkConfig struct {
@@ -116,11 +122,35 @@ type NetworkConfig struct {
 	EndpointAZCount   int      `json:"endpointAzCount"`
 }
 
-// LogArchiveConfig is the `docustack:logArchive` object.
+// LogArchiveConfig is the `docustack:logArchive` object. With BucketName,
+// AccessLogsBucketName and KMSKeyArn (the org stack's outputs) a workload
+// stack delivers to the organization's Log Archive account; without them it
+// creates an account-local archive.
 type LogArchiveConfig struct {
 	ObjectLockMode       string `json:"objectLockMode"`
 	ObjectLockDays       int    `json:"objectLockDays"`
 	FlowLogRetentionDays int    `json:"flowLogRetentionDays"`
+	BucketName           string `json:"bucketName"`
+	AccessLogsBucketName string `json:"accessLogsBucketName"`
+	KMSKeyArn            string `json:"kmsKeyArn"`
+}
+
+// ComplianceConfig is the `docustack:compliance` object.
+type ComplianceConfig struct {
+	AdoptConfigRecorder bool     `json:"adoptConfigRecorder"`
+	AdoptGuardDuty      bool     `json:"adoptGuardDuty"`
+	AdoptSecurityHub    bool     `json:"adoptSecurityHub"`
+	RecordingFrequency  string   `json:"recordingFrequency"`
+	AlertEmails         []string `json:"alertEmails"`
+}
+
+// OrgConfig is the `docustack:org` object of the org stack.
+type OrgConfig struct {
+	RootID              string   `json:"rootId"`
+	WorkloadsOUID       string   `json:"workloadsOuId"`
+	LogArchiveAccountID string   `json:"logArchiveAccountId"`
+	LogArchiveRoleName  string   `json:"logArchiveRoleName"`
+	MemberAccountIDs    []string `json:"memberAccountIds"`
 }
 
 // DatabaseConfig is the `docustack:database` object.
@@ -241,6 +271,10 @@ type Config struct {
 	Bastion   BastionConfig
 	// GitHub is CI access; every stack has it.
 	GitHub GitHubConfig
+	// Compliance is AWS Config, detection and alerting (every stack).
+	Compliance ComplianceConfig
+	// Org is the organization's layout (org stack only).
+	Org OrgConfig
 
 	// present records which object keys the stack file set.
 	present map[string]bool
@@ -288,8 +322,10 @@ func loadConfig(src configSource) (*Config, error) {
 	r.object(KeyScheduler, &c.Scheduler)
 	r.object(KeyBastion, &c.Bastion)
 	r.object(KeyGitHub, &c.GitHub)
+	r.object(KeyCompliance, &c.Compliance)
+	r.object(KeyOrg, &c.Org)
 	c.present = map[string]bool{}
-	for _, k := range workloadObjects {
+	for _, k := range append(append([]string{}, workloadObjects...), orgObjects...) {
 		c.present[k] = r.has(k)
 	}
 	c.setDefaults()
@@ -386,7 +422,15 @@ func (c *Config) validate() []error {
 		}
 	}
 	if c.Environment.IsWorkload() {
+		for _, k := range orgObjects {
+			if c.present[k] {
+				errs = append(errs, bad(k, "set", "no %s in a workload stack (the org stack holds the organization)", k))
+			}
+		}
 		errs = append(errs, c.validateWorkload()...)
+	}
+	if c.Environment == Org {
+		errs = append(errs, c.validateOrg()...)
 	}
 
 	// Component arguments are validated here too, so that a bad stack file
@@ -411,10 +455,13 @@ func (c *Config) configKeyOf(object string) func(string) string {
 		"deletionWindowDays": key(KeyKMSDeletionWindowDays),
 		"region":             "", // reported by validate against AllowedRegion
 		"drRegion":           "", // reported by validateWorkload
+		"sourceAccounts[0]":  "", // derived from accountId
 		// Names derived from the environment and account.
 		"bucketName":                       key(KeyAccountID),
 		"accessLogsBucketName":             key(KeyAccountID),
 		"replicaBucketName":                key(KeyAccountID),
+		"deliveryBucket":                   key(KeyAccountID),
+		"retentionDays":                    key(KeyDatabase) + ".backupRetentionDays",
 		"accessLogsBucket":                 key(KeyAccountID),
 		"aliasPrefix":                      key(KeyEnvironment),
 		"identifier":                       key(KeyEnvironment),

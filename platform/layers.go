@@ -10,15 +10,15 @@ import (
 func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pulumi.ResourceOption) error {
 	logsKey, dataKey, dbKey := keys.Arn(components.KeyLogs), keys.Arn(components.KeyData), keys.Arn(components.KeyDatabase)
 
-	// Layer 1: log archive and network.
-	archive, err := components.NewLogArchive(ctx, "log-archive", cfg.logArchiveArgs(logsKey), opts...)
+	// Layer 1: log archive (the organization's, or an account-local one) and network.
+	archive, err := newArchive(ctx, cfg, logsKey, opts)
 	if err != nil {
 		return err
 	}
-	ctx.Export("logArchiveBucket", archive.Bucket.Bucket)
-	ctx.Export("accessLogsBucket", archive.AccessLogsBucket.Bucket)
+	ctx.Export("logArchiveBucket", pulumi.String(archive.auditBucket))
+	ctx.Export("accessLogsBucket", pulumi.String(archive.accessBucket))
 
-	network, err := components.NewNetwork(ctx, "network", cfg.networkArgs(pulumi.String(archive.FlowLogDestination)), opts...)
+	network, err := components.NewNetwork(ctx, "network", cfg.networkArgs(pulumi.String(archive.flowLogDestination)), append(opts, pulumi.DependsOn(archive.after))...)
 	if err != nil {
 		return err
 	}
@@ -67,6 +67,11 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 		return err
 	}
 	ctx.Export("documentsBucket", docs.Bucket.Bucket)
+
+	// Audit, detection and backups (seed: Technical Controls).
+	if err := compliance(ctx, cfg, keys, drKeys, drProvider, archive, db, cfg.DocumentsBucketName(), opts); err != nil {
+		return err
+	}
 
 	// Layer 3: ALB with the IP allow-list, on-demand bastion.
 	ingress, err := components.NewIngress(ctx, "ingress",

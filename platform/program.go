@@ -48,7 +48,7 @@ func Program(ctx *pulumi.Context) error {
 	ctx.Export("ciDeployRoleArn", gh.DeployRoleArn)
 
 	if !cfg.Environment.IsWorkload() {
-		return nil
+		return organization(ctx, cfg, keys, opts)
 	}
 	return workload(ctx, cfg, keys, opts)
 }

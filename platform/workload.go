@@ -29,6 +29,7 @@ var (
 // from them, naming configuration keys.
 func (c *Config) validateWorkload() []error {
 	var errs []error
+	errs = append(errs, c.validateArchive()...)
 	if !regionPattern.MatchString(c.DRRegion) || c.DRRegion == AllowedRegion {
 		errs = append(errs, bad(KeyDRRegion, c.DRRegion, "an AWS region other than %s for replicas and backup copies", AllowedRegion))
 	}
@@ -68,6 +69,9 @@ func (c *Config) validateWorkload() []error {
 		{KeyDBInit, c.dbInitArgs().Validate()},
 		{KeyScheduler, c.schedulerArgs().Validate()},
 		{KeyBastion, c.bastionArgs(nil, nil, nil, nil).Validate()},
+		{KeyCompliance, c.complianceArgs(nil).Validate()},
+		{KeyCompliance, c.detectionArgs(nil).Validate()},
+		{KeyDatabase, c.backupArgs().Validate()},
 	} {
 		errs = append(errs, components.RenameFields(check.err, c.configKeyOf(check.object)))
 	}

@@ -53,24 +53,10 @@ func checkCmd(root, stack string, asJSON bool, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "docustack check: stack %q has %d problem(s):\n%s", stack, len(components.Unjoin(err)), components.ErrorLines(err))
 		return exitFail
 	}
-	findings, err := rules.Evaluate(plan.AnalyzerResources(), rules.Policies())
+	rep, err := checkPlan(plan, waivers)
 	if err != nil {
 		fmt.Fprintf(stderr, "docustack check: %v\n", err)
 		return exitFail
-	}
-	findings = rules.ApplyWaivers(findings, waivers, stack)
-	rep := checkReport{Stack: stack, Findings: findings, Summary: checkSummary{
-		Rules: len(rules.Rules()), Resources: len(plan.Resources), Findings: len(findings),
-		Blocking: len(rules.Blocking(findings)),
-	}}
-	for _, f := range findings {
-		if f.Waived {
-			rep.Summary.Waived++
-		}
-	}
-	rep.Summary.Passed = rep.Summary.Blocking == 0
-	if rep.Findings == nil {
-		rep.Findings = []rules.Finding{}
 	}
 
 	if asJSON {
@@ -84,6 +70,29 @@ func checkCmd(root, stack string, asJSON bool, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// checkPlan runs the pack over a plan and applies the waivers.
+func checkPlan(plan *synth.Plan, waivers []rules.Waiver) (checkReport, error) {
+	findings, err := rules.Evaluate(plan.AnalyzerResources(), rules.Policies())
+	if err != nil {
+		return checkReport{}, err
+	}
+	findings = rules.ApplyWaivers(findings, waivers, plan.Stack)
+	rep := checkReport{Stack: plan.Stack, Findings: findings, Summary: checkSummary{
+		Rules: len(rules.Rules()), Resources: len(plan.Resources), Findings: len(findings),
+		Blocking: len(rules.Blocking(findings)),
+	}}
+	for _, f := range findings {
+		if f.Waived {
+			rep.Summary.Waived++
+		}
+	}
+	rep.Summary.Passed = rep.Summary.Blocking == 0
+	if rep.Findings == nil {
+		rep.Findings = []rules.Finding{}
+	}
+	return rep, nil
 }
 
 func writeFindings(w io.Writer, rep checkReport) {

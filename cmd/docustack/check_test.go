@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,8 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/policies/rules"
 )
 
 // Every stack file passes the pack: no unwaived mandatory finding.
@@ -42,22 +47,50 @@ func copyProject(t *testing.T) string {
 	return dir
 }
 
-func TestCheckTableShowsWaivedFindings(t *testing.T) {
-	code, out, _ := runCLI("check", "--stack", "prod", "--dir", "../..")
-	require.Equal(t, exitOK, code)
-	assert.Contains(t, out, "Policy pack docustack-hipaa 0.1.0 on stack prod")
-	assert.Regexp(t, `DS-CFG-001\s+\(stack\)\s+mandatory\s+yes \[1\]`, out)
-	assert.Contains(t, out, "Waivers (policies/waivers.yaml):")
-	assert.Regexp(t, `PASSED: \d+ rules over \d+ resources: 1 finding\(s\), 1 waived, 0 blocking`, out)
+// brokenPlan is the dev plan with one key's rotation switched off.
+func brokenPlan(t *testing.T) *synth.Plan {
+	t.Helper()
+	plan, err := synth.Stack("../..", "dev")
+	require.NoError(t, err)
+	for i := range plan.Resources {
+		if plan.Resources[i].Name == "keys-data" {
+			plan.Resources[i].Properties["enableKeyRotation"] = resource.NewProperty(false)
+		}
+	}
+	return plan
 }
 
-func TestCheckFailsWithoutWaiver(t *testing.T) {
-	dir := copyProject(t)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "policies/waivers.yaml"), []byte("waivers: []\n"), 0o644))
-	code, out, _ := runCLI("check", "--stack", "dev", "--dir", dir)
-	assert.Equal(t, exitFail, code)
-	assert.Regexp(t, `DS-CFG-001\s+\(stack\)\s+mandatory\s+no`, out)
-	assert.Contains(t, out, "FAILED:")
+func TestCheckReportsABrokenResource(t *testing.T) {
+	rep, err := checkPlan(brokenPlan(t), nil)
+	require.NoError(t, err)
+	assert.False(t, rep.Summary.Passed)
+	assert.Equal(t, 1, rep.Summary.Blocking)
+	var out bytes.Buffer
+	writeFindings(&out, rep)
+	assert.Regexp(t, `DS-KMS-001\s+keys-data\s+mandatory\s+no\s+DS-KMS-001: keys-data does not rotate`, out.String())
+	assert.Contains(t, out.String(), "FAILED: ")
+}
+
+func TestCheckTableShowsWaivedFindings(t *testing.T) {
+	waivers, err := rules.ParseWaivers([]byte(`
+waivers:
+  - rule: DS-KMS-001
+    resource: keys-data
+    stacks: [dev]
+    reason: Rotation is handled by the key's owning team out of band.
+    expires: "2099-12-31"
+`), time.Now())
+	require.NoError(t, err)
+	rep, err := checkPlan(brokenPlan(t), waivers)
+	require.NoError(t, err)
+	assert.True(t, rep.Summary.Passed)
+	assert.Equal(t, 1, rep.Summary.Waived)
+	var out bytes.Buffer
+	writeFindings(&out, rep)
+	assert.Regexp(t, `DS-KMS-001\s+keys-data\s+mandatory\s+yes \[1\]`, out.String())
+	assert.Contains(t, out.String(), "Waivers (policies/waivers.yaml):")
+	assert.Contains(t, out.String(), "(until 2099-12-31)")
+	assert.Regexp(t, `PASSED: \d+ rules over \d+ resources: 1 finding\(s\), 1 waived, 0 blocking`, out.String())
 }
 
 func TestCheckRejectsBrokenStackFile(t *testing.T) {
@@ -76,7 +109,15 @@ func TestCheckRejectsBrokenStackFile(t *testing.T) {
 func TestCheckRejectsExpiredWaiver(t *testing.T) {
 	defer func(orig func() time.Time) { today = orig }(today)
 	today = func() time.Time { return time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC) }
-	code, _, stderr := runCLI("check", "--stack", "dev", "--dir", "../..")
+	dir := copyProject(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "policies/waivers.yaml"), []byte(`
+waivers:
+  - rule: DS-KMS-001
+    resource: keys-data
+    reason: Rotation is handled by the key's owning team out of band.
+    expires: "2027-01-31"
+`), 0o644))
+	code, _, stderr := runCLI("check", "--stack", "dev", "--dir", dir)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, stderr, "policies/waivers.yaml is invalid")
 	assert.Contains(t, stderr, "expired on 2027-01-31")

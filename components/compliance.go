@@ -1,0 +1,382 @@
+package components
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cfg"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// AWS Config constants.
+const (
+	// ConformancePackBodyLimit is AWS's limit on TemplateBody; larger packs go through TemplateS3Uri.
+	ConformancePackBodyLimit = 51200
+	// ConformancePackPrefix holds templates too large for TemplateBody.
+	ConformancePackPrefix = "conformance-packs"
+	configManagedPolicy   = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+	// accessKeyMaxAgeDays is the seed's key rotation period.
+	accessKeyMaxAgeDays = 90
+)
+
+// Recording frequencies of the Config recorder.
+const (
+	RecordContinuous = "CONTINUOUS"
+	RecordDaily      = "DAILY"
+)
+
+// ConfigRule is one AWS managed Config rule of the seed's table.
+type ConfigRule struct {
+	// Name is the seed's rule name ("encrypted-volumes").
+	Name string
+	// Identifier is the AWS managed rule ("ENCRYPTED_VOLUMES").
+	Identifier string
+	// Parameters are the rule's input parameters.
+	Parameters map[string]string
+	// Remediation is set for the rules the seed marks Auto-Remediation "Yes".
+	Remediation *Remediation
+}
+
+// Remediation is an automatic SSM Automation remediation.
+type Remediation struct {
+	// Document is the AWS-owned SSM Automation runbook.
+	Document string
+	// ResourceType the rule reports on ("" for account-level rules).
+	ResourceType string
+	// ResourceParameter receives the non-compliant resource's ID ("" for none).
+	ResourceParameter string
+	// Static parameters of the runbook.
+	Static map[string]string
+}
+
+// passwordPolicy is the IAM password policy the seed's iam-password-policy
+// rule checks and its remediation sets (HIPAA §164.308(a)(5)(ii)(D)).
+var passwordPolicy = map[string]string{
+	"MinimumPasswordLength": "14", "RequireUppercaseCharacters": "true", "RequireLowercaseCharacters": "true",
+	"RequireSymbols": "true", "RequireNumbers": "true", "PasswordReusePrevention": "24", "MaxPasswordAge": "90",
+}
+
+// SeedConfigRules returns the seed's "AWS Config Rules" table: nine managed
+// rules, four of them (Auto-Remediation "Yes") with automatic remediation.
+// flowLogDestination and trailBucket parameterize the remediations.
+func SeedConfigRules(flowLogDestination, trailBucket string) []ConfigRule {
+	ruleParams := map[string]string{}
+	for k, v := range passwordPolicy {
+		ruleParams[k] = v
+	}
+	remediationParams := map[string]string{}
+	for k, v := range passwordPolicy {
+		remediationParams[k] = v
+	}
+	remediationParams["HardExpiry"] = "false"
+	remediationParams["AllowUsersToChangePassword"] = "true"
+	return []ConfigRule{
+		{Name: "encrypted-volumes", Identifier: "ENCRYPTED_VOLUMES"},
+		{Name: "s3-bucket-server-side-encryption-enabled", Identifier: "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+			Remediation: &Remediation{Document: "AWS-EnableS3BucketEncryption", ResourceType: "AWS::S3::Bucket", ResourceParameter: "BucketName",
+				Static: map[string]string{"SSEAlgorithm": "aws:kms"}}},
+		{Name: "rds-storage-encrypted", Identifier: "RDS_STORAGE_ENCRYPTED"},
+		{Name: "vpc-flow-logs-enabled", Identifier: "VPC_FLOW_LOGS_ENABLED", Parameters: map[string]string{"trafficType": "ALL"},
+			Remediation: &Remediation{Document: "AWSSupport-EnableVPCFlowLogs", ResourceType: "AWS::EC2::VPC", ResourceParameter: "ResourceIds",
+				Static: map[string]string{"TrafficType": "ALL", "LogDestinationType": "s3", "LogDestinationARN": flowLogDestination}}},
+		{Name: "access-keys-rotated", Identifier: "ACCESS_KEYS_ROTATED", Parameters: map[string]string{"maxAccessKeyAge": fmt.Sprint(accessKeyMaxAgeDays)}},
+		{Name: "cloudtrail-enabled", Identifier: "CLOUD_TRAIL_ENABLED",
+			Remediation: &Remediation{Document: "AWS-EnableCloudTrail",
+				Static: map[string]string{"TrailName": "docustack-remediated", "S3BucketName": trailBucket}}},
+		{Name: "iam-password-policy", Identifier: "IAM_PASSWORD_POLICY", Parameters: ruleParams,
+			Remediation: &Remediation{Document: "AWSConfigRemediation-SetIAMPasswordPolicy", Static: remediationParams}},
+		{Name: "mfa-enabled-for-iam-console-access", Identifier: "MFA_ENABLED_FOR_IAM_CONSOLE_ACCESS"},
+		{Name: "root-account-mfa-enabled", Identifier: "ROOT_ACCOUNT_MFA_ENABLED"},
+	}
+}
+
+// HIPAAPackRules are the AWS managed rules of DocuStack's HIPAA Security
+// conformance pack: the controls of AWS's "Operational Best Practices for
+// HIPAA Security" that apply to the resources this platform runs.
+var HIPAAPackRules = []string{
+	"ACCESS_KEYS_ROTATED", "ALB_HTTP_DROP_INVALID_HEADER_ENABLED", "ALB_HTTP_TO_HTTPS_REDIRECTION_CHECK", "ALB_WAF_ENABLED",
+	"CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED", "CLOUD_TRAIL_ENABLED", "CLOUD_TRAIL_ENCRYPTION_ENABLED", "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED",
+	"CLOUDWATCH_LOG_GROUP_ENCRYPTED", "CW_LOGGROUP_RETENTION_PERIOD_CHECK", "DB_INSTANCE_BACKUP_ENABLED", "EC2_EBS_ENCRYPTION_BY_DEFAULT",
+	"EC2_IMDSV2_CHECK", "EC2_INSTANCE_NO_PUBLIC_IP", "ECR_PRIVATE_IMAGE_SCANNING_ENABLED", "ELB_DELETION_PROTECTION_ENABLED",
+	"ELB_LOGGING_ENABLED", "ENCRYPTED_VOLUMES", "GUARDDUTY_ENABLED_CENTRALIZED", "IAM_PASSWORD_POLICY",
+	"IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS", "IAM_ROOT_ACCESS_KEY_CHECK", "IAM_USER_MFA_ENABLED", "KMS_CMK_NOT_SCHEDULED_FOR_DELETION",
+	"MFA_ENABLED_FOR_IAM_CONSOLE_ACCESS", "MULTI_REGION_CLOUD_TRAIL_ENABLED", "RDS_AUTOMATIC_MINOR_VERSION_UPGRADE_ENABLED",
+	"RDS_INSTANCE_DELETION_PROTECTION_ENABLED", "RDS_INSTANCE_PUBLIC_ACCESS_CHECK", "RDS_IN_BACKUP_PLAN", "RDS_LOGGING_ENABLED",
+	"RDS_MULTI_AZ_SUPPORT", "RDS_SNAPSHOTS_PUBLIC_PROHIBITED", "RDS_STORAGE_ENCRYPTED", "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED",
+	"ROOT_ACCOUNT_MFA_ENABLED", "S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC", "S3_BUCKET_LOGGING_ENABLED",
+	"S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "S3_BUCKET_REPLICATION_ENABLED",
+	"S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "S3_BUCKET_SSL_REQUESTS_ONLY", "S3_BUCKET_VERSIONING_ENABLED", "S3_DEFAULT_ENCRYPTION_KMS",
+	"SECURITYHUB_ENABLED", "SUBNET_AUTO_ASSIGN_PUBLIC_IP_DISABLED", "VPC_DEFAULT_SECURITY_GROUP_CLOSED", "VPC_FLOW_LOGS_ENABLED",
+	"VPC_SG_OPEN_ONLY_TO_AUTHORIZED_PORTS",
+}
+
+// ConformancePackTemplate renders the pack as a CloudFormation template.
+func ConformancePackTemplate(rules []string) string {
+	var b strings.Builder
+	b.WriteString("# DocuStack HIPAA Security conformance pack (generated by components.ConformancePackTemplate).\nResources:\n")
+	sorted := append([]string(nil), rules...)
+	sort.Strings(sorted)
+	for _, id := range sorted {
+		logical := ""
+		for _, word := range strings.Split(strings.ToLower(id), "_") {
+			logical += strings.ToUpper(word[:1]) + word[1:]
+		}
+		fmt.Fprintf(&b, "  %s:\n    Type: AWS::Config::ConfigRule\n    Properties:\n      ConfigRuleName: hipaa-%s\n      Source:\n        Owner: AWS\n        SourceIdentifier: %s\n",
+			logical, strings.ToLower(strings.ReplaceAll(id, "_", "-")), id)
+	}
+	return b.String()
+}
+
+// ComplianceArgs configures AWS Config in a workload account.
+type ComplianceArgs struct {
+	// Prefix names the recorder, rules and pack. Required.
+	Prefix string
+	// AdoptRecorder leaves the recorder and delivery channel to a landing
+	// zone that already created them (a second one would fail). Default: false.
+	AdoptRecorder bool
+	// RecordingFrequency is CONTINUOUS or DAILY. Default: CONTINUOUS.
+	RecordingFrequency string
+	// Region; global resources (IAM) are recorded in us-east-1 only. Required.
+	Region string
+	// AccountID scopes the remediation role. Required.
+	AccountID string
+	// DeliveryBucket receives snapshots under "config/", encrypted with DeliveryKMSKeyArn. Required.
+	DeliveryBucket    string
+	DeliveryKMSKeyArn pulumi.StringInput
+	// FlowLogDestination is what the flow-log remediation enables. Required.
+	FlowLogDestination string
+	// TemplateBodyLimit is where the pack switches to TemplateS3Uri. Default: 51200 (AWS's limit).
+	TemplateBodyLimit int
+	// Tags are the stack tags. Required: every key of StackTagKeys.
+	Tags Tags
+}
+
+func (a *ComplianceArgs) setDefaults() {
+	if a.RecordingFrequency == "" {
+		a.RecordingFrequency = RecordContinuous
+	}
+	if a.TemplateBodyLimit == 0 {
+		a.TemplateBodyLimit = ConformancePackBodyLimit
+	}
+}
+
+// Validate reports every invalid field at once.
+func (a ComplianceArgs) Validate() error {
+	a.setDefaults()
+	var errs []error
+	if !dbIdentifierPattern.MatchString(a.Prefix) {
+		errs = append(errs, fieldErr("prefix", a.Prefix, "[a-z0-9-]"))
+	}
+	if a.RecordingFrequency != RecordContinuous && a.RecordingFrequency != RecordDaily {
+		errs = append(errs, fieldErr("recordingFrequency", a.RecordingFrequency, "%s or %s", RecordContinuous, RecordDaily))
+	}
+	if !accountIDPattern.MatchString(a.AccountID) {
+		errs = append(errs, fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
+	}
+	if !bucketNamePattern.MatchString(a.DeliveryBucket) {
+		errs = append(errs, fieldErr("deliveryBucket", a.DeliveryBucket, "the log archive bucket"))
+	}
+	if a.TemplateBodyLimit < 1 || a.TemplateBodyLimit > ConformancePackBodyLimit {
+		errs = append(errs, fieldErr("templateBodyLimit", a.TemplateBodyLimit, "1..%d bytes", ConformancePackBodyLimit))
+	}
+	errs = append(errs, validateStackTags("tags", a.Tags))
+	return errors.Join(errs...)
+}
+
+// Compliance is AWS Config: recorder, the seed's rules and remediations, and
+// the HIPAA conformance pack.
+type Compliance struct {
+	pulumi.ResourceState
+
+	// Rules by seed name.
+	Rules map[string]*cfg.Rule
+}
+
+// NewCompliance creates the recorder (every supported resource; global
+// resources in us-east-1 only) and delivery channel to the log archive unless
+// adopted, the seed's nine managed rules, automatic SSM remediation with a
+// least-privilege role for the four the seed marks, and the conformance pack
+// (through S3 when its template exceeds TemplateBody's limit).
+func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts ...pulumi.ResourceOption) (*Compliance, error) {
+	args.setDefaults()
+	err := args.Validate()
+	if args.DeliveryKMSKeyArn == nil {
+		err = errors.Join(err, fieldErr("deliveryKmsKeyArn", "", "the logs CMK"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &Compliance{Rules: map[string]*cfg.Rule{}}
+	if err := ctx.RegisterComponentResource(TypeCompliance, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	tags := func(child string) pulumi.StringMap { return MergeTags(args.Tags, child, Tags{TagComponent: name}) }
+
+	var ruleDeps []pulumi.Resource
+	if !args.AdoptRecorder {
+		roleName := childName(name, "recorder-role")
+		role, err := iam.NewRole(ctx, roleName, &iam.RoleArgs{
+			Description: pulumi.String("AWS Config recorder"),
+			AssumeRolePolicy: pulumi.String(PolicyJSON(PolicyStatement{
+				Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("config")}, Action: "sts:AssumeRole",
+				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}},
+			})),
+			Tags: tags(roleName),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := iam.NewRolePolicyAttachment(ctx, childName(name, "recorder-policy"), &iam.RolePolicyAttachmentArgs{
+			Role: role.Name, PolicyArn: pulumi.String(configManagedPolicy),
+		}, parent); err != nil {
+			return nil, err
+		}
+		recorder, err := cfg.NewRecorder(ctx, childName(name, "recorder"), &cfg.RecorderArgs{
+			Name:    pulumi.String(args.Prefix),
+			RoleArn: role.Arn,
+			RecordingGroup: &cfg.RecorderRecordingGroupArgs{
+				AllSupported: pulumi.Bool(true),
+				// IAM and other global resources once, in us-east-1, not in every region.
+				IncludeGlobalResourceTypes: pulumi.Bool(args.Region == "us-east-1"),
+			},
+			RecordingMode: &cfg.RecorderRecordingModeArgs{RecordingFrequency: pulumi.String(args.RecordingFrequency)},
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		channel, err := cfg.NewDeliveryChannel(ctx, childName(name, "delivery-channel"), &cfg.DeliveryChannelArgs{
+			Name:         pulumi.String(args.Prefix),
+			S3BucketName: pulumi.String(args.DeliveryBucket),
+			S3KeyPrefix:  pulumi.String(ConfigPrefix),
+			S3KmsKeyArn:  args.DeliveryKMSKeyArn,
+			SnapshotDeliveryProperties: &cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs{
+				DeliveryFrequency: pulumi.String("TwentyFour_Hours"),
+			},
+		}, parent, pulumi.DependsOn([]pulumi.Resource{recorder}))
+		if err != nil {
+			return nil, err
+		}
+		status, err := cfg.NewRecorderStatus(ctx, childName(name, "recorder-status"), &cfg.RecorderStatusArgs{
+			Name: recorder.Name, IsEnabled: pulumi.Bool(true),
+		}, parent, pulumi.DependsOn([]pulumi.Resource{channel}))
+		if err != nil {
+			return nil, err
+		}
+		ruleDeps = []pulumi.Resource{status}
+	}
+
+	remRoleName := childName(name, "remediation-role")
+	remRole, err := iam.NewRole(ctx, remRoleName, &iam.RoleArgs{
+		Description: pulumi.String("SSM Automation for the seed's automatic Config remediations"),
+		AssumeRolePolicy: pulumi.String(PolicyJSON(PolicyStatement{
+			Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("ssm")}, Action: "sts:AssumeRole",
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}},
+		})),
+		InlinePolicies: iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{
+			Name: pulumi.String("remediation"), Policy: pulumi.String(RemediationPolicy(args.AccountID, args.Region)),
+		}},
+		Tags: tags(remRoleName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	for _, rule := range SeedConfigRules(args.FlowLogDestination, args.DeliveryBucket) {
+		ruleArgs := &cfg.RuleArgs{
+			Name:        pulumi.String(rule.Name),
+			Description: pulumi.Sprintf("DocuStack seed control %s", rule.Name),
+			Source:      &cfg.RuleSourceArgs{Owner: pulumi.String("AWS"), SourceIdentifier: pulumi.String(rule.Identifier)},
+			Tags:        tags(childName(name, rule.Name)),
+		}
+		if len(rule.Parameters) > 0 {
+			ruleArgs.InputParameters = pulumi.String(mustJSON(rule.Parameters))
+		}
+		r, err := cfg.NewRule(ctx, childName(name, rule.Name), ruleArgs, parent, pulumi.DependsOn(ruleDeps))
+		if err != nil {
+			return nil, err
+		}
+		c.Rules[rule.Name] = r
+		if rule.Remediation == nil {
+			continue
+		}
+		params := cfg.RemediationConfigurationParameterArray{
+			cfg.RemediationConfigurationParameterArgs{Name: pulumi.String("AutomationAssumeRole"), StaticValue: remRole.Arn},
+		}
+		if rule.Remediation.ResourceParameter != "" {
+			params = append(params, cfg.RemediationConfigurationParameterArgs{
+				Name: pulumi.String(rule.Remediation.ResourceParameter), ResourceValue: pulumi.String("RESOURCE_ID"),
+			})
+		}
+		for k, v := range InOrder(rule.Remediation.Static) {
+			params = append(params, cfg.RemediationConfigurationParameterArgs{Name: pulumi.String(k), StaticValue: pulumi.String(v)})
+		}
+		remArgs := &cfg.RemediationConfigurationArgs{
+			ConfigRuleName:           r.Name,
+			TargetType:               pulumi.String("SSM_DOCUMENT"),
+			TargetId:                 pulumi.String(rule.Remediation.Document),
+			Automatic:                pulumi.Bool(true),
+			MaximumAutomaticAttempts: pulumi.Int(3),
+			RetryAttemptSeconds:      pulumi.Int(60),
+			Parameters:               params,
+		}
+		if rule.Remediation.ResourceType != "" {
+			remArgs.ResourceType = pulumi.String(rule.Remediation.ResourceType)
+		}
+		if _, err := cfg.NewRemediationConfiguration(ctx, childName(name, rule.Name+"-remediation"), remArgs, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	template := ConformancePackTemplate(HIPAAPackRules)
+	packArgs := &cfg.ConformancePackArgs{Name: pulumi.Sprintf("%s-hipaa-security", args.Prefix)}
+	if len(template) <= args.TemplateBodyLimit {
+		packArgs.TemplateBody = pulumi.String(template)
+	} else {
+		key := fmt.Sprintf("%s/%s-hipaa-security.yaml", ConformancePackPrefix, args.Prefix)
+		obj, err := s3.NewBucketObjectv2(ctx, childName(name, "pack-template"), &s3.BucketObjectv2Args{
+			Bucket: pulumi.String(args.DeliveryBucket), Key: pulumi.String(key), Content: pulumi.String(template),
+			ContentType: pulumi.String("application/x-yaml"), ServerSideEncryption: pulumi.String("aws:kms"), KmsKeyId: args.DeliveryKMSKeyArn,
+			Tags: tags(childName(name, "pack-template")),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		packArgs.TemplateS3Uri = pulumi.Sprintf("s3://%s/%s", obj.Bucket, obj.Key)
+	}
+	if _, err := cfg.NewConformancePack(ctx, childName(name, "hipaa-pack"), packArgs, parent, pulumi.DependsOn(ruleDeps)); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"templateBytes": pulumi.Int(len(template))}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// RemediationPolicy allows the four remediation runbooks exactly what they change.
+func RemediationPolicy(accountID, region string) string {
+	return PolicyJSON(
+		PolicyStatement{Sid: "EnableBucketEncryption", Effect: "Allow", Action: []string{"s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"},
+			Resource: "arn:aws:s3:::*"},
+		// Flow-log creation has no resource-level permission for its delivery.
+		PolicyStatement{Sid: "EnableFlowLogs", Effect: "Allow", Action: []string{"ec2:CreateFlowLogs", "ec2:DescribeFlowLogs", "logs:CreateLogDelivery", "logs:DeleteLogDelivery"},
+			Resource: "*"},
+		PolicyStatement{Sid: "EnableCloudTrail", Effect: "Allow", Action: []string{"cloudtrail:CreateTrail", "cloudtrail:StartLogging", "cloudtrail:GetTrailStatus"},
+			Resource: fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/*", region, accountID)},
+		PolicyStatement{Sid: "SetPasswordPolicy", Effect: "Allow", Action: []string{"iam:UpdateAccountPasswordPolicy", "iam:GetAccountPasswordPolicy"},
+			Resource: "*"},
+	)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,183 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/organizations"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// SCP names (seed, Service Control Policies table).
+const (
+	SCPRegionRestriction    = "region-restriction"
+	SCPS3EncryptionRequired = "s3-encryption-required"
+	SCPCloudTrailProtection = "cloudtrail-protection"
+	SCPLogArchiveProtection = "log-archive-protection"
+	SCPDenyPublicS3         = "deny-public-s3"
+)
+
+// Global services, exempt from the region restriction: their endpoints live
+// in us-east-1 or nowhere in particular, whatever region a call names.
+var globalServiceActions = []string{
+	"account:*", "artifact:*", "aws-portal:*", "billing:*", "budgets:*", "ce:*", "cloudfront:*", "globalaccelerator:*",
+	"health:*", "iam:*", "organizations:*", "pricing:*", "route53:*", "route53domains:*", "shield:*", "sts:*",
+	"support:*", "tag:*", "trustedadvisor:*", "waf:*",
+}
+
+// drRegionActions are what the DR region may be used for: replicas (S3 and
+// their keys) and backup copies.
+var drRegionActions = []string{"s3:*", "kms:*", "backup:*", "backup-storage:*"}
+
+var (
+	ouPattern   = regexp.MustCompile(`^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`)
+	rootPattern = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+)
+
+// GuardrailsArgs configures the organization's service control policies.
+type GuardrailsArgs struct {
+	// AllowedRegion is where workloads run; DRRegion holds replicas and backup copies. Required.
+	AllowedRegion, DRRegion string
+	// RootID targets the all-accounts SCPs (region, CloudTrail). Required: r-...
+	RootID string
+	// WorkloadsOUID targets the workload SCPs (S3 encryption, no public S3). Required: ou-...
+	WorkloadsOUID string
+	// LogArchiveAccountID targets the log archive protection. Required.
+	LogArchiveAccountID string
+	// DeployRolePattern is the CI deploy roles' ARN pattern, exempt where a
+	// deploy must change what the SCP otherwise freezes (trails, public
+	// access blocks). Required.
+	DeployRolePattern string
+	// Tags are the stack tags. Required: every key of StackTagKeys.
+	Tags Tags
+}
+
+// Validate reports every invalid field at once.
+func (a GuardrailsArgs) Validate() error {
+	var errs []error
+	if a.AllowedRegion == "" || a.DRRegion == "" || a.AllowedRegion == a.DRRegion {
+		errs = append(errs, fieldErr("drRegion", a.DRRegion, "a region other than %q", a.AllowedRegion))
+	}
+	if !rootPattern.MatchString(a.RootID) {
+		errs = append(errs, fieldErr("rootId", a.RootID, "the organization root ID (r-...)"))
+	}
+	if !ouPattern.MatchString(a.WorkloadsOUID) {
+		errs = append(errs, fieldErr("workloadsOuId", a.WorkloadsOUID, "the Workloads OU ID (ou-...)"))
+	}
+	if !accountIDPattern.MatchString(a.LogArchiveAccountID) {
+		errs = append(errs, fieldErr("logArchiveAccountId", a.LogArchiveAccountID, "a 12-digit AWS account ID"))
+	}
+	if a.DeployRolePattern == "" {
+		errs = append(errs, fieldErr("deployRolePattern", a.DeployRolePattern, "the CI deploy roles' ARN pattern"))
+	}
+	errs = append(errs, validateStackTags("tags", a.Tags))
+	return errors.Join(errs...)
+}
+
+// SCP is one service control policy and where it is attached.
+type SCP struct {
+	Name, Description string
+	Document          PolicyDocument
+	Targets           []string
+}
+
+// SCPs returns the seed's five SCPs with their targets.
+func (a GuardrailsArgs) SCPs() []SCP {
+	deny := func(sid string, actions any, cond map[string]map[string]any) PolicyStatement {
+		return PolicyStatement{Sid: sid, Effect: "Deny", Action: actions, Resource: "*", Condition: cond}
+	}
+	exceptDeploy := map[string]any{"aws:PrincipalArn": a.DeployRolePattern}
+	return []SCP{
+		{
+			Name: SCPRegionRestriction, Description: "Only " + a.AllowedRegion + " (and " + a.DRRegion + " for replicas and backup copies)",
+			Targets: []string{a.RootID},
+			Document: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
+				{Sid: "DenyOutsideAllowedRegions", Effect: "Deny", NotAction: globalServiceActions, Resource: "*",
+					Condition: map[string]map[string]any{"StringNotEquals": {"aws:RequestedRegion": []string{a.AllowedRegion, a.DRRegion}}}},
+				{Sid: "DenyDRRegionExceptReplicationAndBackup", Effect: "Deny", NotAction: append(append([]string{}, globalServiceActions...), drRegionActions...), Resource: "*",
+					Condition: map[string]map[string]any{"StringEquals": {"aws:RequestedRegion": a.DRRegion}}},
+			}},
+		},
+		{
+			// The seed's example, as written.
+			Name: SCPS3EncryptionRequired, Description: "Block unencrypted S3 uploads",
+			Targets: []string{a.WorkloadsOUID},
+			Document: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
+				deny("DenyUnencryptedS3Uploads", "s3:PutObject", map[string]map[string]any{"Null": {"s3:x-amz-server-side-encryption": "true"}}),
+			}},
+		},
+		{
+			Name: SCPCloudTrailProtection, Description: "Prevent trail deletion or modification",
+			Targets: []string{a.RootID},
+			Document: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
+				deny("DenyTrailTampering", []string{"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
+					"cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors", "cloudtrail:RemoveTags"},
+					map[string]map[string]any{"ArnNotLike": exceptDeploy}),
+			}},
+		},
+		{
+			Name: SCPLogArchiveProtection, Description: "Deny log object deletion in the Log Archive account",
+			Targets: []string{a.LogArchiveAccountID},
+			Document: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
+				deny("DenyLogDeletion", []string{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket",
+					"s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration", "s3:BypassGovernanceRetention"}, nil),
+			}},
+		},
+		{
+			Name: SCPDenyPublicS3, Description: "Block public bucket policies and ACLs",
+			Targets: []string{a.WorkloadsOUID},
+			Document: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
+				deny("DenyPublicAccessBlockChanges", []string{"s3:PutBucketPublicAccessBlock", "s3:PutAccountPublicAccessBlock"},
+					map[string]map[string]any{"ArnNotLike": exceptDeploy}),
+				deny("DenyPublicACLs", []string{"s3:PutBucketAcl", "s3:PutObjectAcl", "s3:CreateBucket"},
+					map[string]map[string]any{"StringEquals": {"s3:x-amz-acl": []string{"public-read", "public-read-write", "authenticated-read"}}}),
+			}},
+		},
+	}
+}
+
+// Guardrails are the organization's SCPs.
+type Guardrails struct {
+	pulumi.ResourceState
+
+	// PolicyIDs by SCP name.
+	PolicyIDs map[string]pulumi.IDOutput
+}
+
+// NewGuardrails creates the seed's SCPs and attaches each to its targets.
+func NewGuardrails(ctx *pulumi.Context, name string, args GuardrailsArgs, opts ...pulumi.ResourceOption) (*Guardrails, error) {
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Guardrails{PolicyIDs: map[string]pulumi.IDOutput{}}
+	if err := ctx.RegisterComponentResource(TypeGuardrails, name, g, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(g)
+	for _, scp := range args.SCPs() {
+		child := childName(name, scp.Name)
+		p, err := organizations.NewPolicy(ctx, child, &organizations.PolicyArgs{
+			Name:        pulumi.Sprintf("docustack-%s", scp.Name),
+			Description: pulumi.String(scp.Description),
+			Type:        pulumi.String("SERVICE_CONTROL_POLICY"),
+			Content:     pulumi.String(mustJSON(scp.Document)),
+			Tags:        MergeTags(args.Tags, child, Tags{TagComponent: name}),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		g.PolicyIDs[scp.Name] = p.ID()
+		for i, target := range scp.Targets {
+			if _, err := organizations.NewPolicyAttachment(ctx, fmt.Sprintf("%s-attachment-%d", child, i), &organizations.PolicyAttachmentArgs{
+				PolicyId: p.ID(), TargetId: pulumi.String(target),
+			}, parent); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{}); err != nil {
+		return nil, err
+	}
+	return g, nil
+}

@@ -1,0 +1,105 @@
+package platform
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/docustack/infrastructure/components"
+)
+
+var accountIDRegexp = regexp.MustCompile(`^[0-9]{12}$`)
+
+// DefaultLogArchiveRole is the role Organizations creates in member accounts.
+const DefaultLogArchiveRole = "OrganizationAccountAccessRole"
+
+func (c *Config) validateOrg() []error {
+	var errs []error
+	errs = append(errs, components.RenameFields(c.guardrailsArgs().Validate(), c.configKeyOf(KeyOrg)))
+	for i, a := range c.Org.MemberAccountIDs {
+		if !accountIDRegexp.MatchString(a) {
+			errs = append(errs, bad(fmt.Sprintf("%s.memberAccountIds[%d]", KeyOrg, i), a, "a 12-digit AWS account ID"))
+		}
+	}
+	if len(c.Org.MemberAccountIDs) == 0 {
+		errs = append(errs, bad(KeyOrg+".memberAccountIds", c.Org.MemberAccountIDs, "the workload accounts whose logs the Log Archive takes"))
+	}
+	return errs
+}
+
+func (c *Config) guardrailsArgs() components.GuardrailsArgs {
+	return components.GuardrailsArgs{
+		AllowedRegion: AllowedRegion, DRRegion: c.DRRegion,
+		RootID: c.Org.RootID, WorkloadsOUID: c.Org.WorkloadsOUID, LogArchiveAccountID: c.Org.LogArchiveAccountID,
+		DeployRolePattern: components.DeployRolePattern, Tags: c.StackTags(),
+	}
+}
+
+// logArchiveRole is the role the stack assumes in the Log Archive account.
+func (c *Config) logArchiveRole() string {
+	name := c.Org.LogArchiveRoleName
+	if name == "" {
+		name = DefaultLogArchiveRole
+	}
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", c.Org.LogArchiveAccountID, name)
+}
+
+// orgLogSources are the accounts whose logs the organization archive takes.
+func (c *Config) orgLogSources() []string {
+	return append([]string{c.AccountID}, c.Org.MemberAccountIDs...)
+}
+
+// organization builds the management account: SCPs, the Log Archive
+// account's buckets (through a provider that assumes a role there) and the
+// organization trail.
+func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pulumi.ResourceOption) error {
+	if _, err := components.NewGuardrails(ctx, "guardrails", cfg.guardrailsArgs(), opts...); err != nil {
+		return err
+	}
+	logAccount := cfg.Org.LogArchiveAccountID
+	provider, err := aws.NewProvider(ctx, "aws-log-archive", &aws.ProviderArgs{
+		Region:            pulumi.String(cfg.Region),
+		AllowedAccountIds: pulumi.StringArray{pulumi.String(logAccount)},
+		AssumeRole:        &aws.ProviderAssumeRoleArgs{RoleArn: pulumi.String(cfg.logArchiveRole()), SessionName: pulumi.String("docustack-org")},
+	})
+	if err != nil {
+		return err
+	}
+	archiveOpts := []pulumi.ResourceOption{pulumi.Providers(provider)}
+	archiveKeys, err := components.NewKeys(ctx, "log-archive-keys", components.KeysArgs{
+		AccountID: logAccount, Region: cfg.Region, AliasPrefix: "docustack-log-archive",
+		Purposes: []components.KeyPurpose{components.KeyLogs}, SourceAccounts: cfg.orgLogSources(),
+		DeletionWindowDays: cfg.KMSDeletionWindowDays, Protect: true, Tags: cfg.StackTags(),
+	}, archiveOpts...)
+	if err != nil {
+		return err
+	}
+	bucket := fmt.Sprintf("docustack-org-log-archive-%s", logAccount)
+	access := fmt.Sprintf("docustack-org-access-logs-%s", logAccount)
+	logArchive, err := components.NewLogArchive(ctx, "log-archive", components.LogArchiveArgs{
+		BucketName: bucket, AccessLogsBucketName: access, AccountID: logAccount, Region: cfg.Region,
+		SourceAccounts: cfg.orgLogSources(), KMSKeyArn: archiveKeys.Arn(components.KeyLogs),
+		ObjectLockMode: components.ObjectLockCompliance, Protect: true, Tags: cfg.StackTags(),
+	}, archiveOpts...)
+	if err != nil {
+		return err
+	}
+	ctx.Export("logArchiveBucket", pulumi.String(bucket))
+	ctx.Export("accessLogsBucket", pulumi.String(access))
+	ctx.Export("logArchiveKmsKeyArn", archiveKeys.Arn(components.KeyLogs))
+
+	// Alarms of the organization trail go to a topic in the management account.
+	detection, err := components.NewDetection(ctx, "detection", cfg.detectionArgs(keys.Arn(components.KeyLogs)), opts...)
+	if err != nil {
+		return err
+	}
+	orgArchive := &archive{auditBucket: bucket, kmsKeyArn: archiveKeys.Arn(components.KeyLogs), after: []pulumi.Resource{logArchive}}
+	trailArgs := cfg.trailArgs(orgArchive,
+		keys.Arn(components.KeyLogs), detection.TopicArn)
+	if _, err := components.NewTrail(ctx, "trail", trailArgs, opts...); err != nil {
+		return err
+	}
+	return nil
+}
