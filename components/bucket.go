@@ -34,7 +34,9 @@ type objectLock struct {
 type bucketResult struct {
 	bucket     *s3.BucketV2
 	versioning *s3.BucketVersioningV2
-	arn        string
+	// ready are what writers must wait for: the policy and encryption.
+	ready []pulumi.Resource
+	arn   string
 }
 
 // newSecureBucket creates the bucket and its split configuration resources
@@ -76,12 +78,13 @@ func newSecureBucket(ctx *pulumi.Context, spec bucketSpec, stackTags Tags, compo
 		}
 		bucketKey = pulumi.Bool(true) // fewer KMS calls, lower cost
 	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, spec.child+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
+	enc, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, spec.child+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: b.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: sse, BucketKeyEnabled: bucketKey,
 		}},
-	}, opts...); err != nil {
+	}, opts...)
+	if err != nil {
 		return nil, err
 	}
 	if spec.objectLock != nil {
@@ -109,11 +112,13 @@ func newSecureBucket(ctx *pulumi.Context, spec bucketSpec, stackTags Tags, compo
 		return nil, err
 	}
 	statements := append([]PolicyStatement{denyInsecureTransport(arn), denyOldTLS(arn)}, spec.statements...)
-	if _, err := s3.NewBucketPolicy(ctx, spec.child+"-policy", &s3.BucketPolicyArgs{
+	policy, err := s3.NewBucketPolicy(ctx, spec.child+"-policy", &s3.BucketPolicyArgs{
 		Bucket: b.ID(), Policy: pulumi.String(PolicyJSON(statements...)),
-	}, opts...); err != nil {
+	}, opts...)
+	if err != nil {
 		return nil, err
 	}
+	res.ready = []pulumi.Resource{policy, enc}
 	return res, nil
 }
 

@@ -150,6 +150,9 @@ type ComplianceArgs struct {
 	DeliveryKMSKeyArn pulumi.StringInput
 	// FlowLogDestination is what the flow-log remediation enables. Required.
 	FlowLogDestination string
+	// After are what the delivery channel and pack template wait for (the
+	// archive's bucket policy, which AWS Config checks).
+	After []pulumi.Resource
 	// TemplateBodyLimit is where the pack switches to TemplateS3Uri. Default: 51200 (AWS's limit).
 	TemplateBodyLimit int
 	// Tags are the stack tags. Required: every key of StackTagKeys.
@@ -258,7 +261,7 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 			SnapshotDeliveryProperties: &cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs{
 				DeliveryFrequency: pulumi.String("TwentyFour_Hours"),
 			},
-		}, parent, pulumi.DependsOn([]pulumi.Resource{recorder}))
+		}, parent, pulumi.DependsOn(append([]pulumi.Resource{recorder}, args.After...)))
 		if err != nil {
 			return nil, err
 		}
@@ -343,7 +346,7 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 			Bucket: pulumi.String(args.DeliveryBucket), Key: pulumi.String(key), Content: pulumi.String(template),
 			ContentType: pulumi.String("application/x-yaml"), ServerSideEncryption: pulumi.String("aws:kms"), KmsKeyId: args.DeliveryKMSKeyArn,
 			Tags: tags(childName(name, "pack-template")),
-		}, parent)
+		}, parent, pulumi.DependsOn(args.After))
 		if err != nil {
 			return nil, err
 		}

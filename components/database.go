@@ -439,6 +439,18 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	return d, nil
 }
 
+// Ready are the resources that exist once the database accepts connections.
+func (d *Database) Ready() []pulumi.Resource {
+	if d.Instance != nil {
+		return []pulumi.Resource{d.Instance}
+	}
+	out := []pulumi.Resource{d.Cluster}
+	for _, i := range d.ClusterInstances {
+		out = append(out, i)
+	}
+	return out
+}
+
 func kmsIf(on bool, arn pulumi.StringInput) pulumi.StringPtrInput {
 	if !on {
 		return nil

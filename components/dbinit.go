@@ -51,6 +51,8 @@ type DBInitArgs struct {
 	SubnetIDs pulumi.StringArrayInput
 	// LogsKMSKeyArn encrypts the function's log group. Required.
 	LogsKMSKeyArn pulumi.StringInput
+	// After are what the invocation waits for (the database being available).
+	After []pulumi.Resource
 	// LogRetentionDays. Default: 90.
 	LogRetentionDays int
 	// Tags are the stack tags. Required: every key of StackTagKeys.
@@ -211,7 +213,7 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 		FunctionName: fn.Name,
 		Input:        pulumi.String(string(input)),
 		Triggers:     pulumi.StringMap{"version": pulumi.String(args.ImageTag)},
-	}, parent); err != nil {
+	}, parent, pulumi.DependsOn(args.After)); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{"functionName": fn.Name}); err != nil {

@@ -169,7 +169,7 @@ func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.Res
 			CustomerMasterKeySpec: pulumi.String("SYMMETRIC_DEFAULT"),
 			EnableKeyRotation:     pulumi.Bool(true),
 			DeletionWindowInDays:  pulumi.Int(args.DeletionWindowDays),
-			Policy:                pulumi.String(KeyPolicy(p, args.AccountID, args.Region)),
+			Policy:                pulumi.String(KeyPolicy(p, args.AccountID, args.Region, args.SourceAccounts...)),
 			Tags:                  MergeTags(args.Tags, keyName, Tags{TagComponent: name, "KeyPurpose": string(p)}),
 		}, stateful...)
 		if err != nil {

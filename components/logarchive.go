@@ -159,6 +159,9 @@ type LogArchive struct {
 	AccessLogsBucket *s3.BucketV2
 	// AccessLogsBucketName is the access-logs bucket's name.
 	AccessLogsBucketName string
+	// Ready are the bucket policies and encryption configurations that log
+	// deliveries (trails, Config, flow logs) must wait for.
+	Ready []pulumi.Resource
 }
 
 // Prefixes in the access-logs bucket.
@@ -216,6 +219,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 		return nil, err
 	}
 	c.Bucket = audit.bucket
+	c.Ready = append(c.Ready, audit.ready...)
 
 	accessArn := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.AccessLogsBucketName)
 	// No Object Lock here: S3 server access logging refuses target buckets
@@ -234,6 +238,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 		return nil, err
 	}
 	c.AccessLogsBucket = access.bucket
+	c.Ready = append(c.Ready, access.ready...)
 
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"bucketName":           audit.bucket.Bucket,

@@ -99,6 +99,9 @@ type NetworkArgs struct {
 	ALBHTTPRedirect bool
 	// FlowLogDestination is the S3 ARN (with prefix) for VPC flow logs. Required (checked by NewNetwork).
 	FlowLogDestination pulumi.StringInput
+	// FlowLogAfter are what the flow log waits for (the archive's bucket
+	// policy: log delivery checks it when the flow log is created).
+	FlowLogAfter []pulumi.Resource
 	// Tags are the stack tags. Required: every key of StackTagKeys.
 	Tags Tags
 }
@@ -463,6 +466,6 @@ func (b *networkBuilder) flowLogs() error {
 			PerHourPartition:         pulumi.Bool(true),
 		},
 		Tags: b.tags(name),
-	}, b.parent)
+	}, b.parent, pulumi.DependsOn(b.args.FlowLogAfter))
 	return err
 }

@@ -296,6 +296,7 @@ func TestNetworkFlowLogs(t *testing.T) {
 			assert.Equal(t, "network-vpc", nameOfID(t, p, fl.Get("vpcId")))
 			bucket := mustNamed(t, p, "log-archive-bucket").Str("bucket")
 			assert.Equal(t, "arn:aws:s3:::"+bucket+"/vpc-flow-logs/", fl.Str("logDestination"))
+			assert.Contains(t, fl.Dependencies, mustNamed(t, p, "log-archive-policy").URN, "created after the archive lets log delivery write")
 		})
 	}
 }

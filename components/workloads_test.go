@@ -212,6 +212,7 @@ func TestDBInit(t *testing.T) {
 
 	inv := mustNamed(t, p, "db-init-invocation")
 	assert.Equal(t, map[string]any{"version": "v0.1.0"}, inv.Get("triggers"), "a new artifact version re-runs it on deploy")
+	assert.Contains(t, inv.Dependencies, mustNamed(t, p, "database-instance").URN, "runs once the database accepts connections")
 
 	var doc components.PolicyDocument
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "db-init-role").Str("inlinePolicies.0.policy")), &doc))

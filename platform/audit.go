@@ -24,6 +24,14 @@ type archive struct {
 // usesOrgArchive reports whether the stack delivers to the organization's Log Archive.
 func (c *Config) usesOrgArchive() bool { return c.LogArchive.BucketName != "" }
 
+// accessLogsBucket is where ALB and S3 access logs go.
+func (c *Config) accessLogsBucket() string {
+	if c.usesOrgArchive() {
+		return c.LogArchive.AccessLogsBucketName
+	}
+	return c.AccessLogsBucketName()
+}
+
 // validateArchive checks the org-archive keys: all three or none.
 func (c *Config) validateArchive() []error {
 	l := c.LogArchive
@@ -59,7 +67,7 @@ func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, o
 	}
 	return &archive{
 		auditBucket: cfg.LogArchiveBucketName(), accessBucket: cfg.AccessLogsBucketName(), kmsKeyArn: logsKey,
-		flowLogDestination: local.FlowLogDestination, after: []pulumi.Resource{local},
+		flowLogDestination: local.FlowLogDestination, after: local.Ready,
 	}, nil
 }
 
@@ -68,7 +76,7 @@ func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, o
 func compliance(ctx *pulumi.Context, cfg *Config, keys *components.Keys, drKeys *components.Keys, dr pulumi.ProviderResource,
 	arch *archive, db *components.Database, documentsBucket string, opts []pulumi.ResourceOption) error {
 	logsKey := keys.Arn(components.KeyLogs)
-	if _, err := components.NewCompliance(ctx, "config", cfg.complianceArgs(arch), append(opts, pulumi.DependsOn(arch.after))...); err != nil {
+	if _, err := components.NewCompliance(ctx, "config", cfg.complianceArgs(arch), opts...); err != nil {
 		return err
 	}
 	detection, err := components.NewDetection(ctx, "detection", cfg.detectionArgs(logsKey), opts...)
@@ -98,7 +106,7 @@ func (c *Config) complianceArgs(arch *archive) components.ComplianceArgs {
 		Region: c.Region, AccountID: c.AccountID, Tags: c.StackTags(),
 	}
 	if arch != nil {
-		a.DeliveryBucket, a.DeliveryKMSKeyArn, a.FlowLogDestination = arch.auditBucket, arch.kmsKeyArn, arch.flowLogDestination
+		a.DeliveryBucket, a.DeliveryKMSKeyArn, a.FlowLogDestination, a.After = arch.auditBucket, arch.kmsKeyArn, arch.flowLogDestination, arch.after
 	} else {
 		a.DeliveryBucket = c.LogArchiveBucketName()
 	}

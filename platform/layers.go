@@ -18,7 +18,9 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	ctx.Export("logArchiveBucket", pulumi.String(archive.auditBucket))
 	ctx.Export("accessLogsBucket", pulumi.String(archive.accessBucket))
 
-	network, err := components.NewNetwork(ctx, "network", cfg.networkArgs(pulumi.String(archive.flowLogDestination)), append(opts, pulumi.DependsOn(archive.after))...)
+	netArgs := cfg.networkArgs(pulumi.String(archive.flowLogDestination))
+	netArgs.FlowLogAfter = archive.after
+	network, err := components.NewNetwork(ctx, "network", netArgs, opts...)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,8 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	initArgs.Roles[1].PasswordSecretArn = dbSecrets["TEMPORAL_PASSWORD"]
 	initArgs.DatabaseHost, initArgs.MasterSecretArn, initArgs.DatabaseKMSKeyArn = db.Endpoint, db.MasterSecretArn, dbKey
 	initArgs.DatabaseSecurityGroupID, initArgs.VpcID, initArgs.SubnetIDs, initArgs.LogsKMSKeyArn = sgs.RDS.ID(), network.Vpc.ID(), private, logsKey
-	if _, err := components.NewDBInit(ctx, "db-init", initArgs, append(opts, pulumi.DependsOn([]pulumi.Resource{db}))...); err != nil {
+	initArgs.After = db.Ready()
+	if _, err := components.NewDBInit(ctx, "db-init", initArgs, opts...); err != nil {
 		return err
 	}
 

@@ -95,7 +95,7 @@ func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts 
 	if err != nil {
 		return err
 	}
-	orgArchive := &archive{auditBucket: bucket, kmsKeyArn: archiveKeys.Arn(components.KeyLogs), after: []pulumi.Resource{logArchive}}
+	orgArchive := &archive{auditBucket: bucket, kmsKeyArn: archiveKeys.Arn(components.KeyLogs), after: logArchive.Ready}
 	trailArgs := cfg.trailArgs(orgArchive,
 		keys.Arn(components.KeyLogs), detection.TopicArn)
 	if _, err := components.NewTrail(ctx, "trail", trailArgs, opts...); err != nil {

@@ -130,7 +130,7 @@ func (c *Config) ingressArgs(vpc pulumi.StringInput, subnets pulumi.StringArrayI
 		HostedZoneID:       in.HostedZoneID,
 		AllowedCIDRs:       in.AllowedCIDRs,
 		DeletionProtection: c.DeletionProtection,
-		AccessLogsBucket:   c.AccessLogsBucketName(),
+		AccessLogsBucket:   c.accessLogsBucket(),
 		VpcID:              vpc,
 		SubnetIDs:          subnets,
 		SecurityGroupID:    sg,
@@ -158,7 +158,7 @@ func (c *Config) documentsArgs(key, replicaKey pulumi.StringInput, dr pulumi.Pro
 		KMSKeyArn:         key,
 		ReplicaKMSKeyArn:  replicaKey,
 		DRProvider:        dr,
-		AccessLogsBucket:  c.AccessLogsBucketName(),
+		AccessLogsBucket:  c.accessLogsBucket(),
 		Protect:           c.ProtectStatefulResources,
 		Tags:              c.StackTags(),
 	}

@@ -28,6 +28,9 @@ type mocks struct {
 
 	mu        sync.Mutex
 	resources []Resource
+	// accounts and regions of explicit providers, by provider URN: resources
+	// created through an assume-role or DR-region provider get ARNs there.
+	providers map[string][2]string
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -37,12 +40,17 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	id := ""
 	state := args.Inputs.Copy()
+	urn := m.urn(rpc.GetParent(), args.TypeToken, args.Name)
+	if args.TypeToken == "pulumi:providers:aws" {
+		m.recordProvider(urn, args.Inputs)
+	}
 	if args.Custom {
 		id = m.mockID(args.TypeToken, args.Name, args.Inputs)
-		m.addComputed(args.TypeToken, args.Name, id, state)
+		account, region := m.placement(providerURN(rpc.GetProvider()))
+		m.addComputed(args.TypeToken, args.Name, id, account, region, state)
 	}
 	r := Resource{
-		URN:                  m.urn(rpc.GetParent(), args.TypeToken, args.Name),
+		URN:                  urn,
 		Type:                 args.TypeToken,
 		Name:                 args.Name,
 		Custom:               args.Custom,
@@ -111,29 +119,56 @@ func (m *mocks) mockID(typ, name string, inputs resource.PropertyMap) string {
 	return name + "-id"
 }
 
+// recordProvider remembers an aws provider's account (allowedAccountIds) and region.
+func (m *mocks) recordProvider(urn string, inputs resource.PropertyMap) {
+	account, region := m.accountID, m.region
+	if v, ok := inputs["region"]; ok && v.IsString() {
+		region = v.StringValue()
+	}
+	if v, ok := inputs["allowedAccountIds"]; ok && v.IsArray() && len(v.ArrayValue()) > 0 && v.ArrayValue()[0].IsString() {
+		account = v.ArrayValue()[0].StringValue()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.providers == nil {
+		m.providers = map[string][2]string{}
+	}
+	m.providers[urn] = [2]string{account, region}
+}
+
+// placement is the account and region a provider creates resources in.
+func (m *mocks) placement(provider string) (string, string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.providers[provider]; ok {
+		return p[0], p[1]
+	}
+	return m.accountID, m.region
+}
+
 // addComputed fills in the outputs AWS would compute that programs read.
-func (m *mocks) addComputed(typ, name, id string, state resource.PropertyMap) {
+func (m *mocks) addComputed(typ, name, id, account, region string, state resource.PropertyMap) {
 	module := typ
 	if parts := strings.Split(typ, ":"); len(parts) == 3 {
 		module = strings.Split(parts[1], "/")[0]
 	}
-	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", module, m.region, m.accountID, id)
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", module, region, account, id)
 	switch typ {
 	case "aws:kms/key:Key":
 		state["keyId"] = resource.NewProperty(id)
-		arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.region, m.accountID, id)
+		arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, account, id)
 	case "aws:s3/bucketV2:BucketV2":
 		state["bucket"] = resource.NewProperty(id)
 		arn = "arn:aws:s3:::" + id
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		state["prefixListId"] = resource.NewProperty("pl-" + name)
 	case "aws:rds/instance:Instance", "aws:rds/cluster:Cluster":
-		host := name + ".mock." + m.region + ".rds.amazonaws.com"
+		host := name + ".mock." + region + ".rds.amazonaws.com"
 		state["address"] = resource.NewProperty(host)
 		state["endpoint"] = resource.NewProperty(host)
 		state["port"] = resource.NewProperty(5432.0)
 		state["masterUserSecrets"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
-			"secretArn":    resource.NewProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!%s", m.region, m.accountID, id)),
+			"secretArn":    resource.NewProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!%s", region, account, id)),
 			"secretStatus": resource.NewProperty("active"),
 		})})
 	case "aws:acm/certificate:Certificate":
@@ -144,18 +179,18 @@ func (m *mocks) addComputed(typ, name, id string, state resource.PropertyMap) {
 			"resourceRecordType":  resource.NewProperty("CNAME"),
 			"resourceRecordValue": resource.NewProperty("_token.acm-validations.aws."),
 		})})
-		arn = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", m.region, m.accountID, id)
+		arn = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", region, account, id)
 	case "aws:acm/certificateValidation:CertificateValidation":
 		state["certificateArn"] = state["certificateArn"]
 	case "aws:lb/loadBalancer:LoadBalancer":
-		state["dnsName"] = resource.NewProperty(inputString(state, "name") + ".mock." + m.region + ".elb.amazonaws.com")
+		state["dnsName"] = resource.NewProperty(inputString(state, "name") + ".mock." + region + ".elb.amazonaws.com")
 		state["zoneId"] = resource.NewProperty("Z35SXDOTRQ7X7K")
 	case "aws:ecr/repository:Repository":
-		state["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", m.accountID, m.region, inputString(state, "name")))
+		state["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, region, inputString(state, "name")))
 	case "aws:route53/record:Record":
 		state["fqdn"] = resource.NewProperty(inputString(state, "name"))
 	case "aws:iam/role:Role", "aws:iam/policy:Policy":
-		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", m.accountID, strings.ToLower(typ[strings.LastIndex(typ, ":")+1:]), id)
+		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", account, strings.ToLower(typ[strings.LastIndex(typ, ":")+1:]), id)
 	}
 	if _, ok := state["arn"]; !ok {
 		state["arn"] = resource.NewProperty(arn)

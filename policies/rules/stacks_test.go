@@ -47,6 +47,20 @@ func TestRulesOnSynthesizedStacks(t *testing.T) {
 		}},
 		{"prod", "DS-NET-005", "network-vpc", func(p *synth.Plan) { drop(p, "network-flow-log") }},
 		{"prod", "DS-GEN-002", "keys-logs", func(p *synth.Plan) { find(p, "keys-logs").Protect = false }},
+		{"dev", "DS-CFG-001", "config-iam-password-policy", func(p *synth.Plan) { drop(p, "config-iam-password-policy-remediation") }},
+		{"staging", "DS-LOG-002", "trail-trail", func(p *synth.Plan) { set(p, "trail-trail", "enableLogFileValidation", resource.NewProperty(false)) }},
+		{"prod", "DS-LOG-001", "database-postgresql-log", func(p *synth.Plan) { delete(find(p, "database-postgresql-log").Properties, "retentionInDays") }},
+		{"prod", "DS-RDS-002", "database-instance", func(p *synth.Plan) {
+			find(p, "database-parameters").Properties["parameters"] = resource.NewProperty([]resource.PropertyValue{})
+		}},
+		{"prod", "DS-ECS-001", "web-service", func(p *synth.Plan) {
+			set(p, "web-service", "networkConfiguration", resource.NewProperty(resource.PropertyMap{"assignPublicIp": resource.NewProperty(true)}))
+		}},
+		{"dev", "DS-IAM-002", "github-preview", func(p *synth.Plan) {
+			set(p, "github-preview", "assumeRolePolicy", resource.NewProperty(
+				`{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},`+
+					`"Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:docustack/*","token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}`))
+		}},
 		{"prod", "DS-GEN-001", "network-vpc", func(p *synth.Plan) {
 			set(p, "aws", "region", resource.NewProperty("eu-west-1"))
 		}},
