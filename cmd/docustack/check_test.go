@@ -134,3 +134,16 @@ func TestControlsDocIsCurrent(t *testing.T) {
 	assert.Contains(t, out, "| DS-KMS-001 | mandatory | §164.312(a)(2)(iv) |")
 	assert.Contains(t, out, "29 rules.")
 }
+
+// The DR runbook maps every scenario of the seed's DR table.
+func TestDRRunbookCoversTheSeedScenarios(t *testing.T) {
+	b, err := os.ReadFile("../../docs/runbooks/disaster-recovery.md")
+	require.NoError(t, err)
+	doc := string(b)
+	for _, scenario := range []string{"## Single AZ failure (< 5 minutes", "## Region failure (4 hours)", "## Data corruption (1 hour)", "## Ransomware (4 hours)"} {
+		assert.Contains(t, doc, scenario)
+	}
+	for _, resource := range []string{"backup-dr-vault", "backup-vault-lock", "documents-replica-bucket", "multiAz: true"} {
+		assert.Contains(t, doc, resource)
+	}
+}
