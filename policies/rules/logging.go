@@ -82,7 +82,9 @@ var loggingRules = []Rule{
 		Level:       Mandatory,
 		Remediation: "add the missing aws:cfg/rule resources (AWS managed source identifiers) and automatic RemediationConfigurations",
 		Stack: func(s *Stack) []Violation {
-			if env := s.Env(); env == "" || env == "org" {
+			// The workload stack (the one that runs the VPC) carries the rules;
+			// the org stack and the bootstrap project of an account do not.
+			if env := s.Env(); env == "" || env == "org" || len(s.OfType(tVpc)) == 0 {
 				return nil
 			}
 			present := map[string]Res{}

@@ -173,6 +173,10 @@ func redirectLB(sg *fx, action string) []*fx {
 	}
 }
 
+func workloadVPC() *fx {
+	return res("aws:ec2/vpc:Vpc", "vpc", map[string]any{"tags": tags("Environment", "dev")})
+}
+
 type ruleCase struct {
 	rule      string
 	name      string
@@ -319,10 +323,13 @@ func ruleCases() []ruleCase {
 			compliant: []*fx{res("aws:cloudtrail/trail:Trail", "trail", map[string]any{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": keyArn})},
 			violating: []*fx{res("aws:cloudtrail/trail:Trail", "trail", map[string]any{"isMultiRegionTrail": false, "enableLogFileValidation": true})}},
 		{rule: "DS-CFG-001", name: "seed config rules",
-			compliant: allSeedConfigRules(true),
-			violating: configRules("ENCRYPTED_VOLUMES")},
+			compliant: append(allSeedConfigRules(true), workloadVPC()),
+			violating: append(configRules("ENCRYPTED_VOLUMES"), workloadVPC())},
 		{rule: "DS-CFG-001", name: "manual remediation",
-			violating: allSeedConfigRules(false)},
+			violating: append(allSeedConfigRules(false), workloadVPC())},
+		{rule: "DS-CFG-001", name: "not a workload stack",
+			compliant: configRules("ENCRYPTED_VOLUMES"), // no VPC: a bootstrap or org stack
+			violating: append(configRules(), workloadVPC())},
 
 		{rule: "DS-IAM-001", name: "no star on star",
 			compliant: []*fx{
