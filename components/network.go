@@ -39,10 +39,13 @@ const (
 	NATSingle NATStrategy = "single"
 	// NATPerAZ gives each AZ its own NAT gateway (survives an AZ failure).
 	NATPerAZ NATStrategy = "per-az"
+	// NATInstance routes egress through one small Graviton instance: a tenth
+	// of a NAT gateway's price, for dev; it is a single instance we patch.
+	NATInstance NATStrategy = "instance"
 )
 
 // Valid reports whether s is a known strategy.
-func (s NATStrategy) Valid() bool { return s == NATSingle || s == NATPerAZ }
+func (s NATStrategy) Valid() bool { return s == NATSingle || s == NATPerAZ || s == NATInstance }
 
 // Network defaults.
 const (
@@ -82,7 +85,7 @@ type NetworkArgs struct {
 	PrivateSubnets []string
 	// DatabaseSubnets are the isolated tier's blocks. Required as PublicSubnets.
 	DatabaseSubnets []string
-	// NATStrategy is "single" or "per-az". Default: "per-az".
+	// NATStrategy is "single", "per-az" or "instance". Default: "per-az".
 	NATStrategy NATStrategy
 	// InterfaceEndpoints are the PrivateLink services reached without internet.
 	// Default: DefaultInterfaceEndpoints.
@@ -94,6 +97,10 @@ type NetworkArgs struct {
 	ApplicationPort int
 	// DatabasePort is the database listener. Default: 5432. Range 1..65535.
 	DatabasePort int
+	// NATInstanceType is the NAT instance's (Graviton) type. Default: t4g.nano.
+	NATInstanceType string
+	// NATInstanceKMSKeyArn encrypts the NAT instance's root volume. Required with NATInstance.
+	NATInstanceKMSKeyArn pulumi.StringInput
 	// ALBHTTPRedirect opens port 80 on the ALB group and the public NACL for
 	// a listener that only redirects to HTTPS. Default: false (443 only).
 	ALBHTTPRedirect bool
@@ -204,7 +211,10 @@ func (a NetworkArgs) Validate() error {
 	}
 
 	if !a.NATStrategy.Valid() {
-		add(fieldErr("natStrategy", string(a.NATStrategy), "%q or %q", NATSingle, NATPerAZ))
+		add(fieldErr("natStrategy", string(a.NATStrategy), "%q, %q or %q", NATSingle, NATPerAZ, NATInstance))
+	}
+	if a.NATStrategy == NATInstance && a.NATInstanceType != "" && !gravitonType.MatchString(a.NATInstanceType) {
+		add(fieldErr("natInstanceType", a.NATInstanceType, "a Graviton (arm64) type such as %s", DefaultBastionType))
 	}
 	if a.EndpointAZCount < 1 || a.EndpointAZCount > len(a.AvailabilityZones) {
 		add(fieldErr("endpointAzCount", a.EndpointAZCount, "1..%d (the number of availability zones)", len(a.AvailabilityZones)))
@@ -235,8 +245,10 @@ type Network struct {
 	Subnets map[Tier][]*ec2.Subnet
 	// SecurityGroups by role (seed, Security Groups).
 	SecurityGroups SecurityGroups
-	// NatGateways, one or one per AZ.
+	// NatGateways, one or one per AZ (none with NATInstance).
 	NatGateways []*ec2.NatGateway
+	// NatInstance is set with NATInstance.
+	NatInstance *ec2.Instance
 }
 
 // SubnetIDs returns a tier's subnet IDs as one output.
@@ -257,6 +269,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	err := args.Validate()
 	if args.FlowLogDestination == nil {
 		err = errors.Join(err, fieldErr("flowLogDestination", "", "the S3 ARN of the log archive"))
+	}
+	if args.NATStrategy == NATInstance && args.NATInstanceKMSKeyArn == nil {
+		err = errors.Join(err, fieldErr("natInstanceKmsKeyArn", "", "the EBS key for the NAT instance's root volume"))
 	}
 	if err != nil {
 		return nil, err
@@ -362,6 +377,9 @@ func (b *networkBuilder) internetEgress() error {
 		return err
 	}
 	b.igw = igw
+	if b.args.NATStrategy == NATInstance {
+		return b.natInstance()
+	}
 	for i := 0; i < b.args.natCount(); i++ {
 		eipName := childName(b.name, "nat-eip", i)
 		eip, err := ec2.NewEip(b.ctx, eipName, &ec2.EipArgs{
@@ -426,12 +444,13 @@ func (b *networkBuilder) routeTables() error {
 		if err != nil {
 			return err
 		}
-		nat := b.n.NatGateways[min(i, len(b.n.NatGateways)-1)]
-		if _, err := ec2.NewRoute(b.ctx, childName(b.name, "private-nat", i), &ec2.RouteArgs{
-			RouteTableId:         rt.ID(),
-			DestinationCidrBlock: pulumi.String(anywhere),
-			NatGatewayId:         nat.ID(),
-		}, b.parent); err != nil {
+		route := &ec2.RouteArgs{RouteTableId: rt.ID(), DestinationCidrBlock: pulumi.String(anywhere)}
+		if b.n.NatInstance != nil {
+			route.NetworkInterfaceId = b.n.NatInstance.PrimaryNetworkInterfaceId
+		} else {
+			route.NatGatewayId = b.n.NatGateways[min(i, len(b.n.NatGateways)-1)].ID()
+		}
+		if _, err := ec2.NewRoute(b.ctx, childName(b.name, "private-nat", i), route, b.parent); err != nil {
 			return err
 		}
 		if err := associate(TierPrivate, i, rt); err != nil {

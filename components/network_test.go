@@ -115,6 +115,27 @@ func TestNetworkDatabaseTierIsolated(t *testing.T) {
 	}
 }
 
+func TestNetworkNATInstanceInDev(t *testing.T) {
+	p := stackPlan(t, "dev")
+	assert.Empty(t, p.ByType("aws:ec2/natGateway:NatGateway"), "dev egresses through a NAT instance (cost)")
+	inst := mustNamed(t, p, "network-nat-instance")
+	assert.Equal(t, "network-public-0", nameOfID(t, p, inst.Get("subnetId")))
+	assert.Equal(t, false, inst.Get("sourceDestCheck"))
+	assert.Equal(t, "t4g.nano", inst.Str("instanceType"))
+	assert.Equal(t, "required", inst.Str("metadataOptions.httpTokens"))
+	assert.Equal(t, true, inst.Get("rootBlockDevice.encrypted"))
+	assert.Equal(t, keyArn(p, "ebs"), inst.Str("rootBlockDevice.kmsKeyId"))
+	assert.Contains(t, inst.Str("userData"), "MASQUERADE")
+	assert.Equal(t, []string{"ami"}, inst.IgnoreChanges)
+	for i := 0; i < 2; i++ {
+		route := mustNamed(t, p, fmt.Sprintf("network-private-nat-%d", i))
+		assert.Equal(t, []string{inst.URN}, route.PropertyDependencies["networkInterfaceId"], "private egress through the instance")
+		assert.Nil(t, route.Get("natGatewayId"))
+	}
+	rules := sgRules(t, p, "network-nat-")
+	assert.ElementsMatch(t, []string{"network-nat-sg in -1 all 10.0.0.0/16", "network-nat-sg out -1 all 0.0.0.0/0"}, rules, "only the VPC gets in")
+}
+
 func TestNetworkNATStrategy(t *testing.T) {
 	cases := []struct {
 		stack string
@@ -122,7 +143,6 @@ func TestNetworkNATStrategy(t *testing.T) {
 		// natOfAZ[i] is the NAT gateway AZ i's private route uses.
 		natOfAZ []string
 	}{
-		{"dev", 1, []string{"network-nat-0", "network-nat-0"}},
 		{"staging", 1, []string{"network-nat-0", "network-nat-0"}},
 		{"prod", 2, []string{"network-nat-0", "network-nat-1"}},
 	}
@@ -252,7 +272,13 @@ func TestNetworkSecurityGroupMatrix(t *testing.T) {
 				"network-endpoints-sg in tcp 443 " + private[0],
 				"network-endpoints-sg in tcp 443 " + private[1],
 			}
-			assert.ElementsMatch(t, want, sgRules(t, p, "network-"))
+			var got []string
+			for _, r := range sgRules(t, p, "network-") {
+				if !strings.HasPrefix(r, "network-nat-sg ") {
+					got = append(got, r)
+				}
+			}
+			assert.ElementsMatch(t, want, got)
 
 			for _, sg := range p.ByType("aws:ec2/securityGroup:SecurityGroup") {
 				assert.Nil(t, sg.Get("ingress"), "%s: rules are separate resources, none inline", sg.Name)
@@ -346,7 +372,7 @@ func TestNetworkArgsValidate(t *testing.T) {
 		{"subnet too small", func(a *components.NetworkArgs) { a.PublicSubnets[0] = "10.9.1.0/29" },
 			[]string{`publicSubnets[0]: got "10.9.1.0/29", want a /16 to /28 block`}},
 		{"nat strategy", func(a *components.NetworkArgs) { a.NATStrategy = "none" },
-			[]string{`natStrategy: got "none", want "single" or "per-az"`}},
+			[]string{`natStrategy: got "none", want "single", "per-az" or "instance"`}},
 		{"endpoint az count", func(a *components.NetworkArgs) { a.EndpointAZCount = 3 },
 			[]string{`endpointAzCount: got 3, want 1..2`}},
 		{"duplicate endpoint", func(a *components.NetworkArgs) { a.InterfaceEndpoints = []string{"kms", "kms"} },

@@ -91,6 +91,7 @@ const (
 	KeyGitHub                = "github"
 	KeyCompliance            = "compliance"
 	KeyOrg                   = "org"
+	KeyCost                  = "cost"
 	// KeyRegion is the aws provider's region, outside our namespace.
 	KeyRegion = "aws:region"
 )
@@ -101,7 +102,7 @@ var ConfigKeys = []string{
 	KeyProtectStateful, KeyDeletionProtection, KeyKMSDeletionWindowDays, KeyNetwork, KeyLogArchive,
 	KeyDRRegion, KeyDatabase, KeyECS, KeyIngress, KeyWeb,
 	KeyTemporal, KeyWorkers, KeySlackBot, KeyDBInit, KeyScheduler, KeyBastion, KeyGitHub,
-	KeyCompliance, KeyOrg,
+	KeyCompliance, KeyOrg, KeyCost,
 }
 
 // workloadObjects are the object keys only workload stacks carry.
@@ -201,6 +202,8 @@ type TemporalConfig struct {
 	CPU              int    `json:"cpu"`
 	Memory           int    `json:"memory"`
 	DesiredCount     int    `json:"desiredCount"`
+	// Strategy of the server tasks. Default: on-demand only.
+	Strategy components.CapacityStrategy `json:"strategy"`
 }
 
 // AppConfig is an ECS application's object (`docustack:workers`, `docustack:slackBot`).
@@ -275,6 +278,8 @@ type Config struct {
 	Compliance ComplianceConfig
 	// Org is the organization's layout (org stack only).
 	Org OrgConfig
+	// Cost holds the usage assumptions of `docustack cost` (no resources).
+	Cost CostAssumptions
 
 	// present records which object keys the stack file set.
 	present map[string]bool
@@ -285,6 +290,20 @@ type configSource interface {
 	GetConfig(key string) (string, bool)
 	Stack() string
 }
+
+// ParseConfig reads and validates a stack's configuration from the flat map a
+// stack file becomes (synth.LoadStackConfig), as LoadConfig does for a program.
+func ParseConfig(stack string, values map[string]string) (*Config, error) {
+	return loadConfig(mapSource{stack: stack, values: values})
+}
+
+type mapSource struct {
+	stack  string
+	values map[string]string
+}
+
+func (m mapSource) GetConfig(key string) (string, bool) { v, ok := m.values[key]; return v, ok }
+func (m mapSource) Stack() string                       { return m.stack }
 
 // LoadConfig reads and validates the stack configuration once. It returns
 // every problem at once, each naming the key, the value and what is allowed,
@@ -324,6 +343,7 @@ func loadConfig(src configSource) (*Config, error) {
 	r.object(KeyGitHub, &c.GitHub)
 	r.object(KeyCompliance, &c.Compliance)
 	r.object(KeyOrg, &c.Org)
+	r.object(KeyCost, &c.Cost)
 	c.present = map[string]bool{}
 	for _, k := range append(append([]string{}, workloadObjects...), orgObjects...) {
 		c.present[k] = r.has(k)

@@ -71,7 +71,10 @@ func TestConfigValidation(t *testing.T) {
 		}, []string{`docustack:network.privateSubnets: got ["10.2.10.0/24"], want 2 blocks, one per availability zone ["us-east-1a" "us-east-1b"]`}},
 		{"nat strategy", "dev", func(t *testing.T, c map[string]string) {
 			editNetwork(t, c, func(n *platform.NetworkConfig) { n.NATStrategy = "gateway" })
-		}, []string{`docustack:network.natStrategy: got "gateway", want "single" or "per-az"`}},
+		}, []string{`docustack:network.natStrategy: got "gateway", want "single", "per-az" or "instance"`}},
+		{"prod nat instance", "prod", func(t *testing.T, c map[string]string) {
+			editNetwork(t, c, func(n *platform.NetworkConfig) { n.NATStrategy = "instance" })
+		}, []string{`docustack:network.natStrategy: got "instance", want "per-az" in prod (egress must survive an AZ failure)`}},
 		{"prod without protection", "prod", func(t *testing.T, c map[string]string) { c[ns("protectStatefulResources")] = "false" },
 			[]string{`docustack:protectStatefulResources: got false, want true in prod`}},
 		{"prod without deletion protection", "prod", func(t *testing.T, c map[string]string) { c[ns("deletionProtection")] = "false" },

@@ -20,6 +20,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 
 	netArgs := cfg.networkArgs(pulumi.String(archive.flowLogDestination))
 	netArgs.FlowLogAfter = archive.after
+	netArgs.NATInstanceKMSKeyArn = keys.Arn(components.KeyEBS)
 	network, err := components.NewNetwork(ctx, "network", netArgs, opts...)
 	if err != nil {
 		return err

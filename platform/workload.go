@@ -34,6 +34,9 @@ func (c *Config) validateWorkload() []error {
 		errs = append(errs, bad(KeyDRRegion, c.DRRegion, "an AWS region other than %s for replicas and backup copies", AllowedRegion))
 	}
 	if c.Environment == Prod {
+		if c.Network != nil && components.NATStrategy(c.Network.NATStrategy) != components.NATPerAZ {
+			errs = append(errs, bad(KeyNetwork+".natStrategy", c.Network.NATStrategy, "%q in prod (egress must survive an AZ failure)", components.NATPerAZ))
+		}
 		if !c.Database.MultiAZ {
 			errs = append(errs, bad(KeyDatabase+".multiAz", c.Database.MultiAZ, "true in prod (seed RTO: Multi-AZ, automatic failover)"))
 		}
@@ -195,7 +198,7 @@ func (c *Config) temporalArgs() components.TemporalArgs {
 	t := c.Temporal
 	return components.TemporalArgs{
 		Prefix: c.prefix(), Mode: components.TemporalMode(t.Mode), Version: t.Version, UIVersion: t.UIVersion,
-		NumHistoryShards: t.NumHistoryShards, CPU: t.CPU, Memory: t.Memory, DesiredCount: t.DesiredCount,
+		NumHistoryShards: t.NumHistoryShards, CPU: t.CPU, Memory: t.Memory, DesiredCount: t.DesiredCount, Strategy: t.Strategy,
 		IgnoreDesiredCount: c.Scheduler.Enabled,
 		AccountID:          c.AccountID, Region: c.Region, Tags: c.StackTags(),
 	}

@@ -5,6 +5,7 @@
 //	docustack plan --stack dev [--json] [--dir DIR]
 //	docustack check --stack prod [--json] [--dir DIR]
 //	docustack controls
+//	docustack cost --stack dev [--json] [--dir DIR]
 package main
 
 import (
@@ -31,6 +32,7 @@ commands:
   plan      the stack's resources as a tree grouped by component, with counts
   check     run the HIPAA policy pack over the stack; exit 1 on unwaived mandatory findings
   controls  print the controls matrix (rule, HIPAA section, seed control) as Markdown
+  cost      estimated monthly USD per resource and component, and what the scheduler and Spot save
 
 flags:
   --stack NAME   stack to synthesize (dev, staging, prod, org)
@@ -70,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return planCmd(root, *stack, *asJSON, stdout, stderr)
 	case "check":
 		return checkCmd(root, *stack, *asJSON, stdout, stderr)
+	case "cost":
+		return costCmd(root, *stack, *asJSON, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "docustack: unknown command %q\n%s", cmd, usage)
 		return exitUsage
