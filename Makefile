@@ -30,6 +30,6 @@ bench:
 check:
 	@for s in dev staging prod org; do $(GO) run ./cmd/docustack check --stack $$s || exit 1; done
 
-## docs: regenerate docs/controls.md from the policy pack
+## docs: regenerate docs/controls.md, docs/architecture.md (Mermaid) and docs/config.md
 docs:
-	$(GO) run ./cmd/docustack controls > docs/controls.md
+	$(GO) run ./cmd/docustack docs

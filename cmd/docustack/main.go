@@ -6,6 +6,7 @@
 //	docustack check --stack prod [--json] [--dir DIR]
 //	docustack controls
 //	docustack cost --stack dev [--json] [--dir DIR]
+//	docustack graph --stack prod [--dir DIR]
 package main
 
 import (
@@ -33,6 +34,8 @@ commands:
   check     run the HIPAA policy pack over the stack; exit 1 on unwaived mandatory findings
   controls  print the controls matrix (rule, HIPAA section, seed control) as Markdown
   cost      estimated monthly USD per resource and component, and what the scheduler and Spot save
+  graph     a Mermaid diagram of the stack's components and main resources
+  docs      regenerate docs/controls.md, docs/architecture.md and docs/config.md
 
 flags:
   --stack NAME   stack to synthesize (dev, staging, prod, org)
@@ -63,6 +66,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		writeControls(stdout)
 		return exitOK
 	}
+	if cmd == "docs" {
+		return docsCmd(root, stdout, stderr)
+	}
 	if *stack == "" {
 		fmt.Fprintf(stderr, "docustack %s: --stack is required\n%s", cmd, usage)
 		return exitUsage
@@ -74,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkCmd(root, *stack, *asJSON, stdout, stderr)
 	case "cost":
 		return costCmd(root, *stack, *asJSON, stdout, stderr)
+	case "graph":
+		return graphCmd(root, *stack, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "docustack: unknown command %q\n%s", cmd, usage)
 		return exitUsage
