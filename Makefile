@@ -2,7 +2,15 @@
 STACK ?= dev
 GO    ?= go
 
-.PHONY: plan test golden lint bench check docs
+.PHONY: plan test golden lint bench check docs cost graph
+
+## cost: estimated monthly cost of STACK
+cost:
+	$(GO) run ./cmd/docustack cost --stack $(STACK)
+
+## graph: Mermaid diagram of STACK
+graph:
+	$(GO) run ./cmd/docustack graph --stack $(STACK)
 
 ## plan: print the plan of STACK (dev, staging, prod, org) as a tree, offline
 plan:
@@ -16,11 +24,13 @@ test:
 golden:
 	$(GO) test ./internal/synth -run TestGolden -update
 
-## lint: formatting and go vet
+## lint: formatting, go vet and actionlint (pinned, installed as a Go tool)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOFLAGS= $(GO) install github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
+	$$($(GO) env GOPATH)/bin/actionlint -color=false
 
 ## bench: synthesis time per stack
 bench:
