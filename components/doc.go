@@ -35,6 +35,7 @@ const (
 	TypeCompliance   = "docustack:compliance:Compliance"
 	TypeTrail        = "docustack:audit:Trail"
 	TypeDetection    = "docustack:monitoring:Detection"
+	TypeAlarms       = "docustack:monitoring:Alarms"
 	TypeBackup       = "docustack:dr:Backup"
 	TypeGuardrails   = "docustack:org:Guardrails"
 	TypeStateBackend = "docustack:bootstrap:StateBackend"

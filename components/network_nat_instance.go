@@ -51,6 +51,9 @@ func (b *networkBuilder) natInstance() error {
 		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
 			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
 		},
+		// EC2 moves the instance to healthy hardware when a system status
+		// check fails; stated so a change of AWS's default cannot drop it.
+		MaintenanceOptions: &ec2.InstanceMaintenanceOptionsArgs{AutoRecovery: pulumi.String("default")},
 		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
 			Encrypted: pulumi.Bool(true), KmsKeyId: b.args.NATInstanceKMSKeyArn, VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(8),
 		},

@@ -126,6 +126,7 @@ func TestNetworkNATInstanceInDev(t *testing.T) {
 	assert.Equal(t, true, inst.Get("rootBlockDevice.encrypted"))
 	assert.Equal(t, keyArn(p, "ebs"), inst.Str("rootBlockDevice.kmsKeyId"))
 	assert.Contains(t, inst.Str("userData"), "MASQUERADE")
+	assert.Equal(t, "default", inst.Str("maintenanceOptions.autoRecovery"), "recovered onto healthy hardware")
 	assert.Equal(t, []string{"ami"}, inst.IgnoreChanges)
 	for i := 0; i < 2; i++ {
 		route := mustNamed(t, p, fmt.Sprintf("network-private-nat-%d", i))

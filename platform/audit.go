@@ -74,30 +74,30 @@ func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, o
 // compliance builds the audit and detection layer of a workload account:
 // AWS Config, alerting, GuardDuty, Security Hub, CloudTrail, and backups.
 func compliance(ctx *pulumi.Context, cfg *Config, keys *components.Keys, drKeys *components.Keys, dr pulumi.ProviderResource,
-	arch *archive, db *components.Database, documentsBucket string, opts []pulumi.ResourceOption) error {
+	arch *archive, db *components.Database, documentsBucket string, opts []pulumi.ResourceOption) (alertsTopic pulumi.StringOutput, err error) {
 	logsKey := keys.Arn(components.KeyLogs)
 	if _, err := components.NewCompliance(ctx, "config", cfg.complianceArgs(arch), opts...); err != nil {
-		return err
+		return alertsTopic, err
 	}
 	detection, err := components.NewDetection(ctx, "detection", cfg.detectionArgs(logsKey), opts...)
 	if err != nil {
-		return err
+		return alertsTopic, err
 	}
 	ctx.Export("alertsTopicArn", detection.TopicArn)
 	trailArgs := cfg.trailArgs(arch, logsKey, detection.TopicArn)
 	trailArgs.DataEventBuckets = []string{documentsBucket}
 	if _, err := components.NewTrail(ctx, "trail", trailArgs, opts...); err != nil {
-		return err
+		return alertsTopic, err
 	}
 	backupArgs := cfg.backupArgs()
 	backupArgs.Resources = []pulumi.StringInput{db.Arn}
 	backupArgs.KMSKeyArn, backupArgs.DRKMSKeyArn, backupArgs.DRProvider = keys.Arn(components.KeyData), drKeys.Arn(components.KeyData), dr
 	b, err := components.NewBackup(ctx, "backup", backupArgs, opts...)
 	if err != nil {
-		return err
+		return alertsTopic, err
 	}
 	ctx.Export("backupVaultArn", b.VaultArn)
-	return nil
+	return detection.TopicArn, nil
 }
 
 func (c *Config) complianceArgs(arch *archive) components.ComplianceArgs {

@@ -92,6 +92,7 @@ const (
 	KeyCompliance            = "compliance"
 	KeyOrg                   = "org"
 	KeyCost                  = "cost"
+	KeyAlarms                = "alarms"
 	// KeyRegion is the aws provider's region, outside our namespace.
 	KeyRegion = "aws:region"
 )
@@ -102,12 +103,12 @@ var ConfigKeys = []string{
 	KeyProtectStateful, KeyDeletionProtection, KeyKMSDeletionWindowDays, KeyNetwork, KeyLogArchive,
 	KeyDRRegion, KeyDatabase, KeyECS, KeyIngress, KeyWeb,
 	KeyTemporal, KeyWorkers, KeySlackBot, KeyDBInit, KeyScheduler, KeyBastion, KeyGitHub,
-	KeyCompliance, KeyOrg, KeyCost,
+	KeyCompliance, KeyOrg, KeyCost, KeyAlarms,
 }
 
 // workloadObjects are the object keys only workload stacks carry.
 var workloadObjects = []string{KeyNetwork, KeyDatabase, KeyECS, KeyIngress, KeyWeb,
-	KeyTemporal, KeyWorkers, KeySlackBot, KeyDBInit, KeyScheduler, KeyBastion}
+	KeyTemporal, KeyWorkers, KeySlackBot, KeyDBInit, KeyScheduler, KeyBastion, KeyAlarms}
 
 // orgObjects are the object keys only the org stack carries.
 var orgObjects = []string{KeyOrg}
@@ -272,6 +273,8 @@ type Config struct {
 	DBInit    DBInitConfig
 	Scheduler SchedulerConfig
 	Bastion   BastionConfig
+	// Alarms are the operational alarms' thresholds.
+	Alarms components.AlarmThresholds
 	// GitHub is CI access; every stack has it.
 	GitHub GitHubConfig
 	// Compliance is AWS Config, detection and alerting (every stack).
@@ -340,6 +343,7 @@ func loadConfig(src configSource) (*Config, error) {
 	r.object(KeyDBInit, &c.DBInit)
 	r.object(KeyScheduler, &c.Scheduler)
 	r.object(KeyBastion, &c.Bastion)
+	r.object(KeyAlarms, &c.Alarms)
 	r.object(KeyGitHub, &c.GitHub)
 	r.object(KeyCompliance, &c.Compliance)
 	r.object(KeyOrg, &c.Org)

@@ -83,6 +83,12 @@ func TestConfigValidation(t *testing.T) {
 			[]string{`docustack:kmsDeletionWindowDays: got 7, want 30 in prod`}},
 		{"prod governance lock", "prod", func(t *testing.T, c map[string]string) { c[ns("logArchive")] = `{"objectLockMode":"GOVERNANCE"}` },
 			[]string{`docustack:logArchive.objectLockMode: got "GOVERNANCE", want "COMPLIANCE" in prod`}},
+		{"alarm thresholds", "staging", func(t *testing.T, c map[string]string) {
+			c[ns("alarms")] = `{"cpuPercent":150,"http5xxPerFiveMinutes":-1}`
+		}, []string{`docustack:alarms.cpuPercent: got 150, want 1..100 percent`,
+			`docustack:alarms.http5xxPerFiveMinutes: got -1, want at least 1 response`}},
+		{"alarms in org", "org", func(t *testing.T, c map[string]string) { c[ns("alarms")] = `{"cpuPercent":90}` },
+			[]string{`docustack:alarms: got`}},
 		{"key window out of range", "dev", func(t *testing.T, c map[string]string) { c[ns("kmsDeletionWindowDays")] = "3" },
 			[]string{`docustack:kmsDeletionWindowDays: got 3, want 7..30 days`}},
 		{"account id", "dev", func(t *testing.T, c map[string]string) { c[ns("accountId")] = "1111" },

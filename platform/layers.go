@@ -72,7 +72,8 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	ctx.Export("documentsBucket", docs.Bucket.Bucket)
 
 	// Audit, detection and backups (seed: Technical Controls).
-	if err := compliance(ctx, cfg, keys, drKeys, drProvider, archive, db, cfg.DocumentsBucketName(), opts); err != nil {
+	alertsTopic, err := compliance(ctx, cfg, keys, drKeys, drProvider, archive, db, cfg.DocumentsBucketName(), opts)
+	if err != nil {
 		return err
 	}
 
@@ -194,6 +195,18 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 		return err
 	}
 	track("web", web, webArgs)
+
+	// Operational alarms (seed, Continuous Monitoring: CloudWatch) on every
+	// service, the database and the ALB, to the alerts topic.
+	aArgs := cfg.alarmsArgs(db)
+	aArgs.TopicArn = alertsTopic
+	aArgs.LoadBalancerSuffix, aArgs.TargetGroupSuffix = ingress.LoadBalancer.ArnSuffix, ingress.TargetGroup.ArnSuffix
+	for _, s := range scheduled {
+		aArgs.Services = append(aArgs.Services, s.ServiceName)
+	}
+	if _, err := components.NewAlarms(ctx, "alarms", aArgs, opts...); err != nil {
+		return err
+	}
 
 	// Layer 3: the nightly scheduler, once every service exists. The bastion
 	// is scaled back to 0 every night in every stack.

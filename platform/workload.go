@@ -72,6 +72,7 @@ func (c *Config) validateWorkload() []error {
 		{KeyDBInit, c.dbInitArgs().Validate()},
 		{KeyScheduler, c.schedulerArgs().Validate()},
 		{KeyBastion, c.bastionArgs(nil, nil, nil, nil).Validate()},
+		{KeyAlarms, c.alarmsArgs(nil).Validate()},
 		{KeyCompliance, c.complianceArgs(nil).Validate()},
 		{KeyCompliance, c.detectionArgs(nil).Validate()},
 		{KeyDatabase, c.backupArgs().Validate()},
@@ -251,4 +252,14 @@ func (c *Config) bastionArgs(ebsKey, vpc pulumi.StringInput, subnets pulumi.Stri
 		Name: c.prefix() + "-bastion", InstanceType: c.Bastion.InstanceType,
 		EBSKMSKeyArn: ebsKey, VpcID: vpc, SubnetIDs: subnets, DatabaseSecurityGroupID: dbSG, Tags: c.StackTags(),
 	}
+}
+
+// alarmsArgs are the operational alarms' settings; db is nil when only
+// validating.
+func (c *Config) alarmsArgs(db *components.Database) components.AlarmsArgs {
+	a := components.AlarmsArgs{Prefix: c.prefix(), Thresholds: c.Alarms, ClusterName: c.prefix(), Tags: c.StackTags()}
+	if db != nil {
+		a.DatabaseEngine, a.DatabaseIdentifier = db.Engine, db.Identifier
+	}
+	return a
 }

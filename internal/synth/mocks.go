@@ -185,6 +185,12 @@ func (m *mocks) addComputed(typ, name, id, account, region string, state resourc
 	case "aws:lb/loadBalancer:LoadBalancer":
 		state["dnsName"] = resource.NewProperty(inputString(state, "name") + ".mock." + region + ".elb.amazonaws.com")
 		state["zoneId"] = resource.NewProperty("Z35SXDOTRQ7X7K")
+		// AWS's form, the dimension of the ALB's CloudWatch metrics.
+		state["arnSuffix"] = resource.NewProperty("app/" + inputString(state, "name") + "/" + id)
+		arn = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/%s", region, account, inputString(state, "name"), id)
+	case "aws:lb/targetGroup:TargetGroup":
+		state["arnSuffix"] = resource.NewProperty("targetgroup/" + inputString(state, "name") + "/" + id)
+		arn = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", region, account, inputString(state, "name"), id)
 	case "aws:ecr/repository:Repository":
 		state["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, region, inputString(state, "name")))
 	case "aws:route53/record:Record":

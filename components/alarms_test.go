@@ -1,0 +1,136 @@
+package components_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/components"
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// alarmsOf returns a plan's operational alarms by name.
+func alarmsOf(p *synth.Plan) map[string]synth.Resource {
+	out := map[string]synth.Resource{}
+	for _, r := range p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		if strings.HasPrefix(r.Name, "alarms-") {
+			out[r.Str("name")] = r
+		}
+	}
+	return out
+}
+
+// Seed, Continuous Monitoring: "CloudWatch: operational metrics, custom
+// thresholds". Every ECS service, the database and the ALB are watched, and
+// every alarm notifies the alerts topic when it fires and when it clears.
+func TestOperationalAlarms(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			p := stackPlan(t, stack)
+			alarms := alarmsOf(p)
+			prefix := "docustack-" + stack
+			services := p.ByType("aws:ecs/service:Service")
+			require.NotEmpty(t, services)
+			for _, svc := range services {
+				name := svc.Str("name")
+				for metric, kind := range map[string]string{"CPUUtilization": "cpu", "MemoryUtilization": "memory"} {
+					a, ok := alarms[name+"-"+kind]
+					require.True(t, ok, "no %s alarm for ECS service %s", kind, name)
+					assert.Equal(t, "AWS/ECS", a.Str("namespace"))
+					assert.Equal(t, metric, a.Str("metricName"))
+					assert.Equal(t, map[string]any{"ClusterName": prefix, "ServiceName": name}, a.Get("dimensions"))
+					assert.Equal(t, 80, a.Int("threshold"))
+					assert.Equal(t, "GreaterThanThreshold", a.Str("comparisonOperator"))
+					assert.Equal(t, 3, a.Int("evaluationPeriods"), "sustained for 15 minutes")
+				}
+			}
+
+			db := alarms[prefix+"-database-cpu"]
+			assert.Equal(t, map[string]any{"DBInstanceIdentifier": mustNamed(t, p, "database-instance").Str("identifier")}, db.Get("dimensions"))
+			storage := alarms[prefix+"-database-free-storage"]
+			assert.Equal(t, "FreeStorageSpace", storage.Str("metricName"))
+			assert.Equal(t, float64(2<<30), storage.Get("threshold"), "2 GB in bytes")
+			assert.Equal(t, "LessThanThreshold", storage.Str("comparisonOperator"))
+
+			elb := alarms[prefix+"-alb-elb-5xx"]
+			assert.Equal(t, "HTTPCode_ELB_5XX_Count", elb.Str("metricName"))
+			assert.Equal(t, "app/"+prefix+"/ingress-alb-id", elb.Str("dimensions.LoadBalancer"))
+			assert.Equal(t, 10, elb.Int("threshold"))
+			target := alarms[prefix+"-alb-target-5xx"]
+			assert.Equal(t, "targetgroup/"+prefix+"-web/ingress-web-tg-id", target.Str("dimensions.TargetGroup"))
+			assert.Equal(t, "UnHealthyHostCount", alarms[prefix+"-alb-unhealthy-targets"].Str("metricName"))
+
+			assert.Len(t, alarms, 2*len(services)+5)
+			// The alerts topic's ARN (the mock's form: the resource's ID in the stack's account).
+			topic := "arn:aws:sns:us-east-1:" + map[string]string{"dev": "111111111111", "prod": "333333333333"}[stack] + ":detection-alerts-id"
+			for name, a := range alarms {
+				assert.Equal(t, []string{topic}, strs(a.Get("alarmActions")), name)
+				assert.Equal(t, []string{topic}, strs(a.Get("okActions")), name)
+				assert.Equal(t, "notBreaching", a.Str("treatMissingData"), "%s: a service stopped by the scheduler is not an outage", name)
+			}
+		})
+	}
+	assert.Empty(t, alarmsOf(stackPlan(t, "org")), "the org stack runs no workload")
+}
+
+func TestAlarmsAuroraAndCustomThresholds(t *testing.T) {
+	p := synthesize(t, func(ctx *pulumi.Context) error {
+		_, err := components.NewAlarms(ctx, "alarms", components.AlarmsArgs{
+			Prefix: "docustack-test", TopicArn: pulumi.String("arn:aws:sns:us-east-1:123456789012:alerts"),
+			Thresholds:     components.AlarmThresholds{CPUPercent: 70, MemoryPercent: 90},
+			ClusterName:    "docustack-test", Services: []string{"docustack-test-web"},
+			DatabaseEngine: components.EngineAurora, DatabaseIdentifier: "docustack-test", Tags: stackTags,
+		})
+		return err
+	})
+	alarms := alarmsOf(p)
+	assert.Equal(t, map[string]any{"DBClusterIdentifier": "docustack-test"}, alarms["docustack-test-database-cpu"].Get("dimensions"))
+	assert.NotContains(t, alarms, "docustack-test-database-free-storage", "Aurora's volume grows by itself")
+	assert.Equal(t, 70, alarms["docustack-test-database-cpu"].Int("threshold"))
+	assert.Equal(t, 70, alarms["docustack-test-web-cpu"].Int("threshold"))
+	assert.Equal(t, 90, alarms["docustack-test-web-memory"].Int("threshold"))
+	assert.Len(t, alarms, 3, "no load balancer given, no ALB alarms")
+}
+
+func TestAlarmsArgsValidation(t *testing.T) {
+	valid := func() components.AlarmsArgs {
+		return components.AlarmsArgs{Prefix: "docustack-test", ClusterName: "c", Services: []string{"a"},
+			DatabaseEngine: components.EnginePostgres, DatabaseIdentifier: "db", Tags: stackTags}
+	}
+	cases := []struct {
+		name   string
+		mutate func(*components.AlarmsArgs)
+		want   []string
+	}{
+		{"valid", func(*components.AlarmsArgs) {}, nil},
+		{"percentages", func(a *components.AlarmsArgs) { a.Thresholds.CPUPercent, a.Thresholds.MemoryPercent = 101, -5 },
+			[]string{`cpuPercent: got 101, want 1..100 percent`, `memoryPercent: got -5, want 1..100 percent`}},
+		{"storage", func(a *components.AlarmsArgs) { a.Thresholds.DatabaseFreeStorageGB = -1 }, []string{`databaseFreeStorageGb: got -1, want at least 1 GB`}},
+		{"5xx", func(a *components.AlarmsArgs) { a.Thresholds.HTTP5xxPerFiveMinutes = -1 }, []string{`http5xxPerFiveMinutes: got -1`}},
+		{"services without cluster", func(a *components.AlarmsArgs) { a.ClusterName = "" }, []string{`clusterName: got ""`}},
+		{"duplicate service", func(a *components.AlarmsArgs) { a.Services = []string{"a", "a"} }, []string{`services[1]: got "a", want a distinct ECS service name`}},
+		{"engine", func(a *components.AlarmsArgs) { a.DatabaseEngine = "mysql" }, []string{`databaseEngine: got "mysql"`}},
+		{"prefix", func(a *components.AlarmsArgs) { a.Prefix = "Bad_Prefix" }, []string{`prefix: got "Bad_Prefix"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := valid()
+			c.mutate(&a)
+			assertErrors(t, a.Validate(), c.want)
+		})
+	}
+
+	a := valid()
+	a.LoadBalancerSuffix = pulumi.String("app/x/1")
+	plan, err := synth.Run(synth.Options{}, func(ctx *pulumi.Context) error {
+		_, err := components.NewAlarms(ctx, "alarms", a)
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "topicArn")
+	assert.Contains(t, err.Error(), "targetGroupSuffix")
+	assert.Empty(t, plan.Resources, "nothing registered")
+}
