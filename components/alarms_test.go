@@ -80,8 +80,8 @@ func TestAlarmsAuroraAndCustomThresholds(t *testing.T) {
 	p := synthesize(t, func(ctx *pulumi.Context) error {
 		_, err := components.NewAlarms(ctx, "alarms", components.AlarmsArgs{
 			Prefix: "docustack-test", TopicArn: pulumi.String("arn:aws:sns:us-east-1:123456789012:alerts"),
-			Thresholds:     components.AlarmThresholds{CPUPercent: 70, MemoryPercent: 90},
-			ClusterName:    "docustack-test", Services: []string{"docustack-test-web"},
+			Thresholds:  components.AlarmThresholds{CPUPercent: 70, MemoryPercent: 90},
+			ClusterName: "docustack-test", Services: []string{"docustack-test-web"},
 			DatabaseEngine: components.EngineAurora, DatabaseIdentifier: "docustack-test", Tags: stackTags,
 		})
 		return err
