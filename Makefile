@@ -2,7 +2,7 @@
 STACK ?= dev
 GO    ?= go
 
-.PHONY: plan test golden lint bench check docs cost graph
+.PHONY: plan test e2e golden lint bench check docs cost graph
 
 ## cost: estimated monthly cost of STACK
 cost:
@@ -19,6 +19,11 @@ plan:
 ## test: the whole test suite (the command CI runs)
 test:
 	$(GO) test ./...
+
+## e2e: the real Pulumi CLI and engine (built from the module proxy, cached in .cache/e2e) previews,
+## deploys and re-previews every stack with the policy pack, against the project's test provider
+e2e:
+	$(GO) test -tags e2e ./e2e -count=1 -v -timeout 60m
 
 ## golden: rewrite testdata/golden/<stack>.json from the program; review the diff
 golden:

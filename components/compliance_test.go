@@ -164,7 +164,8 @@ func TestCloudTrail(t *testing.T) {
 
 	lg := mustNamed(t, p, "trail-log")
 	assert.Equal(t, 90, lg.Int("retentionInDays"))
-	assert.True(t, strings.HasPrefix(tr.Str("cloudWatchLogsGroupArn"), lg.Str("name")) || strings.Contains(tr.Str("cloudWatchLogsGroupArn"), "trail-log-id"))
+	// CloudTrail wants the log group's ARN with the ":*" stream wildcard.
+	assert.Equal(t, "arn:aws:logs:us-east-1:333333333333:log-group:"+lg.Str("name")+":*", tr.Str("cloudWatchLogsGroupArn"))
 
 	filters := map[string]string{}
 	for _, f := range p.ByType("aws:cloudwatch/logMetricFilter:LogMetricFilter") {

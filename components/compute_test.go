@@ -169,7 +169,7 @@ func TestWebService(t *testing.T) {
 			}
 			assert.Equal(t, "*", resources["ECRAuth"], "GetAuthorizationToken has no resource-level permission")
 			assert.Contains(t, resources["PullImage"], "registry-web-id")
-			assert.Contains(t, resources["WriteLogs"], "web-log-id")
+			assert.Contains(t, resources["WriteLogs"], ":log-group:/ecs/docustack-"+c.stack+"-web:*")
 			assert.Equal(t, []any{dbPassword["valueFrom"], secret["valueFrom"]}, resources["ReadSecrets"], "exactly its own secrets")
 
 			sec := mustNamed(t, p, "web-secrets-nextauth-secret")

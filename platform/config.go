@@ -610,9 +610,19 @@ func (r *reader) raw(k string) string {
 	return v
 }
 
+// has reports whether the stack sets k. An empty object ({}, the default
+// Pulumi.yaml declares for every optional object) is the same as an absent
+// key: the CLI merges that default into every stack that leaves k out.
 func (r *reader) has(k string) bool {
-	_, ok := r.src.GetConfig(key(k))
-	return ok
+	v, ok := r.src.GetConfig(key(k))
+	if !ok {
+		return false
+	}
+	switch strings.TrimSpace(v) {
+	case "{}", "null", "":
+		return false
+	}
+	return true
 }
 
 func (r *reader) str(k string) string { return r.raw(k) }

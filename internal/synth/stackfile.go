@@ -24,7 +24,11 @@ type Project struct {
 type ConfigDecl struct {
 	Type        string `yaml:"type"`
 	Description string `yaml:"description"`
-	Items       *struct {
+	// Default is merged into every stack that leaves the key out. A key
+	// without one is required in every stack: the Pulumi CLI refuses a stack
+	// that lacks it, and so does LoadStackConfig.
+	Default any `yaml:"default"`
+	Items   *struct {
 		Type string `yaml:"type"`
 	} `yaml:"items"`
 }
@@ -41,6 +45,18 @@ func LoadProject(root string) (*Project, error) {
 	}
 	if p.Name == "" {
 		return nil, errors.New("Pulumi.yaml: no project name")
+	}
+	// The CLI refuses a project whose default does not have its key's type.
+	var errs []error
+	for _, k := range sortedDeclKeys(p.Config) {
+		if d := p.Config[k]; d.Default != nil {
+			if err := checkType(d, d.Default); err != nil {
+				errs = append(errs, fmt.Errorf("Pulumi.yaml: config.%s.default: %w", k, err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }
@@ -60,10 +76,12 @@ func Stacks(root string) ([]string, error) {
 }
 
 // LoadStackConfig reads root/Pulumi.<stack>.yaml into the flat form the
-// Pulumi engine hands a program (objects and arrays as JSON). It reports every
-// problem at once: keys Pulumi.yaml does not declare, values of the wrong
-// type, and secure values, which offline synthesis cannot decrypt and will
-// not fake.
+// Pulumi engine hands a program (objects and arrays as JSON), with the
+// defaults of Pulumi.yaml merged in for the keys the stack leaves out, as the
+// CLI does. It reports every problem at once: declared keys without a default
+// that the stack lacks (the CLI's "Stack 'x' is missing configuration
+// values"), keys Pulumi.yaml does not declare, values of the wrong type, and
+// secure values, which offline synthesis cannot decrypt and will not fake.
 func LoadStackConfig(root, stack string, proj *Project) (map[string]string, error) {
 	path := filepath.Join(root, "Pulumi."+stack+".yaml")
 	b, err := os.ReadFile(path)
@@ -113,6 +131,28 @@ func LoadStackConfig(root, stack string, proj *Project) (map[string]string, erro
 			continue
 		}
 		out[k] = s
+	}
+	var missing []string
+	for _, name := range sortedDeclKeys(proj.Config) {
+		k := proj.Name + ":" + name
+		if _, set := file.Config[k]; set {
+			continue
+		}
+		decl := proj.Config[name]
+		if decl.Default == nil {
+			missing = append(missing, name)
+			continue
+		}
+		s, err := flatten(decl.Default)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("Pulumi.yaml: config.%s.default: %w", name, err))
+			continue
+		}
+		out[k] = s
+	}
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("%s: Stack '%s' is missing configuration values %s: Pulumi.yaml declares them without a default, so the Pulumi CLI requires them in every stack (set them here, or give them a default in Pulumi.yaml)",
+			filepath.Base(path), stack, "'"+strings.Join(missing, "', '")+"'"))
 	}
 	return out, errors.Join(errs...)
 }

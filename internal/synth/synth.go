@@ -10,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
+	"github.com/docustack/infrastructure/internal/fakeaws"
+
 	"github.com/docustack/infrastructure/platform"
 )
 
@@ -34,7 +36,7 @@ func Run(opts Options, program pulumi.RunFunc) (*Plan, error) {
 	if opts.Stack == "" {
 		opts.Stack = "test"
 	}
-	m := &mocks{project: opts.Project, stack: opts.Stack, accountID: mockAccountID, region: mockRegion}
+	m := &mocks{project: opts.Project, stack: opts.Stack, accountID: fakeaws.DefaultAccountID, region: fakeaws.DefaultRegion}
 	if v := opts.Config[platform.KeyRegion]; v != "" {
 		m.region = v
 	}

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/docustack/infrastructure/components"
 	"github.com/docustack/infrastructure/internal/synth"
 	"github.com/docustack/infrastructure/platform"
 )
@@ -133,12 +135,94 @@ func TestProjectFile(t *testing.T) {
 		declared = append(declared, k)
 		assert.NotEmpty(t, v.Description, "%s has no description", k)
 		assert.NotEmpty(t, v.Type, "%s has no type", k)
-		assert.Nil(t, v.Default, "%s: defaults live in Go, not in Pulumi.yaml", k)
 	}
 	sort.Strings(declared)
 	want := append([]string(nil), platform.ConfigKeys...)
 	sort.Strings(want)
 	assert.Equal(t, want, declared)
+}
+
+// The Pulumi CLI requires, in every stack, each declared key that has no
+// default. Exactly these five are required; every other key's default is the
+// Go default it stands for (scalars) or {} (objects, the same as absent).
+func TestPulumiYAMLDefaults(t *testing.T) {
+	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
+	require.NoError(t, err)
+	var required []string
+	defaults := map[string]any{}
+	for k, v := range proj.Config {
+		if v.Default == nil {
+			required = append(required, k)
+			continue
+		}
+		defaults[k] = v.Default
+	}
+	sort.Strings(required)
+	assert.Equal(t, []string{"accountId", "costCenter", "environment", "github", "owner"}, required)
+	// Literals from the seed and the README's config reference.
+	assert.Equal(t, "PHI", defaults["dataClassification"])
+	assert.Equal(t, "us-west-2", defaults["drRegion"])
+	assert.EqualValues(t, 30, defaults["kmsDeletionWindowDays"])
+	assert.Equal(t, false, defaults["protectStatefulResources"])
+	assert.Equal(t, false, defaults["deletionProtection"])
+	// ... and the Go defaults the program applies agree with them.
+	assert.Equal(t, platform.DefaultDataClassification, defaults["dataClassification"])
+	assert.Equal(t, platform.DefaultDRRegion, defaults["drRegion"])
+	assert.EqualValues(t, components.DefaultKeyDeletionWindowDays, defaults["kmsDeletionWindowDays"])
+	for k, v := range defaults {
+		if decl := proj.Config[k]; decl.TypeName() == "object" {
+			assert.Equal(t, map[string]any{}, v, "%s: an object's default must be {} (absent)", k)
+		}
+	}
+}
+
+// Every stack file passes the CLI's rule, and the program sees the merged
+// defaults: the org stack carries no workload key, yet gets drRegion.
+func TestStackFilesSatisfyTheCLI(t *testing.T) {
+	proj, err := synth.LoadProject(root)
+	require.NoError(t, err)
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			cfg, err := synth.LoadStackConfig(root, stack, proj)
+			require.NoError(t, err)
+			for k := range proj.Config {
+				assert.Contains(t, cfg, "docustack:"+k, "the engine passes every declared key")
+			}
+		})
+	}
+	cfg, err := synth.LoadStackConfig(root, "org", proj)
+	require.NoError(t, err)
+	assert.Equal(t, "{}", cfg["docustack:network"])
+	assert.Equal(t, "us-west-2", cfg["docustack:drRegion"])
+}
+
+// Removing a default makes the stacks that leave the key out fail, with the
+// CLI's own words, before the program runs.
+func TestMissingDefaultIsRefused(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	require.NoError(t, err)
+	body := strings.Replace(string(b), "    type: object\n    default: {}\n    description: \"VPC layout", "    type: object\n    description: \"VPC layout", 1)
+	require.NotEqual(t, string(b), body, "the network key's default was not found")
+	org, err := os.ReadFile(filepath.Join(root, "Pulumi.org.yaml"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(body), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.org.yaml"), org, 0o644))
+	_, err = synth.Stack(dir, "org")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Pulumi.org.yaml: Stack 'org' is missing configuration values 'network'")
+}
+
+// A default of the wrong type is refused when Pulumi.yaml loads, as the CLI does.
+func TestDefaultOfWrongTypeIsRefused(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	require.NoError(t, err)
+	body := strings.Replace(string(b), "default: 30", "default: thirty", 1)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(body), 0o644))
+	_, err = synth.LoadProject(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Pulumi.yaml: config.kmsDeletionWindowDays.default: got thirty (string), want a value of type integer")
 }
 
 func BenchmarkSynth(b *testing.B) {

@@ -1,0 +1,276 @@
+//go:build e2e
+
+// Package e2e is the real-engine tier (`make e2e`): the Pulumi CLI and engine
+// v3.274.1 built from the module proxy run `pulumi preview`, `pulumi up` and a
+// no-change preview of every stack, with the HIPAA policy pack loaded through
+// policies/PulumiPolicy.yaml, against a file backend and the project's test
+// provider. See README, "End-to-end".
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// PulumiVersion is the CLI and engine the tier builds (e2e/tools/go.mod).
+const PulumiVersion = "v3.274.1"
+
+// root is the repository; cache holds the built CLI between runs (git ignores it).
+var (
+	root     = mustAbs("..")
+	cacheDir = filepath.Join(root, ".cache", "e2e")
+	binDir   = filepath.Join(cacheDir, "bin")
+)
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// engine is one scratch installation: PULUMI_HOME with the test provider,
+// a file backend, and a copy of the project (stack init writes each stack
+// file's encryption salt, which must not touch the working tree).
+type engine struct {
+	home, state, project string
+}
+
+var eng *engine
+
+func TestMain(m *testing.M) {
+	var err error
+	eng, err = setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e setup:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// setup builds the CLI, the language host and the test provider, and lays
+// out the scratch installation.
+func setup() (*engine, error) {
+	awsVersion, err := moduleVersion("github.com/pulumi/pulumi-aws/sdk/v6")
+	if err != nil {
+		return nil, err
+	}
+	scratch, err := os.MkdirTemp("", "docustack-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{
+		home:    filepath.Join(scratch, "home"),
+		state:   filepath.Join(scratch, "state"),
+		project: filepath.Join(scratch, "project"),
+	}
+	pluginDir := filepath.Join(e.home, "plugins", "resource-aws-"+awsVersion)
+	steps := []struct {
+		what string
+		dir  string
+		args []string
+	}{
+		{"the Pulumi CLI " + PulumiVersion, filepath.Join(root, "e2e", "tools"), []string{"build", "-o", filepath.Join(binDir, "pulumi"),
+			"-ldflags", "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=" + PulumiVersion,
+			"github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"}},
+		{"the Go language host", filepath.Join(root, "e2e", "tools"), []string{"build", "-o", filepath.Join(binDir, "pulumi-language-go"),
+			"-ldflags", "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=" + PulumiVersion, "./langhost"}},
+		{"the test provider (aws " + awsVersion + ")", root, []string{"build", "-o", filepath.Join(pluginDir, "pulumi-resource-aws"),
+			"-ldflags", "-X main.version=" + strings.TrimPrefix(awsVersion, "v"), "./e2e/provider"}},
+	}
+	for _, s := range steps {
+		start := time.Now()
+		cmd := exec.Command("go", s.args...)
+		cmd.Dir = s.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("building %s: %w\n%s", s.what, err, out)
+		}
+		fmt.Printf("e2e: built %s in %.1fs\n", s.what, time.Since(start).Seconds())
+	}
+	for _, d := range []string{e.home, e.state} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return e, copyProject(root, e.project)
+}
+
+// moduleVersion is the version of a module the root go.mod resolves.
+func moduleVersion(path string) (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", path).Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -m %s: %w", path, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// copyProject copies the working tree without .git and the build cache.
+func copyProject(from, to string) error {
+	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if d.IsDir() && (rel == ".git" || rel == ".cache") {
+			return filepath.SkipDir
+		}
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+}
+
+// result is one CLI run.
+type result struct {
+	out     string
+	code    int
+	seconds float64
+}
+
+// pulumi runs the CLI in dir with the scratch installation's environment.
+func (e *engine) pulumi(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "pulumi"), append(args, "--non-interactive", "--color", "never")...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"PULUMI_HOME="+e.home,
+		"PULUMI_BACKEND_URL=file://"+e.state,
+		// Passphrase secrets in a scratch backend; nothing here is secret.
+		"PULUMI_CONFIG_PASSPHRASE=e2e-scratch-backend",
+		"PULUMI_SKIP_UPDATE_CHECK=true",
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
+		"PULUMI_SKIP_CONFIRMATIONS=true",
+	)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	start := time.Now()
+	err := cmd.Run()
+	r := result{out: buf.String(), seconds: time.Since(start).Seconds()}
+	if err != nil {
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "pulumi %s", strings.Join(args, " "))
+		r.code = exit.ExitCode()
+	}
+	return r
+}
+
+// must fails the test with the CLI's whole output when the run failed.
+func (r result) must(t *testing.T, what string) result {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("%s exited %d:\n%s", what, r.code, r.out)
+	}
+	return r
+}
+
+var toCreate = regexp.MustCompile(`\+ (\d+) to create`)
+
+// created is the engine's "N to create".
+func created(t *testing.T, out string) int {
+	t.Helper()
+	m := toCreate.FindStringSubmatch(out)
+	require.NotNil(t, m, "no \"N to create\" in:\n%s", out)
+	n, err := strconv.Atoi(m[1])
+	require.NoError(t, err)
+	return n
+}
+
+func TestCLIIsThePinnedVersion(t *testing.T) {
+	r := eng.pulumi(t, eng.project, "version").must(t, "pulumi version")
+	assert.Equal(t, PulumiVersion, strings.TrimSpace(r.out))
+}
+
+// Every stack: preview with the pack, up with the pack, a clean re-preview,
+// and the stack's outputs, each compared with the offline plan.
+func TestStacks(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod", "org"} {
+		t.Run(stack, func(t *testing.T) {
+			plan, err := synth.Stack(root, stack)
+			require.NoError(t, err)
+			p := eng.project
+			eng.pulumi(t, p, "stack", "init", stack).must(t, "pulumi stack init "+stack)
+
+			pre := eng.pulumi(t, p, "preview", "--stack", stack, "--policy-pack", "policies").must(t, "pulumi preview --policy-pack policies")
+			assert.Contains(t, pre.out, "✅ docustack-hipaa@v0.1.0 (local: policies)", "the policy pack loaded and passed")
+			assert.NotContains(t, pre.out, "mandatory", "no mandatory policy was violated")
+			// The engine counts the stack resource too; the offline plan does not.
+			assert.Equal(t, len(plan.Resources)+1, created(t, pre.out),
+				"the engine and the offline plan disagree on the number of resources of %s", stack)
+
+			up := eng.pulumi(t, p, "up", "--yes", "--skip-preview", "--stack", stack, "--policy-pack", "policies").must(t, "pulumi up --policy-pack policies")
+
+			again := eng.pulumi(t, p, "preview", "--stack", stack, "--expect-no-changes").must(t,
+				"pulumi preview --expect-no-changes (a deployed stack must re-preview clean: is the program or the test provider non-deterministic?)")
+
+			out := eng.pulumi(t, p, "stack", "output", "--stack", stack, "--json").must(t, "pulumi stack output --json")
+			var outputs map[string]any
+			require.NoError(t, json.Unmarshal([]byte(out.out), &outputs), out.out)
+			// The offline plan's outputs are the documented ones (README,
+			// "Stack outputs", pinned by TestREADMEDocumentsEveryOutput).
+			assert.Equal(t, normalize(t, plan.Outputs), normalize(t, outputs), "the deployed stack's outputs are the offline plan's")
+			t.Logf("%s: %d resources; preview %.1fs, up %.1fs, no-change preview %.1fs",
+				stack, created(t, pre.out), pre.seconds, up.seconds, again.seconds)
+		})
+	}
+}
+
+// normalize round-trips through JSON so both sides compare as plain values.
+func normalize(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var out any
+	require.NoError(t, json.Unmarshal(b, &out))
+	return out
+}
+
+// The pack blocks: a deliberately non-compliant program (e2e/noncompliant: a
+// KMS key without rotation, PostgreSQL open to the world) fails the preview,
+// naming the mandatory policies.
+func TestPolicyPackBlocksAViolation(t *testing.T) {
+	dir := filepath.Join(eng.project, "e2e", "noncompliant")
+	eng.pulumi(t, dir, "stack", "init", "noncompliant").must(t, "pulumi stack init noncompliant")
+	r := eng.pulumi(t, dir, "preview", "--stack", "noncompliant", "--policy-pack", filepath.Join(eng.project, "policies"))
+	assert.NotEqual(t, 0, r.code, "a mandatory violation must fail the preview:\n%s", r.out)
+	assert.Contains(t, r.out, "[mandatory]")
+	assert.Contains(t, r.out, "DS-KMS-001")
+	assert.Contains(t, r.out, "DS-NET-003")
+}
+
+// The bootstrap project (layer 0) previews for every account.
+func TestBootstrapPreviews(t *testing.T) {
+	dir := filepath.Join(eng.project, "bootstrap")
+	for _, stack := range []string{"dev", "staging", "prod", "org"} {
+		t.Run(stack, func(t *testing.T) {
+			eng.pulumi(t, dir, "stack", "init", stack).must(t, "pulumi stack init (bootstrap "+stack+")")
+			r := eng.pulumi(t, dir, "preview", "--stack", stack).must(t, "pulumi preview (bootstrap "+stack+")")
+			assert.Greater(t, created(t, r.out), 1)
+		})
+	}
+}

@@ -1,0 +1,174 @@
+// Package fakeaws is the one table of what AWS (through pulumi-aws) would
+// compute for a resource: its ID, its ARN, the outputs the program reads and
+// the names the provider generates. The mock monitor (internal/synth) and the
+// end-to-end test provider (e2e/provider) both answer from it, so the offline
+// plan and the real engine's plan see the same values.
+//
+// Everything is deterministic: a function of the resource's type, URN and
+// inputs and of its provider's account and region. That is what lets the real
+// engine re-preview a deployed stack with no changes.
+package fakeaws
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Placeholders for values only AWS knows, used when neither the stack file
+// nor the provider says (component tests).
+const (
+	DefaultAccountID = "123456789012"
+	DefaultRegion    = "us-east-1"
+)
+
+// ProviderType is the type token of an explicit aws provider.
+const ProviderType = "pulumi:providers:aws"
+
+// Placement is the account and region an aws provider creates resources in:
+// its allowedAccountIds[0] and region, else the defaults given.
+func Placement(inputs resource.PropertyMap, account, region string) (string, string) {
+	if v, ok := inputs["region"]; ok && v.IsString() && v.StringValue() != "" {
+		region = v.StringValue()
+	}
+	if v, ok := inputs["allowedAccountIds"]; ok && v.IsArray() && len(v.ArrayValue()) > 0 && v.ArrayValue()[0].IsString() {
+		account = v.ArrayValue()[0].StringValue()
+	}
+	return account, region
+}
+
+// ID is the physical ID AWS would return. Where pulumi-aws uses the physical
+// name as the ID (a bucket's name, an IAM role's name, a log group's name)
+// it is that name, from inputs after autonaming; "<name>-id" for the rest.
+func ID(typ, name string, inputs resource.PropertyMap) string {
+	if key, ok := idIsName[typ]; ok {
+		if v, ok := inputs[key]; ok && v.IsString() && v.StringValue() != "" {
+			return v.StringValue()
+		}
+	}
+	return name + "-id"
+}
+
+// idIsName maps the types whose ID is a physical name to the input holding it.
+var idIsName = map[string]resource.PropertyKey{
+	"aws:s3/bucketV2:BucketV2":         "bucket",
+	"aws:iam/role:Role":                "name",
+	"aws:cloudwatch/logGroup:LogGroup": "name",
+}
+
+// AutoName fills in `name` the way pulumi-aws autonames a resource that was
+// given neither a name nor a namePrefix: "<logical name>-<7 hex>". The real
+// provider draws the suffix at random and keeps it in state; here it is a
+// hash of the URN, so a preview and an update agree. A namePrefix gets a
+// 26-character suffix, as the provider's prefix form does.
+func AutoName(typ, urn, name string, inputs resource.PropertyMap) {
+	if typ == ProviderType || strings.HasPrefix(typ, "pulumi:") {
+		return
+	}
+	if _, ok := inputs["name"]; ok {
+		return
+	}
+	sum := sha256.Sum256([]byte(urn))
+	suffix := hex.EncodeToString(sum[:])
+	if p, ok := inputs["namePrefix"]; ok {
+		if p.IsString() {
+			inputs["name"] = resource.NewProperty(p.StringValue() + suffix[:26])
+		}
+		return
+	}
+	inputs["name"] = resource.NewProperty(name + "-" + suffix[:7])
+}
+
+// Computed adds to state the outputs AWS would compute that programs read:
+// the ARN of every resource and the type-specific outputs of the table below.
+// state holds the resource's inputs on entry.
+func Computed(typ, name, id, account, region string, state resource.PropertyMap) {
+	module := typ
+	if parts := strings.Split(typ, ":"); len(parts) == 3 {
+		module = strings.Split(parts[1], "/")[0]
+	}
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", module, region, account, id)
+	switch typ {
+	case "aws:kms/key:Key":
+		state["keyId"] = resource.NewProperty(id)
+		arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, account, id)
+	case "aws:s3/bucketV2:BucketV2":
+		state["bucket"] = resource.NewProperty(id)
+		arn = "arn:aws:s3:::" + id
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		state["prefixListId"] = resource.NewProperty("pl-" + name)
+	case "aws:ec2/instance:Instance":
+		state["primaryNetworkInterfaceId"] = resource.NewProperty("eni-" + name)
+	case "aws:rds/instance:Instance", "aws:rds/cluster:Cluster":
+		host := name + ".mock." + region + ".rds.amazonaws.com"
+		state["address"] = resource.NewProperty(host)
+		state["endpoint"] = resource.NewProperty(host)
+		state["port"] = resource.NewProperty(5432.0)
+		state["masterUserSecrets"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+			"secretArn":    resource.NewProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!%s", region, account, id)),
+			"secretStatus": resource.NewProperty("active"),
+		})})
+	case "aws:acm/certificate:Certificate":
+		domain := inputString(state, "domainName")
+		state["domainValidationOptions"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+			"domainName":          resource.NewProperty(domain),
+			"resourceRecordName":  resource.NewProperty("_validation." + domain + "."),
+			"resourceRecordType":  resource.NewProperty("CNAME"),
+			"resourceRecordValue": resource.NewProperty("_token.acm-validations.aws."),
+		})})
+		arn = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", region, account, id)
+	case "aws:lb/loadBalancer:LoadBalancer":
+		state["dnsName"] = resource.NewProperty(inputString(state, "name") + ".mock." + region + ".elb.amazonaws.com")
+		state["zoneId"] = resource.NewProperty("Z35SXDOTRQ7X7K")
+		// AWS's form, the dimension of the ALB's CloudWatch metrics.
+		state["arnSuffix"] = resource.NewProperty("app/" + inputString(state, "name") + "/" + id)
+		arn = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/%s", region, account, inputString(state, "name"), id)
+	case "aws:lb/targetGroup:TargetGroup":
+		state["arnSuffix"] = resource.NewProperty("targetgroup/" + inputString(state, "name") + "/" + id)
+		arn = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", region, account, inputString(state, "name"), id)
+	case "aws:ecr/repository:Repository":
+		state["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, region, inputString(state, "name")))
+	case "aws:route53/record:Record":
+		state["fqdn"] = resource.NewProperty(inputString(state, "name"))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, account, id)
+	case "aws:iam/role:Role", "aws:iam/policy:Policy":
+		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", account, strings.ToLower(typ[strings.LastIndex(typ, ":")+1:]), id)
+	}
+	if _, ok := state["arn"]; !ok {
+		state["arn"] = resource.NewProperty(arn)
+	}
+}
+
+// Invoke answers the data-source calls a program may make. ok is false for a
+// token the table does not know.
+func Invoke(token, account, region string, azs []string) (resource.PropertyMap, bool) {
+	switch token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": account, "arn": fmt.Sprintf("arn:aws:iam::%s:user/synth", account),
+			"userId": "SYNTH", "id": account,
+		}), true
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": region, "id": region}), true
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), true
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		names := make([]any, len(azs))
+		for i, az := range azs {
+			names[i] = az
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": region}), true
+	}
+	return nil, false
+}
+
+func inputString(m resource.PropertyMap, key resource.PropertyKey) string {
+	if v, ok := m[key]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
