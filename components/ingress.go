@@ -19,8 +19,6 @@ const (
 	DefaultSSLPolicy       = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 	DefaultHealthCheckPath = "/api/health"
 	DefaultIdleTimeout     = 60
-	// HTTPPort only ever redirects to HTTPS.
-	HTTPPort = 80
 	// targetDeregistrationSeconds drains a task before it stops.
 	targetDeregistrationSeconds = 30
 )
@@ -239,21 +237,8 @@ func NewIngress(ctx *pulumi.Context, name string, args IngressArgs, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	httpName := childName(name, "http-redirect")
-	if _, err := lb.NewListener(ctx, httpName, &lb.ListenerArgs{
-		LoadBalancerArn: alb.Arn,
-		Port:            pulumi.Int(HTTPPort),
-		Protocol:        pulumi.String("HTTP"),
-		DefaultActions: lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
-			Type: pulumi.String("redirect"),
-			Redirect: &lb.ListenerDefaultActionRedirectArgs{
-				Protocol: pulumi.String("HTTPS"), Port: pulumi.String(fmt.Sprint(HTTPSPort)), StatusCode: pulumi.String("HTTP_301"),
-			},
-		}},
-		Tags: tags(httpName),
-	}, parent); err != nil {
-		return nil, err
-	}
+	// HTTPS only (seed, Network Security: "ALB (HTTPS 443 only)"): no port-80
+	// listener, not even a redirect; HSTS in the application keeps browsers on 443.
 	if err := in.waf(ctx, name, args, tags); err != nil {
 		return nil, err
 	}

@@ -40,13 +40,9 @@ func TestIngressPerStack(t *testing.T) {
 			assert.Equal(t, "forward", https.Str("defaultActions.0.type"))
 			assert.Contains(t, https.PropertyDependencies["certificateArn"][0], "ingress-certificate-validation", "serves the validated certificate")
 
-			http := mustNamed(t, p, "ingress-http-redirect")
-			assert.Equal(t, 80, http.Int("port"))
-			assert.Equal(t, "redirect", http.Str("defaultActions.0.type"))
-			assert.Equal(t, "HTTPS", http.Str("defaultActions.0.redirect.protocol"))
-			assert.Equal(t, "443", http.Str("defaultActions.0.redirect.port"))
-			assert.Equal(t, "HTTP_301", http.Str("defaultActions.0.redirect.statusCode"))
-			assert.Len(t, http.Get("defaultActions"), 1)
+			_, hasHTTP := p.Named("ingress-http-redirect")
+			assert.False(t, hasHTTP, "seed: ALB (HTTPS 443 only): no port-80 listener")
+			assert.Len(t, p.ByType("aws:lb/listener:Listener"), 1, "one listener: HTTPS")
 
 			tg := mustNamed(t, p, "ingress-web-tg")
 			assert.Equal(t, "HTTPS", tg.Str("protocol"), "seed: ALB to ECS over HTTPS")

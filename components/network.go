@@ -101,9 +101,6 @@ type NetworkArgs struct {
 	NATInstanceType string
 	// NATInstanceKMSKeyArn encrypts the NAT instance's root volume. Required with NATInstance.
 	NATInstanceKMSKeyArn pulumi.StringInput
-	// ALBHTTPRedirect opens port 80 on the ALB group and the public NACL for
-	// a listener that only redirects to HTTPS. Default: false (443 only).
-	ALBHTTPRedirect bool
 	// FlowLogDestination is the S3 ARN (with prefix) for VPC flow logs. Required (checked by NewNetwork).
 	FlowLogDestination pulumi.StringInput
 	// FlowLogAfter are what the flow log waits for (the archive's bucket

@@ -39,9 +39,6 @@ func (a NetworkArgs) aclRules(t Tier) (ingress, egress []aclRule) {
 			{protocol: "-1", cidr: a.VpcCidr},
 			returnTraffic,
 		}
-		if a.ALBHTTPRedirect {
-			ingress = append(ingress, aclRule{protocol: "tcp", cidr: anywhere, from: HTTPPort, to: HTTPPort})
-		}
 		egress = []aclRule{all}
 	case TierPrivate:
 		ingress = []aclRule{{protocol: "-1", cidr: a.VpcCidr}, returnTraffic}

@@ -37,7 +37,6 @@ type SGRule struct {
 // SecurityGroupMatrix is the seed's Security Groups table, made exact:
 //
 //	ALB        443 from 0.0.0.0/0      | all to the ECS group
-//	           (80 too with ALBHTTPRedirect, for the redirect to HTTPS only)
 //	ECS        8080 from the ALB group | all to the endpoints, 443 via NAT, 5432 to RDS
 //	RDS        5432 from the ECS group | none
 //	Endpoints  443 from private subnets| none
@@ -54,9 +53,6 @@ func (a NetworkArgs) SecurityGroupMatrix() []SGRule {
 		{Role: RoleECS, Egress: true, Protocol: "tcp", Port: HTTPSPort, CIDR: anywhere, Description: "HTTPS via the NAT gateway and the S3 gateway endpoint"},
 		{Role: RoleECS, Egress: true, Protocol: "tcp", Port: a.DatabasePort, PeerRole: RoleRDS, Description: "to the database"},
 		{Role: RoleRDS, Protocol: "tcp", Port: a.DatabasePort, PeerRole: RoleECS, Description: "PostgreSQL from ECS tasks"},
-	}
-	if a.ALBHTTPRedirect {
-		rules = append(rules, SGRule{Role: RoleALB, Protocol: "tcp", Port: HTTPPort, CIDR: anywhere, Description: "HTTP from the internet, redirected to HTTPS"})
 	}
 	for _, cidr := range a.PrivateSubnets {
 		rules = append(rules, SGRule{Role: RoleEndpoints, Protocol: "tcp", Port: HTTPSPort, CIDR: cidr, Description: "HTTPS from private subnet " + cidr})

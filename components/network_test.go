@@ -255,15 +255,13 @@ func TestNetworkSecurityGroupMatrix(t *testing.T) {
 	//   RDS        5432 from ECS SG          | None
 	//   Endpoints  443 from private subnets  | None
 	// ECS "NAT" egress is narrowed to HTTPS, and ECS may reach RDS on 5432.
-	// Port 80 reaches the ALB only for its redirect to HTTPS (issue: HTTP 80
-	// only redirecting; DS-NET-003 checks the listener).
+	// Seed, Network Security: "ALB (HTTPS 443 only)": no port 80, not even a redirect.
 	for _, stack := range workloadStacks {
 		t.Run(stack, func(t *testing.T) {
 			p := stackPlan(t, stack)
 			private := seedCIDRs[stack].private
 			want := []string{
 				"network-alb-sg in tcp 443 0.0.0.0/0",
-				"network-alb-sg in tcp 80 0.0.0.0/0", // the ALB's HTTP listener only redirects to HTTPS
 				"network-alb-sg out -1 all network-ecs-sg",
 				"network-ecs-sg in tcp 8080 network-alb-sg",
 				"network-ecs-sg out -1 all network-endpoints-sg",
@@ -296,8 +294,7 @@ func TestNetworkInternetExposure(t *testing.T) {
 	p := stackPlan(t, "prod")
 	for _, r := range sgRules(t, p, "") {
 		if strings.Contains(r, " in ") && strings.HasSuffix(r, anywhere) {
-			assert.Contains(t, []string{"network-alb-sg in tcp 443 0.0.0.0/0", "network-alb-sg in tcp 80 0.0.0.0/0"}, r,
-				"only HTTPS (and the HTTP redirect) to the ALB is open to the internet")
+			assert.Equal(t, "network-alb-sg in tcp 443 0.0.0.0/0", r, "only HTTPS to the ALB is open to the internet")
 		}
 	}
 	public := mustNamed(t, p, "network-public-nacl")

@@ -79,6 +79,10 @@ type ServiceArgs struct {
 	// OwnGroup gives the service a security group of its own in this VPC,
 	// with no ingress at all and egress only to HTTPS (NAT, endpoints).
 	OwnGroup pulumi.StringInput
+	// DatabaseSecurityGroupID, with OwnGroup, lets the service reach the
+	// database on 5432: an egress rule on the service's group and the
+	// matching ingress rule on the database's. Optional.
+	DatabaseSecurityGroupID pulumi.StringInput
 	// TaskOnly creates the task definition without a service: a one-off task
 	// run on demand (schema migrations). Default: false.
 	TaskOnly bool
@@ -370,10 +374,20 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		if err != nil {
 			return nil, err
 		}
-		if err := addRules(ctx, name, sg.ID(), []sgRule{
-			tcp(HTTPSPort, HTTPSPort).out().fromCIDR(anywhere).because("HTTPS via the NAT gateway and VPC endpoints"),
-		}, tags, parent); err != nil {
+		rules := []sgRule{tcp(HTTPSPort, HTTPSPort).out().fromCIDR(anywhere).because("HTTPS via the NAT gateway and VPC endpoints")}
+		if args.DatabaseSecurityGroupID != nil {
+			rules = append(rules, tcp(DefaultDatabasePort, DefaultDatabasePort).out().withPeer(args.DatabaseSecurityGroupID).because("PostgreSQL"))
+		}
+		if err := addRules(ctx, name, sg.ID(), rules, tags, parent); err != nil {
 			return nil, err
+		}
+		if args.DatabaseSecurityGroupID != nil {
+			// The other side: the database admits this service.
+			if err := addRules(ctx, name+"-db", args.DatabaseSecurityGroupID, []sgRule{
+				tcp(DefaultDatabasePort, DefaultDatabasePort).withPeer(sg.ID()).because(args.ServiceName + " to PostgreSQL"),
+			}, tags, parent); err != nil {
+				return nil, err
+			}
 		}
 		s.SecurityGroupID = sg.ID().ToStringOutput()
 		groups = pulumi.StringArray{s.SecurityGroupID}

@@ -335,6 +335,14 @@ func (t *Temporal) ui(ctx *pulumi.Context, name string, args TemporalArgs, serve
 	if err := addRules(ctx, name+"-ui", sg.ID(), rules, tags, parent); err != nil {
 		return err
 	}
+	// The other side of each UI pairing: the client may send to the UI.
+	for i, c := range args.UIClientSecurityGroupIDs {
+		if err := addRules(ctx, fmt.Sprintf("%s-ui-client-%d", name, i), c, []sgRule{
+			tcp(temporalUIPort, temporalUIPort).out().withPeer(sg.ID()).because("to the Temporal UI"),
+		}, tags, parent); err != nil {
+			return err
+		}
+	}
 	if err := addRules(ctx, name+"-from-ui", server.ID().ToStringOutput(), []sgRule{
 		tcp(TemporalFrontendPort, TemporalFrontendPort).withPeer(sg.ID()).because("UI to the frontend"),
 	}, tags, parent); err != nil {

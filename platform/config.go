@@ -594,7 +594,6 @@ func (c *Config) networkArgs(flowLogDestination pulumi.StringInput) components.N
 		NATStrategy:        components.NATStrategy(n.NATStrategy),
 		EndpointAZCount:    n.EndpointAZCount,
 		FlowLogDestination: flowLogDestination,
-		ALBHTTPRedirect:    true,
 		Tags:               c.StackTags(),
 	}
 }

@@ -134,6 +134,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	appEnv(&workerArgs, "workers", cfg.Workers.ImageTag)
 	workerArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
 	workerArgs.Secrets = map[string]pulumi.StringInput{"DB_PASSWORD": dbSecrets["APP_PASSWORD"]}
+	workerArgs.DatabaseSecurityGroupID = sgs.RDS.ID()
 	workerArgs.TaskPolicy = dataKey.ApplyT(func(key string) string { return documentsAccessPolicy(docs.BucketArn, key) }).(pulumi.StringOutput)
 	workers, err := components.NewService(ctx, "workers", workerArgs, opts...)
 	if err != nil {

@@ -4,6 +4,7 @@
 //
 //	docustack plan --stack dev [--json] [--dir DIR]
 //	docustack check --stack prod [--json] [--dir DIR]
+//	docustack verify --stack prod [--json] [-v] [--dir DIR]
 //	docustack controls
 //	docustack cost --stack dev [--json] [--dir DIR]
 //	docustack graph --stack prod [--dir DIR]
@@ -32,6 +33,8 @@ const usage = `usage: docustack <command> --stack <name> [flags]
 commands:
   plan      the stack's resources as a tree grouped by component, with counts
   check     run the HIPAA policy pack over the stack; exit 1 on unwaived mandatory findings
+  verify    prove the network intents (reachability through security groups, ACLs and routes;
+            exposure; dangling rules) over the plan; exit 1 when one fails (-v: every intent)
   controls  print the controls matrix (rule, HIPAA section, seed control) as Markdown
   cost      estimated monthly USD per resource and component, and what the scheduler and Spot save
   graph     a Mermaid diagram of the stack's components and main resources
@@ -40,6 +43,7 @@ commands:
 flags:
   --stack NAME   stack to synthesize (dev, staging, prod, org)
   --json         machine-readable output
+  -v             verify: list passing intents too, with what decides each
   --dir DIR      project root holding Pulumi.yaml (default: found upward from here)
 `
 
@@ -53,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "stack name")
 	asJSON := fs.Bool("json", false, "JSON output")
+	verbose := fs.Bool("v", false, "verbose")
 	dir := fs.String("dir", "", "project root")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
@@ -78,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return planCmd(root, *stack, *asJSON, stdout, stderr)
 	case "check":
 		return checkCmd(root, *stack, *asJSON, stdout, stderr)
+	case "verify":
+		return verifyCmd(root, *stack, *asJSON, *verbose, stdout, stderr)
 	case "cost":
 		return costCmd(root, *stack, *asJSON, stdout, stderr)
 	case "graph":

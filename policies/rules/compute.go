@@ -98,3 +98,16 @@ var computeRules = []Rule{
 		},
 	},
 }
+
+// redirectsToHTTPS reports whether every default action of a listener is a
+// redirect to HTTPS.
+func redirectsToHTTPS(l Res) bool {
+	n := l.Len("defaultActions")
+	for i := 0; i < n; i++ {
+		p := fmt.Sprintf("defaultActions.%d.", i)
+		if l.S(p+"type") != "redirect" || l.S(p+"redirect.protocol") != "HTTPS" {
+			return false
+		}
+	}
+	return n > 0
+}

@@ -6,7 +6,6 @@ const (
 	internetV4 = "0.0.0.0/0"
 	internetV6 = "::/0"
 	httpsPort  = 443
-	httpPort   = 80
 )
 
 // sgRule is a security-group rule in one shape, whichever resource holds it.
@@ -24,46 +23,6 @@ func (r sgRule) open() bool { return containsAny(r.cidrs, internetV4, internetV6
 
 func (r sgRule) port(p int) bool {
 	return (r.protocol == "tcp" || r.protocol == "6") && r.from == p && r.to == p
-}
-
-// redirectOnlyGroup reports whether every load balancer using sg sends port
-// 80 only to a redirect to HTTPS (and at least one does): plain HTTP may
-// then reach it, for nothing but the redirect.
-func (s *Stack) redirectOnlyGroup(r sgRule) bool {
-	found := false
-	for _, sg := range s.OfType(tSG) {
-		if !s.belongsTo(r, sg) {
-			continue
-		}
-		for _, lb := range s.OfType(tLoadBalancer, tLoadBalancerALB) {
-			if !s.Refers(lb, "securityGroups", sg) {
-				continue
-			}
-			for _, l := range s.Children(lb, "loadBalancerArn", tListener, tListenerALB) {
-				if p, _ := l.Num("port"); int(p) != httpPort {
-					continue
-				}
-				if !redirectsToHTTPS(l) {
-					return false
-				}
-				found = true
-			}
-		}
-	}
-	return found
-}
-
-// redirectsToHTTPS reports whether every default action of a listener is a
-// redirect to HTTPS.
-func redirectsToHTTPS(l Res) bool {
-	n := l.Len("defaultActions")
-	for i := 0; i < n; i++ {
-		p := fmt.Sprintf("defaultActions.%d.", i)
-		if l.S(p+"type") != "redirect" || l.S(p+"redirect.protocol") != "HTTPS" {
-			return false
-		}
-	}
-	return n > 0
 }
 
 // sgRules collects every rule of a stack: inline SG blocks, ec2
@@ -173,15 +132,15 @@ var networkRules = []Rule{
 	},
 	{
 		ID:          "DS-NET-003",
-		Title:       "Nothing but HTTPS (443) is open to the internet; port 80 only where it merely redirects to HTTPS",
+		Title:       "Nothing but HTTPS (443) is open to the internet",
 		HIPAA:       hipaaTransmission,
-		Control:     "Security Groups: ALB 443 from 0.0.0.0/0 only; Client to ALB HTTPS",
+		Control:     "Security Groups: ALB 443 from 0.0.0.0/0 only; Network Security: ALB (HTTPS 443 only)",
 		Level:       Mandatory,
-		Remediation: "restrict the rule to a security group or private CIDR, or to tcp 443 (tcp 80 only on a load balancer whose port-80 listeners redirect to HTTPS)",
+		Remediation: "restrict the rule to a security group or private CIDR, or to tcp 443 (no port 80, not even for a redirect: use HSTS)",
 		Stack: func(s *Stack) []Violation {
 			var out []Violation
 			for _, r := range sgRules(s) {
-				if !r.egress && r.open() && !r.port(httpsPort) && !(r.port(httpPort) && s.redirectOnlyGroup(r)) {
+				if !r.egress && r.open() && !r.port(httpsPort) {
 					out = append(out, Violation{r.owner.URN, fmt.Sprintf("%s opens %s %d-%d to the internet", r.owner.Label(), r.protocol, r.from, r.to)})
 				}
 			}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/docustack/infrastructure/components"
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/internal/verify"
+)
+
+// verifyCmd proves the stack's network intents over its plan; exit 1 when
+// any intent fails.
+func verifyCmd(root, stack string, asJSON, verbose bool, stdout, stderr io.Writer) int {
+	plan, err := synth.Stack(root, stack)
+	if err != nil {
+		fmt.Fprintf(stderr, "docustack verify: stack %q has %d problem(s):\n%s", stack, len(components.Unjoin(err)), components.ErrorLines(err))
+		return exitFail
+	}
+	rep := verify.Plan(plan)
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		rep.Write(stdout, verbose)
+	}
+	if !rep.Summary.Passed {
+		return exitFail
+	}
+	return exitOK
+}

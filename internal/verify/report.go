@@ -1,0 +1,66 @@
+package verify
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// Report is the verdict of every analysis over one stack.
+type Report struct {
+	Stack    string    `json:"stack"`
+	Findings []Finding `json:"findings"`
+	Summary  Summary   `json:"summary"`
+}
+
+// Summary counts intents by kind and failures.
+type Summary struct {
+	Allowed int  `json:"allowed"` // intents that must be open
+	Denied  int  `json:"denied"`  // intents that must be closed (deny, exposure, dangling)
+	Total   int  `json:"total"`
+	Failed  int  `json:"failed"`
+	Passed  bool `json:"passed"`
+}
+
+// Plan runs every analysis over a synthesized plan.
+func Plan(p *synth.Plan) Report {
+	r := Report{Stack: p.Stack, Findings: Network(p)}
+	for _, f := range r.Findings {
+		if f.Kind == "allow" {
+			r.Summary.Allowed++
+		} else {
+			r.Summary.Denied++
+		}
+		if !f.OK {
+			r.Summary.Failed++
+		}
+	}
+	r.Summary.Total = len(r.Findings)
+	r.Summary.Passed = r.Summary.Failed == 0
+	return r
+}
+
+// Write prints the failures first, each with its explanation, then a summary.
+func (r Report) Write(w io.Writer, verbose bool) {
+	for _, f := range r.Findings {
+		if f.OK && !verbose {
+			continue
+		}
+		mark := "ok  "
+		if !f.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "%s %-8s %s\n     %s\n", mark, f.Kind, f.Intent, f.Detail)
+		if verbose && len(f.DecidedBy) > 0 {
+			fmt.Fprintf(w, "     decided by: %s\n", strings.Join(f.DecidedBy, ", "))
+		}
+	}
+	verdict := "passed"
+	if !r.Summary.Passed {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "%s: %d intents (%d allowed, %d denied), %d failed: %s\n",
+		r.Stack, r.Summary.Total, r.Summary.Allowed, r.Summary.Denied, r.Summary.Failed, verdict)
+}
