@@ -2,7 +2,7 @@
 STACK ?= dev
 GO    ?= go
 
-.PHONY: plan test e2e golden lint bench check docs cost graph
+.PHONY: plan test verify e2e golden lint bench check docs cost graph
 
 ## cost: estimated monthly cost of STACK
 cost:
@@ -40,6 +40,10 @@ lint:
 ## bench: synthesis time per stack
 bench:
 	$(GO) test ./internal/synth -run '^$$' -bench BenchmarkSynth -benchmem
+
+## verify: prove every stack's network intents over its plan, offline (make test runs it too)
+verify:
+	@for s in dev staging prod org; do $(GO) run ./cmd/docustack verify --stack $$s || exit 1; done
 
 ## check: run the HIPAA policy pack over every stack, offline
 check:

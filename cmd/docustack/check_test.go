@@ -172,3 +172,33 @@ func TestDRRunbookCoversTheSeedScenarios(t *testing.T) {
 		assert.Contains(t, doc, resource)
 	}
 }
+
+func TestVerifyCommand(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod", "org"} {
+		code, out, stderr := runCLI("verify", "--stack", stack, "--dir", "../..")
+		require.Equal(t, exitOK, code, stderr+out)
+		assert.Contains(t, out, stack+": ")
+		assert.Contains(t, out, "0 failed: passed")
+	}
+	code, out, _ := runCLI("verify", "--stack", "dev", "--json", "-v", "--dir", "../..")
+	require.Equal(t, exitOK, code)
+	var rep struct {
+		Findings []struct {
+			Intent    string   `json:"intent"`
+			OK        bool     `json:"ok"`
+			DecidedBy []string `json:"decidedBy"`
+		} `json:"findings"`
+		Summary struct{ Allowed, Denied, Total int } `json:"summary"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, rep.Summary.Total, rep.Summary.Allowed+rep.Summary.Denied)
+	found := false
+	for _, f := range rep.Findings {
+		if f.Intent == "workers -> database tcp/5432" {
+			found = true
+			assert.True(t, f.OK)
+			assert.Contains(t, f.DecidedBy, "workers-db-ingress-0", "explains which rule admits it")
+		}
+	}
+	assert.True(t, found)
+}

@@ -147,14 +147,28 @@ func (m *model) naclAllows(s *subnet, egress bool, peer netip.Prefix, lo, hi int
 		}
 		full := contains(e.cidr, peer) && e.covers(lo, hi)
 		partial := e.cidr.Overlaps(peer) && e.overlaps(lo, hi)
+		if c.ok {
+			// Decided already; later entries that would allow too are
+			// alternatives (removing the first would not close the path).
+			if full && e.allow {
+				c.by = append(c.by, e.g)
+			}
+			if partial && !e.allow {
+				return c
+			}
+			continue
+		}
 		if full || (!e.allow && partial) {
-			c.ok = e.allow
-			c.by = []grant{e.g}
 			if !e.allow {
 				c.why = fmt.Sprintf("%s denies it", e.g)
+				return c
 			}
-			return c
+			c.ok = true
+			c.by = []grant{e.g}
 		}
+	}
+	if c.ok {
+		return c
 	}
 	c.why = fmt.Sprintf("no %s entry of the network ACL of %s allows tcp/%s %s %s (the implicit rule * denies)", dir, s.name, portRange(lo, hi), map[bool]string{true: "to", false: "from"}[egress], peer)
 	return c
