@@ -65,7 +65,7 @@ func TestOperationalAlarms(t *testing.T) {
 
 			assert.Len(t, alarms, 2*len(services)+5)
 			// The alerts topic's ARN (the mock's form: the resource's ID in the stack's account).
-			topic := "arn:aws:sns:us-east-1:" + map[string]string{"dev": "111111111111", "prod": "333333333333"}[stack] + ":detection-alerts-id"
+			topic := "arn:aws:sns:us-east-1:" + map[string]string{"dev": "111111111111", "prod": "333333333333"}[stack] + ":docustack-" + stack + "-alerts"
 			for name, a := range alarms {
 				assert.Equal(t, []string{topic}, strs(a.Get("alarmActions")), name)
 				assert.Equal(t, []string{topic}, strs(a.Get("okActions")), name)

@@ -180,7 +180,7 @@ func TestCloudTrail(t *testing.T) {
 	for _, a := range p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
 		if a.Str("namespace") == components.CISAlarmNamespace {
 			cis++
-			assert.Contains(t, strs(a.Get("alarmActions"))[0], "detection-alerts", "%s alarms the alerts topic", a.Name)
+			assert.Contains(t, strs(a.Get("alarmActions"))[0], ":docustack-prod-alerts", "%s alarms the alerts topic", a.Name)
 		}
 	}
 	assert.Equal(t, len(components.CISAlarms), cis)
@@ -222,7 +222,7 @@ func TestDetection(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "detection-guardduty-all").Str("eventPattern")), &gd))
 	assert.Equal(t, map[string]any{"source": []any{"aws.guardduty"}, "detail-type": []any{"GuardDuty Finding"}}, gd, "every GuardDuty finding")
 	for _, r := range []string{"securityhub-medium-plus", "guardduty-all", "config-noncompliant"} {
-		assert.Contains(t, mustNamed(t, p, "detection-"+r+"-target").Str("arn"), "detection-alerts-id")
+		assert.Contains(t, mustNamed(t, p, "detection-"+r+"-target").Str("arn"), ":docustack-prod-alerts")
 	}
 }
 
@@ -268,7 +268,7 @@ func TestBackup(t *testing.T) {
 			assert.Equal(t, true, rule["enableContinuousBackup"], "point-in-time recovery")
 			assert.Equal(t, float64(c.retention), rule["lifecycle"].(map[string]any)["deleteAfter"])
 			cp := rule["copyActions"].([]any)[0].(map[string]any)
-			assert.Contains(t, cp["destinationVaultArn"], "backup-dr-vault-id", "copied to the DR region")
+			assert.Contains(t, cp["destinationVaultArn"], ":us-west-2:", "copied to the DR region")
 			assert.Equal(t, float64(c.retention), cp["lifecycle"].(map[string]any)["deleteAfter"])
 			sel := mustNamed(t, p, "backup-selection")
 			assert.Len(t, strs(sel.Get("resources")), 1)

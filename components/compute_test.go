@@ -121,7 +121,7 @@ func TestWebService(t *testing.T) {
 			svc := mustNamed(t, p, "web-service")
 			name := "docustack-" + c.stack + "-web"
 			assert.Equal(t, name, svc.Str("name"))
-			assert.True(t, strings.HasSuffix(svc.Str("cluster"), ":cluster-cluster-id"), "runs in the platform cluster (its ARN)")
+			assert.True(t, strings.HasSuffix(svc.Str("cluster"), ":cluster/docustack-"+c.stack), "runs in the platform cluster (its ARN)")
 			assert.Equal(t, false, svc.Get("networkConfiguration.assignPublicIp"), "no public IP")
 			assert.Equal(t, []string{"network-private-0-id", "network-private-1-id"}, strs(svc.Get("networkConfiguration.subnets")))
 			assert.Equal(t, []string{"network-ecs-sg-id"}, strs(svc.Get("networkConfiguration.securityGroups")))
@@ -148,9 +148,9 @@ func TestWebService(t *testing.T) {
 			require.Len(t, secrets, 2)
 			dbPassword, secret := secrets[0].(map[string]any), secrets[1].(map[string]any)
 			assert.Equal(t, "DB_PASSWORD", dbPassword["name"])
-			assert.Contains(t, dbPassword["valueFrom"], "database-secrets-app-password", "the password DB-init generates")
+			assert.Contains(t, dbPassword["valueFrom"], ":secret:docustack/"+c.stack+"/database/APP_PASSWORD-", "the password DB-init generates")
 			assert.Equal(t, "NEXTAUTH_SECRET", secret["name"])
-			assert.Contains(t, secret["valueFrom"], "web-secrets-nextauth-secret", "injected by ARN")
+			assert.Contains(t, secret["valueFrom"], ":secret:docustack/"+c.stack+"/web/NEXTAUTH_SECRET-", "injected by ARN")
 			for _, e := range ct["environment"].([]any) {
 				assert.NotContains(t, e.(map[string]any)["name"], "SECRET", "no secret in plain environment")
 			}
@@ -168,7 +168,7 @@ func TestWebService(t *testing.T) {
 				resources[s.Sid] = s.Resource
 			}
 			assert.Equal(t, "*", resources["ECRAuth"], "GetAuthorizationToken has no resource-level permission")
-			assert.Contains(t, resources["PullImage"], "registry-web-id")
+			assert.Contains(t, resources["PullImage"], ":repository/docustack-"+c.stack+"/web")
 			assert.Contains(t, resources["WriteLogs"], ":log-group:/ecs/docustack-"+c.stack+"-web:*")
 			assert.Equal(t, []any{dbPassword["valueFrom"], secret["valueFrom"]}, resources["ReadSecrets"], "exactly its own secrets")
 

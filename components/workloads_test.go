@@ -60,7 +60,7 @@ func TestTemporalSplit(t *testing.T) {
 		assert.Equal(t, "temporal", e["DBNAME"])
 		assert.Equal(t, "temporal_visibility", e["VISIBILITY_DBNAME"])
 		assert.Equal(t, "database-instance.mock.us-east-1.rds.amazonaws.com", e["POSTGRES_SEEDS"])
-		assert.Contains(t, env(c, "secrets")["POSTGRES_PWD"], "database-secrets-temporal-password")
+		assert.Contains(t, env(c, "secrets")["POSTGRES_PWD"], "/database/TEMPORAL_PASSWORD-")
 		assert.Contains(t, fmt.Sprint(c["entryPoint"]), "TEMPORAL_BROADCAST_ADDRESS=$(hostname -i)", "ringpop advertises the task IP")
 		assert.Equal(t, float64(port), c["portMappings"].([]any)[0].(map[string]any)["containerPort"])
 	}
@@ -177,8 +177,8 @@ func TestSlackBotHasNoIngress(t *testing.T) {
 		assert.Equal(t, false, svc.Get("networkConfiguration.assignPublicIp"))
 		assert.Nil(t, svc.Get("loadBalancers"))
 		secrets := env(container(t, p, "slack-bot-task"), "secrets")
-		assert.Contains(t, secrets["SLACK_BOT_TOKEN"], "slack-bot-secrets-slack-bot-token")
-		assert.Contains(t, secrets["SLACK_APP_TOKEN"], "slack-bot-secrets-slack-app-token")
+		assert.Contains(t, secrets["SLACK_BOT_TOKEN"], ":secret:docustack/"+stack+"/slack-bot/SLACK_BOT_TOKEN-")
+		assert.Contains(t, secrets["SLACK_APP_TOKEN"], ":secret:docustack/"+stack+"/slack-bot/SLACK_APP_TOKEN-")
 		assert.Equal(t, "docustack/"+stack+"/slack-bot/SLACK_APP_TOKEN", mustNamed(t, p, "slack-bot-secrets-slack-app-token").Str("name"))
 		assert.Empty(t, p.ByType("aws:secretsmanager/secretVersion:SecretVersion"), "token values never pass through state")
 	}

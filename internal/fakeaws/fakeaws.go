@@ -131,6 +131,20 @@ func Computed(typ, name, id, account, region string, state resource.PropertyMap)
 		arn = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", region, account, inputString(state, "name"), id)
 	case "aws:ecr/repository:Repository":
 		state["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, region, inputString(state, "name")))
+		arn = fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, account, inputString(state, "name"))
+	case "aws:secretsmanager/secret:Secret":
+		// Secrets Manager appends six random characters to the name.
+		arn = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, account, inputString(state, "name"), suffix6(id))
+	case "aws:sns/topic:Topic":
+		arn = fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, inputString(state, "name"))
+	case "aws:lambda/function:Function":
+		arn = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, account, inputString(state, "name"))
+	case "aws:cloudtrail/trail:Trail":
+		arn = fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, inputString(state, "name"))
+	case "aws:ecs/cluster:Cluster":
+		arn = fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", region, account, inputString(state, "name"))
+	case "aws:backup/vault:Vault":
+		arn = fmt.Sprintf("arn:aws:backup:%s:%s:backup-vault:%s", region, account, inputString(state, "name"))
 	case "aws:route53/record:Record":
 		state["fqdn"] = resource.NewProperty(inputString(state, "name"))
 	case "aws:cloudwatch/logGroup:LogGroup":
@@ -164,6 +178,13 @@ func Invoke(token, account, region string, azs []string) (resource.PropertyMap, 
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": region}), true
 	}
 	return nil, false
+}
+
+// suffix6 is the six characters AWS appends to a secret's name, derived
+// from its ID so that it is stable.
+func suffix6(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])[:6]
 }
 
 func inputString(m resource.PropertyMap, key resource.PropertyKey) string {

@@ -54,7 +54,9 @@ func TestIDAndARN(t *testing.T) {
 		{"aws:iam/role:Role", "deploy", map[string]any{"name": "docustack-dev-ci-deploy"}, "docustack-dev-ci-deploy", "arn:aws:iam::111111111111:role/docustack-dev-ci-deploy"},
 		{"aws:cloudwatch/logGroup:LogGroup", "lg", map[string]any{"name": "/docustack/web"}, "/docustack/web", "arn:aws:logs:us-east-1:111111111111:log-group:/docustack/web"},
 		{"aws:kms/key:Key", "keys-data", map[string]any{}, "keys-data-id", "arn:aws:kms:us-east-1:111111111111:key/keys-data-id"},
-		{"aws:sns/topic:Topic", "alerts", map[string]any{}, "alerts-id", "arn:aws:sns:us-east-1:111111111111:alerts-id"},
+		{"aws:sns/topic:Topic", "alerts", map[string]any{"name": "docustack-dev-alerts"}, "alerts-id", "arn:aws:sns:us-east-1:111111111111:docustack-dev-alerts"},
+		{"aws:ecr/repository:Repository", "registry-web", map[string]any{"name": "docustack-dev/web"}, "registry-web-id", "arn:aws:ecr:us-east-1:111111111111:repository/docustack-dev/web"},
+		{"aws:ec2/subnet:Subnet", "network-private-0", map[string]any{}, "network-private-0-id", "arn:aws:ec2:us-east-1:111111111111:network-private-0-id"},
 	}
 	for _, c := range cases {
 		t.Run(c.typ, func(t *testing.T) {
