@@ -20,6 +20,9 @@ const (
 	// ConformancePackPrefix holds templates too large for TemplateBody.
 	ConformancePackPrefix = "conformance-packs"
 	configManagedPolicy   = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+	// ConfigRecorderRolePattern matches every stack's recorder role
+	// ("docustack-<env>-config-recorder"); the Config bucket admits it.
+	ConfigRecorderRolePattern = "docustack-*-config-recorder"
 	// accessKeyMaxAgeDays is the seed's key rotation period.
 	accessKeyMaxAgeDays = 90
 )
@@ -145,9 +148,13 @@ type ComplianceArgs struct {
 	Region string
 	// AccountID scopes the remediation role. Required.
 	AccountID string
-	// DeliveryBucket receives snapshots under "config/", encrypted with DeliveryKMSKeyArn. Required.
+	// DeliveryBucket receives snapshots under "config/", encrypted with
+	// DeliveryKMSKeyArn. It must not have Object Lock (AWS Config does not
+	// support it). Required.
 	DeliveryBucket    string
 	DeliveryKMSKeyArn pulumi.StringInput
+	// TrailBucket is where the CloudTrail remediation points a trail. Default: DeliveryBucket.
+	TrailBucket string
 	// FlowLogDestination is what the flow-log remediation enables. Required.
 	FlowLogDestination string
 	// After are what the delivery channel and pack template wait for (the
@@ -225,7 +232,19 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 	if !args.AdoptRecorder {
 		roleName := childName(name, "recorder-role")
 		role, err := iam.NewRole(ctx, roleName, &iam.RoleArgs{
+			Name:        pulumi.String(args.Prefix + "-config-recorder"),
 			Description: pulumi.String("AWS Config recorder"),
+			// A custom recorder role is what Config delivers with: AWS_ConfigRole
+			// grants no s3:PutObject and no KMS, so the role carries them for its
+			// delivery channel only.
+			// https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html
+			InlinePolicies: iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{
+				Name: pulumi.String("delivery"),
+				Policy: pulumi.All(args.DeliveryKMSKeyArn).ApplyT(func(v []any) string {
+					key, _ := v[0].(string)
+					return ConfigDeliveryPolicy(args.DeliveryBucket, args.AccountID, key)
+				}).(pulumi.StringOutput),
+			}},
 			AssumeRolePolicy: pulumi.String(PolicyJSON(PolicyStatement{
 				Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("config")}, Action: "sts:AssumeRole",
 				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}},
@@ -290,7 +309,11 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 		return nil, err
 	}
 
-	for _, rule := range SeedConfigRules(args.FlowLogDestination, args.DeliveryBucket) {
+	trailBucket := args.TrailBucket
+	if trailBucket == "" {
+		trailBucket = args.DeliveryBucket
+	}
+	for _, rule := range SeedConfigRules(args.FlowLogDestination, trailBucket) {
 		ruleArgs := &cfg.RuleArgs{
 			Name:        pulumi.String(rule.Name),
 			Description: pulumi.Sprintf("DocuStack seed control %s", rule.Name),
@@ -382,4 +405,21 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// ConfigDeliveryPolicy is the recorder role's grant on its delivery channel:
+// the bucket's ACL check, objects under <prefix>/AWSLogs/<account>/Config/
+// with the bucket owner in full control, and the data key of the bucket's KMS
+// key (when one is set).
+func ConfigDeliveryPolicy(bucket, account, kmsKeyArn string) string {
+	bucketArn := "arn:" + awsPartition + ":s3:::" + bucket
+	st := []PolicyStatement{
+		{Sid: "BucketCheck", Effect: "Allow", Action: []string{"s3:GetBucketAcl", "s3:ListBucket"}, Resource: bucketArn},
+		{Sid: "Deliver", Effect: "Allow", Action: "s3:PutObject", Resource: fmt.Sprintf("%s/%s/AWSLogs/%s/Config/*", bucketArn, ConfigPrefix, account),
+			Condition: map[string]map[string]any{"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+	}
+	if kmsKeyArn != "" {
+		st = append(st, PolicyStatement{Sid: "EncryptDeliveries", Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: kmsKeyArn})
+	}
+	return PolicyJSON(st...)
 }

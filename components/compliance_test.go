@@ -49,11 +49,15 @@ func TestAWSConfig(t *testing.T) {
 			}
 			assert.Equal(t, wantFrequency, rec.Str("recordingMode.recordingFrequency"))
 			ch := mustNamed(t, p, "config-delivery-channel")
-			assert.Equal(t, mustNamed(t, p, "log-archive-bucket").ID, ch.Str("s3BucketName"))
+			// Not the archive: AWS Config does not deliver to Object Lock buckets.
+			assert.Equal(t, mustNamed(t, p, "log-archive-config-bucket").ID, ch.Str("s3BucketName"))
+			assert.Equal(t, false, mustNamed(t, p, "log-archive-config-bucket").Get("objectLockEnabled"))
+			assert.Equal(t, "docustack-"+stack+"-config-recorder", mustNamed(t, p, "config-recorder-role").Str("name"),
+				"the Config bucket admits docustack-*-config-recorder")
 			assert.Equal(t, "config", ch.Str("s3KeyPrefix"))
 			assert.Equal(t, keyArn(p, "logs"), ch.Str("s3KmsKeyArn"))
 			assert.Equal(t, true, mustNamed(t, p, "config-recorder-status").Get("isEnabled"))
-			assert.Contains(t, ch.Dependencies, mustNamed(t, p, "log-archive-policy").URN, "AWS Config checks the bucket policy")
+			assert.Contains(t, ch.Dependencies, mustNamed(t, p, "log-archive-config-policy").URN, "AWS Config checks the bucket policy")
 
 			rules := map[string]string{}
 			for _, r := range p.ByType("aws:cfg/rule:Rule") {
@@ -283,6 +287,7 @@ func TestWorkloadUsesTheOrganizationArchive(t *testing.T) {
 	cfg, err := synth.LoadStackConfig("..", "dev", proj)
 	require.NoError(t, err)
 	cfg["docustack:logArchive"] = `{"bucketName":"docustack-org-log-archive-555555555555","accessLogsBucketName":"docustack-org-access-logs-555555555555",` +
+		`"configBucketName":"docustack-org-config-555555555555",` +
 		`"kmsKeyArn":"arn:aws:kms:us-east-1:555555555555:key/0a1b2c3d-0000-0000-0000-000000000000"}`
 	plan, err := synth.Run(synth.Options{Stack: "dev", Config: cfg}, platform.Program)
 	require.NoError(t, err)
@@ -292,4 +297,5 @@ func TestWorkloadUsesTheOrganizationArchive(t *testing.T) {
 	assert.Equal(t, "docustack-org-log-archive-555555555555", mustNamed(t, plan, "trail-trail").Str("s3BucketName"))
 	assert.Equal(t, "docustack-org-access-logs-555555555555", mustNamed(t, plan, "ingress-alb").Str("accessLogs.bucket"))
 	assert.Equal(t, "arn:aws:kms:us-east-1:555555555555:key/0a1b2c3d-0000-0000-0000-000000000000", mustNamed(t, plan, "config-delivery-channel").Str("s3KmsKeyArn"))
+	assert.Equal(t, "docustack-org-config-555555555555", mustNamed(t, plan, "config-delivery-channel").Str("s3BucketName"))
 }

@@ -60,6 +60,10 @@ type LogArchiveArgs struct {
 	// AccessLogsBucketName is the SSE-S3 bucket for ALB and S3 access logs.
 	// Required: 3-63 of [a-z0-9.-].
 	AccessLogsBucketName string
+	// ConfigBucketName is the SSE-KMS bucket AWS Config delivers to; it has
+	// no Object Lock, which Config does not support (AWS::Config::DeliveryChannel).
+	// Required: 3-63 of [a-z0-9.-], distinct from the other two.
+	ConfigBucketName string
 	// SourceAccounts may deliver logs here (the organization's Log Archive
 	// takes every member account). Default: [AccountID].
 	SourceAccounts []string
@@ -112,6 +116,9 @@ func (a LogArchiveArgs) Validate() error {
 	if !bucketNamePattern.MatchString(a.AccessLogsBucketName) || a.AccessLogsBucketName == a.BucketName {
 		errs = append(errs, fieldErr("accessLogsBucketName", a.AccessLogsBucketName, "3-63 characters of [a-z0-9.-], not the audit bucket's name"))
 	}
+	if !bucketNamePattern.MatchString(a.ConfigBucketName) || a.ConfigBucketName == a.BucketName || a.ConfigBucketName == a.AccessLogsBucketName {
+		errs = append(errs, fieldErr("configBucketName", a.ConfigBucketName, "3-63 characters of [a-z0-9.-], not the audit or access-logs bucket's name"))
+	}
 	if !accountIDPattern.MatchString(a.AccountID) {
 		errs = append(errs, fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
 	}
@@ -157,6 +164,8 @@ type LogArchive struct {
 	// AccessLogsBucket receives ALB access logs (AccessLogsALBPrefix) and S3
 	// server access logs (AccessLogsS3Prefix).
 	AccessLogsBucket *s3.BucketV2
+	// ConfigBucket receives AWS Config's snapshots and history (no Object Lock).
+	ConfigBucket *s3.BucketV2
 	// AccessLogsBucketName is the access-logs bucket's name.
 	AccessLogsBucketName string
 	// Ready are the bucket policies and encryption configurations that log
@@ -211,7 +220,6 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 		lifecycle: []s3.BucketLifecycleConfigurationV2RuleArgs{
 			expireRule("vpc-flow-logs", FlowLogPrefix+"/", args.FlowLogRetentionDays),
 			expireRule("cloudtrail", CloudTrailPrefix+"/", args.AuditLogRetentionDays),
-			expireRule("config", ConfigPrefix+"/", args.AuditLogRetentionDays),
 		},
 		statements: auditDelivery(arn, args.SourceAccounts, args.Region),
 	}, args.Tags, name, stateful, parent)
@@ -240,11 +248,28 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 	c.AccessLogsBucket = access.bucket
 	c.Ready = append(c.Ready, access.ready...)
 
+	configArn := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.ConfigBucketName)
+	config, err := newSecureBucket(ctx, bucketSpec{
+		child:     name + "-config",
+		name:      args.ConfigBucketName,
+		kmsKeyArn: args.KMSKeyArn,
+		lifecycle: []s3.BucketLifecycleConfigurationV2RuleArgs{
+			expireRule("config", ConfigPrefix+"/", args.AuditLogRetentionDays),
+		},
+		statements: configDelivery(configArn, args.SourceAccounts),
+	}, args.Tags, name, stateful, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.ConfigBucket = config.bucket
+	c.Ready = append(c.Ready, config.ready...)
+
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"bucketName":           audit.bucket.Bucket,
 		"bucketArn":            pulumi.String(arn),
 		"flowLogDestination":   pulumi.String(c.FlowLogDestination),
 		"accessLogsBucketName": access.bucket.Bucket,
+		"configBucketName":     config.bucket.Bucket,
 	}); err != nil {
 		return nil, err
 	}
@@ -256,7 +281,11 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 func auditDelivery(bucketArn string, accounts []string, region string) []PolicyStatement {
 	var flowObjects, deliveryArns, trailArns []string
 	for _, a := range accounts {
-		flowObjects = append(flowObjects, fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, FlowLogPrefix, a))
+		// Flow logs write AWSLogs/<account>/vpcflowlogs/..., or with
+		// Hive-compatible prefixes AWSLogs/aws-account-id=<account>/...
+		// (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html).
+		flowObjects = append(flowObjects, fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, FlowLogPrefix, a),
+			fmt.Sprintf("%s/%s/AWSLogs/aws-account-id=%s/*", bucketArn, FlowLogPrefix, a))
 		deliveryArns = append(deliveryArns, fmt.Sprintf("arn:%s:logs:%s:%s:*", awsPartition, region, a))
 		trailArns = append(trailArns, fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", awsPartition, a))
 	}
@@ -266,15 +295,55 @@ func auditDelivery(bucketArn string, accounts []string, region string) []PolicyS
 	}
 	flowSource := map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accounts}, "ArnLike": {"aws:SourceArn": deliveryArns}}
 	trailSource := map[string]map[string]any{"StringLike": {"aws:SourceArn": trailArns}}
-	configSource := map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accounts}}
 	return []PolicyStatement{
 		allow("AWSLogDeliveryWrite", "delivery.logs", "s3:PutObject", flowObjects, flowSource),
 		allow("AWSLogDeliveryAclCheck", "delivery.logs", []string{"s3:GetBucketAcl", "s3:ListBucket"}, bucketArn, flowSource),
 		allow("AWSCloudTrailAclCheck", "cloudtrail", "s3:GetBucketAcl", bucketArn, trailSource),
 		allow("AWSCloudTrailWrite", "cloudtrail", "s3:PutObject", fmt.Sprintf("%s/%s/AWSLogs/*", bucketArn, CloudTrailPrefix), trailSource),
-		allow("AWSConfigBucketCheck", "config", []string{"s3:GetBucketAcl", "s3:ListBucket"}, bucketArn, configSource),
-		allow("AWSConfigDelivery", "config", "s3:PutObject", fmt.Sprintf("%s/%s/AWSLogs/*", bucketArn, ConfigPrefix), configSource),
 	}
+}
+
+// configDelivery lets the source accounts' AWS Config write
+// <prefix>/AWSLogs/<account>/Config/...: through its service-linked role
+// (config.amazonaws.com, a landing zone's recorder) or through each
+// account's recorder role (ConfigRecorderRolePattern), which needs the grant
+// here only across accounts.
+// https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
+func configDelivery(bucketArn string, accounts []string) []PolicyStatement {
+	var objects, roots, roles []string
+	for _, a := range accounts {
+		objects = append(objects, fmt.Sprintf("%s/%s/AWSLogs/%s/Config/*", bucketArn, ConfigPrefix, a))
+		roots = append(roots, accountRoot(a))
+		roles = append(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s", awsPartition, a, ConfigRecorderRolePattern))
+	}
+	source := map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accounts}}
+	byRole := map[string]map[string]any{"ArnLike": {"aws:PrincipalArn": roles}}
+	acl := map[string]map[string]any{"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}
+	return []PolicyStatement{
+		{Sid: "AWSConfigBucketCheck", Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("config")},
+			Action: []string{"s3:GetBucketAcl", "s3:ListBucket"}, Resource: bucketArn, Condition: source},
+		{Sid: "AWSConfigDelivery", Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("config")},
+			Action: "s3:PutObject", Resource: objects, Condition: mergeConditions(source, acl)},
+		{Sid: "ConfigRecorderRolesBucketCheck", Effect: "Allow", Principal: map[string]any{"AWS": roots},
+			Action: []string{"s3:GetBucketAcl", "s3:ListBucket"}, Resource: bucketArn, Condition: byRole},
+		{Sid: "ConfigRecorderRolesDelivery", Effect: "Allow", Principal: map[string]any{"AWS": roots},
+			Action: "s3:PutObject", Resource: objects, Condition: mergeConditions(byRole, acl)},
+	}
+}
+
+func mergeConditions(a, b map[string]map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, m := range []map[string]map[string]any{a, b} {
+		for op, kv := range m {
+			if out[op] == nil {
+				out[op] = map[string]any{}
+			}
+			for k, v := range kv {
+				out[op][k] = v
+			}
+		}
+	}
+	return out
 }
 
 // accessLogDelivery lets the region's ELB account write the source

@@ -72,7 +72,7 @@ func TestLogArchive(t *testing.T) {
 			for i, want := range []struct {
 				prefix string
 				days   int
-			}{{"vpc-flow-logs/", 365}, {"cloudtrail/", 2557}, {"config/", 2557}} {
+			}{{"vpc-flow-logs/", 365}, {"cloudtrail/", 2557}} {
 				r := fmt.Sprintf("rules.%d.", i)
 				assert.Equal(t, want.prefix, lc.Str(r+"filter.prefix"))
 				assert.Equal(t, want.days, lc.Int(r+"expiration.days"), want.prefix)
@@ -89,7 +89,9 @@ func TestLogArchive(t *testing.T) {
 			assert.Equal(t, map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}}, tls.Condition)
 			assert.Equal(t, []any{arn, arn + "/*"}, tls.Resource)
 			assert.Equal(t, map[string]map[string]any{"NumericLessThan": {"s3:TlsVersion": "1.2"}}, doc.Statement[1].Condition)
-			// Only this account's log deliveries may write, each under its prefix.
+			// Only this account's log deliveries may write, each under its
+			// prefix; flow logs in either of their layouts (plain and
+			// Hive-compatible: AWSLogs/aws-account-id=<account>/...).
 			writers := map[string]any{}
 			for _, s := range doc.Statement[2:] {
 				if s.Action == "s3:PutObject" {
@@ -99,10 +101,19 @@ func TestLogArchive(t *testing.T) {
 			}
 			account := p.Outputs["accountId"].(string)
 			assert.Equal(t, map[string]any{
-				"delivery.logs.amazonaws.com": []any{arn + "/vpc-flow-logs/AWSLogs/" + account + "/*"},
+				"delivery.logs.amazonaws.com": []any{arn + "/vpc-flow-logs/AWSLogs/" + account + "/*", arn + "/vpc-flow-logs/AWSLogs/aws-account-id=" + account + "/*"},
 				"cloudtrail.amazonaws.com":    arn + "/cloudtrail/AWSLogs/*",
-				"config.amazonaws.com":        arn + "/config/AWSLogs/*",
 			}, writers)
+
+			// AWS Config has a bucket of its own, without Object Lock.
+			cb := mustNamed(t, p, "log-archive-config-bucket")
+			assert.Equal(t, "docustack-"+c.stack+"-config-"+account, cb.ID)
+			assert.Equal(t, false, cb.Get("objectLockEnabled"))
+			clc := bucketChild(t, p, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", cb.ID)
+			assert.Equal(t, "config/", clc.Str("rules.0.filter.prefix"))
+			assert.Equal(t, 2557, clc.Int("rules.0.expiration.days"))
+			cpol := bucketChild(t, p, "aws:s3/bucketPolicy:BucketPolicy", cb.ID)
+			assert.Contains(t, cpol.Str("policy"), "arn:aws:s3:::"+cb.ID+"/config/AWSLogs/"+account+"/Config/*")
 		})
 	}
 }
@@ -147,7 +158,7 @@ func TestAccessLogsBucket(t *testing.T) {
 
 func validLogArchiveArgs() components.LogArchiveArgs {
 	return components.LogArchiveArgs{
-		BucketName: "docustack-test-logs", AccessLogsBucketName: "docustack-test-access", AccountID: "123456789012", Region: "us-east-1",
+		BucketName: "docustack-test-logs", AccessLogsBucketName: "docustack-test-access", ConfigBucketName: "docustack-test-config", AccountID: "123456789012", Region: "us-east-1",
 		KMSKeyArn: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/test"), Tags: stackTags,
 	}
 }

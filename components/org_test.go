@@ -130,7 +130,7 @@ func TestOrgLogArchiveAndTrail(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(bucketChild(t, p, "aws:s3/bucketPolicy:BucketPolicy", b.ID).Str("policy")), &doc))
 	for _, s := range doc.Statement {
 		if s.Sid == "AWSLogDeliveryWrite" {
-			assert.Len(t, s.Resource, 4, "the management account and the three workload accounts")
+			assert.Len(t, s.Resource, 8, "the management account and the three workload accounts, each in both flow-log layouts")
 		}
 		if s.Sid == "AWSCloudTrailWrite" {
 			assert.Contains(t, s.Condition["StringLike"]["aws:SourceArn"], "arn:aws:cloudtrail:*:444444444444:trail/*", "the organization trail")

@@ -15,8 +15,10 @@ var kmsKeyArnPattern = regexp.MustCompile(`^arn:aws:kms:[a-z0-9-]+:[0-9]{12}:key
 // Archive (from configuration) or an account-local one.
 type archive struct {
 	auditBucket, accessBucket string
-	kmsKeyArn                 pulumi.StringInput
-	flowLogDestination        string
+	// configBucket is AWS Config's (no Object Lock).
+	configBucket       string
+	kmsKeyArn          pulumi.StringInput
+	flowLogDestination string
 	// after are what log deliveries must wait for (the bucket policy).
 	after []pulumi.Resource
 }
@@ -36,15 +38,15 @@ func (c *Config) accessLogsBucket() string {
 func (c *Config) validateArchive() []error {
 	l := c.LogArchive
 	set := 0
-	for _, v := range []string{l.BucketName, l.AccessLogsBucketName, l.KMSKeyArn} {
+	for _, v := range []string{l.BucketName, l.AccessLogsBucketName, l.ConfigBucketName, l.KMSKeyArn} {
 		if v != "" {
 			set++
 		}
 	}
 	var errs []error
-	if set != 0 && set != 3 {
-		errs = append(errs, bad(KeyLogArchive, fmt.Sprintf("%d of bucketName, accessLogsBucketName, kmsKeyArn", set),
-			"all three (the org stack's outputs) or none (an account-local archive)"))
+	if set != 0 && set != 4 {
+		errs = append(errs, bad(KeyLogArchive, fmt.Sprintf("%d of bucketName, accessLogsBucketName, configBucketName, kmsKeyArn", set),
+			"all four (the org stack's outputs) or none (an account-local archive)"))
 	}
 	if l.KMSKeyArn != "" && !kmsKeyArnPattern.MatchString(l.KMSKeyArn) {
 		errs = append(errs, bad(KeyLogArchive+".kmsKeyArn", l.KMSKeyArn, "the Log Archive key's ARN"))
@@ -57,7 +59,7 @@ func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, o
 	if cfg.usesOrgArchive() {
 		l := cfg.LogArchive
 		return &archive{
-			auditBucket: l.BucketName, accessBucket: l.AccessLogsBucketName, kmsKeyArn: pulumi.String(l.KMSKeyArn),
+			auditBucket: l.BucketName, accessBucket: l.AccessLogsBucketName, configBucket: l.ConfigBucketName, kmsKeyArn: pulumi.String(l.KMSKeyArn),
 			flowLogDestination: fmt.Sprintf("arn:aws:s3:::%s/%s/", l.BucketName, components.FlowLogPrefix),
 		}, nil
 	}
@@ -66,7 +68,7 @@ func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, o
 		return nil, err
 	}
 	return &archive{
-		auditBucket: cfg.LogArchiveBucketName(), accessBucket: cfg.AccessLogsBucketName(), kmsKeyArn: logsKey,
+		auditBucket: cfg.LogArchiveBucketName(), accessBucket: cfg.AccessLogsBucketName(), configBucket: cfg.ConfigBucketName(), kmsKeyArn: logsKey,
 		flowLogDestination: local.FlowLogDestination, after: local.Ready,
 	}, nil
 }
@@ -106,9 +108,10 @@ func (c *Config) complianceArgs(arch *archive) components.ComplianceArgs {
 		Region: c.Region, AccountID: c.AccountID, Tags: c.StackTags(),
 	}
 	if arch != nil {
-		a.DeliveryBucket, a.DeliveryKMSKeyArn, a.FlowLogDestination, a.After = arch.auditBucket, arch.kmsKeyArn, arch.flowLogDestination, arch.after
+		a.DeliveryBucket, a.DeliveryKMSKeyArn, a.FlowLogDestination, a.After = arch.configBucket, arch.kmsKeyArn, arch.flowLogDestination, arch.after
+		a.TrailBucket = arch.auditBucket
 	} else {
-		a.DeliveryBucket = c.LogArchiveBucketName()
+		a.DeliveryBucket, a.TrailBucket = c.ConfigBucketName(), c.LogArchiveBucketName()
 	}
 	return a
 }

@@ -134,6 +134,7 @@ type LogArchiveConfig struct {
 	FlowLogRetentionDays int    `json:"flowLogRetentionDays"`
 	BucketName           string `json:"bucketName"`
 	AccessLogsBucketName string `json:"accessLogsBucketName"`
+	ConfigBucketName     string `json:"configBucketName"`
 	KMSKeyArn            string `json:"kmsKeyArn"`
 }
 
@@ -483,6 +484,7 @@ func (c *Config) configKeyOf(object string) func(string) string {
 		// Names derived from the environment and account.
 		"bucketName":                       key(KeyAccountID),
 		"accessLogsBucketName":             key(KeyAccountID),
+		"configBucketName":                 key(KeyAccountID),
 		"replicaBucketName":                key(KeyAccountID),
 		"deliveryBucket":                   key(KeyAccountID),
 		"retentionDays":                    key(KeyDatabase) + ".backupRetentionDays",
@@ -562,6 +564,11 @@ func (c *Config) LogArchiveBucketName() string {
 	return fmt.Sprintf("%s-log-archive-%s", c.prefix(), c.AccountID)
 }
 
+// ConfigBucketName is AWS Config's delivery bucket's deterministic name.
+func (c *Config) ConfigBucketName() string {
+	return fmt.Sprintf("%s-config-%s", c.prefix(), c.AccountID)
+}
+
 // AccessLogsBucketName is the SSE-S3 access-logs bucket's deterministic name.
 func (c *Config) AccessLogsBucketName() string {
 	return fmt.Sprintf("%s-access-logs-%s", c.prefix(), c.AccountID)
@@ -571,6 +578,7 @@ func (c *Config) logArchiveArgs(kmsKeyArn pulumi.StringInput) components.LogArch
 	return components.LogArchiveArgs{
 		BucketName:           c.LogArchiveBucketName(),
 		AccessLogsBucketName: c.AccessLogsBucketName(),
+		ConfigBucketName:     c.ConfigBucketName(),
 		AccountID:            c.AccountID,
 		Region:               c.Region,
 		KMSKeyArn:            kmsKeyArn,

@@ -18,7 +18,13 @@ func verifyCmd(root, stack string, asJSON, verbose bool, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "docustack verify: stack %q has %d problem(s):\n%s", stack, len(components.Unjoin(err)), components.ErrorLines(err))
 		return exitFail
 	}
-	rep := verify.Plan(plan)
+	// The org stack's SCPs bound every workload account.
+	org, err := synth.Stack(root, "org")
+	if err != nil {
+		fmt.Fprintf(stderr, "docustack verify: the org stack (its SCPs) has problems:\n%s", components.ErrorLines(err))
+		return exitFail
+	}
+	rep := verify.Plan(plan, org)
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -24,11 +24,12 @@ type Summary struct {
 	Passed  bool `json:"passed"`
 }
 
-// Plan runs every analysis over a synthesized plan.
-func Plan(p *synth.Plan) Report {
-	r := Report{Stack: p.Stack, Findings: Network(p)}
+// Plan runs every analysis over a synthesized plan. org is the org stack's
+// plan, whose SCPs bound the workload accounts; nil when not known.
+func Plan(p *synth.Plan, org *synth.Plan) Report {
+	r := Report{Stack: p.Stack, Findings: append(Network(p), Access(p, org)...)}
 	for _, f := range r.Findings {
-		if f.Kind == "allow" {
+		if f.Kind == "allow" || f.Kind == "access" {
 			r.Summary.Allowed++
 		} else {
 			r.Summary.Denied++

@@ -1,0 +1,383 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// Access analysis: the exact requests AWS makes for each service integration
+// the plan sets up, authorized through the identity policies, the resource
+// policies (bucket, key, topic) and the organization's SCPs, as AWS
+// documents it ("Policy evaluation logic", "Cross-account policy
+// evaluation logic", "Key policies in AWS KMS"):
+//   - an explicit deny anywhere wins;
+//   - SCPs bound every IAM principal of a member account (not service
+//     principals, not the management account);
+//   - within an account an allow in the identity or the resource policy
+//     suffices, except KMS, where the key policy must allow the principal, or
+//     the account (delegation) and then the identity policy too;
+//   - across accounts both the resource policy and the caller's own account
+//     must allow.
+
+// Managed policies whose documents are vendored (from the AWS Managed Policy
+// Reference). A role's attachment of any other managed policy is listed in
+// the finding and grants nothing here: an intent must be provable from
+// documents the analysis can read.
+var managedPolicies = map[string]string{
+	// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AdministratorAccess.html
+	"arn:aws:iam::aws:policy/AdministratorAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
+}
+
+// role is an IAM role of the plan.
+type role struct {
+	name, arn string
+	trust     Document
+	identity  []Document
+	unread    []string // attached managed policies without a vendored document
+}
+
+// world is what the access analysis reads from a plan.
+type world struct {
+	plan            *synth.Plan
+	account, region string
+	roles           map[string]*role    // by ARN
+	bucketPolicy    map[string]Document // by bucket name
+	bucketKey       map[string]string   // bucket name -> KMS key ARN (SSE-KMS)
+	objectLock      map[string]bool     // bucket name -> default retention set
+	keyPolicy       map[string]Document // by key ARN
+	topicPolicy     map[string]Document // by topic ARN
+	topicKey        map[string]string   // topic ARN -> key ARN
+	scps            []namedDoc          // the organization's SCPs (from the org plan)
+	orgManagementID string              // the management account (SCPs do not apply)
+	ownOU           map[string]bool     // accounts with an SCP attached to them directly
+	problems        []string
+}
+
+type namedDoc struct {
+	name    string
+	doc     Document
+	targets []string // root (r-...), OU (ou-...) or account IDs it is attached to
+}
+
+// scpApplies reports whether an SCP attached to targets bounds account: an
+// attachment to the root bounds every member account, one to an account that
+// account, and one to an OU every member account that is not attached to
+// on its own (the Log Archive account lives in an OU of its own, as AWS's
+// multi-account guidance has it). The management account is never bound.
+func (w *world) scpApplies(s namedDoc, account string) bool {
+	// Only the organization's own member accounts are bound: this plan's
+	// account and those the org stack attaches to (AWS's ELB log-delivery
+	// account, for one, is not ours).
+	if account == w.orgManagementID || (account != w.account && !w.ownOU[account]) {
+		return false
+	}
+	for _, t := range s.targets {
+		switch {
+		case strings.HasPrefix(t, "r-"), t == account:
+			return true
+		case strings.HasPrefix(t, "ou-") && !w.ownOU[account]:
+			return true
+		}
+	}
+	return false
+}
+
+func (w *world) parse(where, s string) (Document, bool) {
+	d, err := ParseDocument(s)
+	if err != nil {
+		w.problems = append(w.problems, fmt.Sprintf("%s: %v", where, err))
+		return Document{}, false
+	}
+	return d, true
+}
+
+// readWorld reads roles, policies and keys. org is the org stack's plan
+// (its SCPs), or nil.
+func readWorld(p *synth.Plan, org *synth.Plan) *world {
+	w := &world{plan: p, roles: map[string]*role{}, bucketPolicy: map[string]Document{}, bucketKey: map[string]string{},
+		objectLock: map[string]bool{}, keyPolicy: map[string]Document{}, topicPolicy: map[string]Document{}, topicKey: map[string]string{}}
+	w.account, _ = p.Outputs["accountId"].(string)
+	w.region, _ = p.Outputs["region"].(string)
+	for _, r := range p.ByType("aws:iam/role:Role") {
+		ro := &role{name: r.ID, arn: fmt.Sprintf("arn:aws:iam::%s:role/%s", w.account, r.ID)}
+		ro.trust, _ = w.parse(r.Name+" trust policy", r.Str("assumeRolePolicy"))
+		for i, ip := range asList(r.Get("inlinePolicies")) {
+			if d, ok := w.parse(fmt.Sprintf("%s inline policy %d", r.Name, i), str(ip["policy"])); ok {
+				ro.identity = append(ro.identity, d)
+			}
+		}
+		for _, arn := range strs(r.Get("managedPolicyArns")) {
+			w.attach(ro, arn)
+		}
+		w.roles[ro.arn] = ro
+	}
+	byID := map[string]*role{}
+	for _, ro := range w.roles {
+		byID[ro.name] = ro
+	}
+	for _, a := range p.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+		if ro, ok := byID[a.Str("role")]; ok {
+			w.attach(ro, a.Str("policyArn"))
+		}
+	}
+	for _, a := range p.ByType("aws:iam/rolePolicy:RolePolicy") {
+		if ro, ok := byID[a.Str("role")]; ok {
+			if d, ok := w.parse(a.Name, a.Str("policy")); ok {
+				ro.identity = append(ro.identity, d)
+			}
+		}
+	}
+	for _, b := range p.ByType("aws:s3/bucketPolicy:BucketPolicy") {
+		if d, ok := w.parse(b.Name, b.Str("policy")); ok {
+			w.bucketPolicy[b.Str("bucket")] = d
+		}
+	}
+	for _, e := range p.ByType("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2") {
+		if k := e.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"); k != "" {
+			w.bucketKey[e.Str("bucket")] = k
+		}
+	}
+	for _, l := range p.ByType("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2") {
+		w.objectLock[l.Str("bucket")] = l.Str("rule.defaultRetention.mode") != ""
+	}
+	for _, k := range p.ByType("aws:kms/key:Key") {
+		region := w.region
+		if prov, ok := p.ByURN(k.Provider); ok && prov.Str("region") != "" {
+			region = prov.Str("region")
+		}
+		if d, ok := w.parse(k.Name, k.Str("policy")); ok {
+			w.keyPolicy[fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, w.account, k.ID)] = d
+		}
+	}
+	for _, t := range p.ByType("aws:sns/topic:Topic") {
+		arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", w.region, w.account, t.Str("name"))
+		w.topicKey[arn] = t.Str("kmsMasterKeyId")
+	}
+	for _, t := range p.ByType("aws:sns/topicPolicy:TopicPolicy") {
+		if d, ok := w.parse(t.Name, t.Str("policy")); ok {
+			w.topicPolicy[t.Str("arn")] = d
+		}
+	}
+	if org != nil {
+		w.orgManagementID, _ = org.Outputs["accountId"].(string)
+		w.ownOU = map[string]bool{}
+		targets := map[string][]string{}
+		for _, a := range org.ByType("aws:organizations/policyAttachment:PolicyAttachment") {
+			targets[a.Str("policyId")] = append(targets[a.Str("policyId")], a.Str("targetId"))
+			if t := a.Str("targetId"); !strings.HasPrefix(t, "r-") && !strings.HasPrefix(t, "ou-") {
+				w.ownOU[t] = true
+			}
+		}
+		for _, s := range org.ByType("aws:organizations/policy:Policy") {
+			if d, ok := w.parse(s.Name, s.Str("content")); ok {
+				w.scps = append(w.scps, namedDoc{name: s.Name, doc: d, targets: targets[s.ID]})
+			}
+		}
+	}
+	return w
+}
+
+func (w *world) attach(ro *role, arn string) {
+	if doc, ok := managedPolicies[arn]; ok {
+		d, _ := ParseDocument(doc)
+		ro.identity = append(ro.identity, d)
+		return
+	}
+	ro.unread = appendUnique(ro.unread, arn)
+}
+
+// Policies are what applies to one request.
+type policies struct {
+	identity []Document // nil for a service principal
+	resource *Document
+	resName  string
+	isKey    bool
+	// resourceAccount owns the resource.
+	resourceAccount string
+}
+
+// authorize decides a request and explains the decision.
+func (w *world) authorize(req Request, pol policies) (bool, string) {
+	iamPrincipal := req.Principal.Service == "" && !req.Principal.Anonymous
+	// Every request names the region it is made in.
+	if _, ok := req.Context["aws:RequestedRegion"]; !ok {
+		c := map[string][]string{"aws:RequestedRegion": {w.region}}
+		for k, v := range req.Context {
+			c[k] = v
+		}
+		req.Context = c
+	}
+	// SCPs: member accounts' IAM principals only.
+	if iamPrincipal {
+		for _, s := range w.scps {
+			if !w.scpApplies(s, req.Principal.Account) {
+				continue
+			}
+			if d := s.doc.Evaluate(req, false); d.Effect == EffectDeny {
+				return false, fmt.Sprintf("denied by SCP %s (%s)", s.name, d.Sid)
+			}
+		}
+	}
+	var idAllow string
+	for _, d := range pol.identity {
+		switch e := d.Evaluate(req, false); e.Effect {
+		case EffectDeny:
+			return false, "denied by the identity policy (" + e.Sid + ")"
+		case EffectAllow:
+			if idAllow == "" {
+				idAllow = "identity policy " + e.Sid
+			}
+		}
+	}
+	var resAllow, resViaAccount string
+	if pol.resource != nil {
+		e := pol.resource.Evaluate(req, true)
+		switch e.Effect {
+		case EffectDeny:
+			return false, fmt.Sprintf("denied by the %s policy (%s)", pol.resName, e.Sid)
+		case EffectAllow:
+			if w.viaAccount(*pol.resource, req) {
+				resViaAccount = pol.resName + " policy " + e.Sid
+			} else {
+				resAllow = pol.resName + " policy " + e.Sid
+			}
+		}
+	}
+	crossAccount := iamPrincipal && pol.resourceAccount != "" && req.Principal.Account != pol.resourceAccount
+	switch {
+	case !iamPrincipal:
+		if resAllow != "" {
+			return true, "allowed by the " + resAllow
+		}
+		return false, fmt.Sprintf("no statement of the %s policy allows %s", pol.resName, req.Principal)
+	case pol.isKey:
+		if resAllow != "" {
+			return true, "allowed by the " + resAllow
+		}
+		if resViaAccount != "" && idAllow != "" {
+			return true, fmt.Sprintf("the %s delegates to the account and the %s allows", resViaAccount, idAllow)
+		}
+		if resViaAccount == "" {
+			return false, "the key policy neither allows the principal nor delegates to its account"
+		}
+		return false, "the key policy delegates to the account, but no identity policy allows it"
+	case crossAccount:
+		if (resAllow != "" || resViaAccount != "") && idAllow != "" {
+			return true, "allowed by both accounts"
+		}
+		return false, "across accounts both the resource policy and the caller's identity policy must allow"
+	default:
+		if idAllow != "" {
+			return true, "allowed by the " + idAllow
+		}
+		if resAllow != "" || resViaAccount != "" {
+			return true, "allowed by the " + resAllow + resViaAccount
+		}
+		return false, "no identity or resource policy allows it"
+	}
+}
+
+// viaAccount reports whether the resource policy admits the request only
+// through a statement naming the caller's account (root or ID).
+func (w *world) viaAccount(d Document, req Request) bool {
+	for _, s := range d.Statement {
+		if !strings.EqualFold(s.Effect, "Allow") || !s.matches(req, req.ctx(), true) {
+			continue
+		}
+		if m, ok := s.Principal.(map[string]any); ok {
+			for _, v := range list(m["AWS"]) {
+				if v == req.Principal.ARN {
+					return false
+				}
+			}
+		}
+		if s.Principal == "*" {
+			return false
+		}
+		if m, ok := s.Principal.(map[string]any); ok && m["Service"] != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// AccessIntent is one simulated request and what it must come to.
+type AccessIntent struct {
+	Name    string
+	Request Request
+	Want    bool
+	pol     policies
+}
+
+// Access runs the access analysis. org is the org stack's plan (its SCPs
+// bound the member accounts), or nil.
+func Access(p *synth.Plan, org *synth.Plan) []Finding {
+	w := readWorld(p, org)
+	if w.account == "" {
+		return nil
+	}
+	var out []Finding
+	for _, in := range w.intents() {
+		ok, why := w.authorize(in.Request, in.pol)
+		kind := map[bool]string{true: "access", false: "access-deny"}[in.Want]
+		f := Finding{Intent: in.Name, Kind: kind, OK: ok == in.Want,
+			Detail: fmt.Sprintf("%s %s on %s: %s", in.Request.Principal, in.Request.Action, in.Request.Resource, why)}
+		out = append(out, f)
+	}
+	out = append(out, w.structural()...)
+	for _, prob := range w.problems {
+		out = append(out, Finding{Intent: "every policy document parses", Kind: "model", Detail: prob})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Intent < out[j].Intent })
+	return out
+}
+
+func (w *world) rolePolicies(arn string) ([]Document, []string) {
+	if ro, ok := w.roles[arn]; ok {
+		return ro.identity, ro.unread
+	}
+	return nil, nil
+}
+
+func (w *world) bucket(name string) policies {
+	d, ok := w.bucketPolicy[name]
+	pol := policies{resName: "bucket " + name, resourceAccount: w.account}
+	if ok {
+		pol.resource = &d
+	}
+	return pol
+}
+
+func (w *world) key(arn string) policies {
+	d, ok := w.keyPolicy[arn]
+	pol := policies{resName: "key", isKey: true, resourceAccount: w.account}
+	if ok {
+		pol.resource = &d
+	}
+	return pol
+}
+
+func svc(name string) Principal { return Principal{Service: name} }
+
+// tls is the context of an HTTPS request with TLS 1.2.
+func tls(extra map[string][]string) map[string][]string {
+	out := map[string][]string{"aws:SecureTransport": {"true"}, "s3:TlsVersion": {"1.2"}}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+func mustDoc(s string) Document {
+	d, err := ParseDocument(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

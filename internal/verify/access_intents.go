@@ -1,0 +1,359 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The date every simulated delivery happens on (key paths carry a date).
+const (
+	year, month, day = "2026", "12", "02"
+	// elbAccountUSEast1 writes ALB access logs in us-east-1 (a Region available
+	// before August 2022): https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+	elbAccountUSEast1 = "127311923021"
+	// otherAccount is an account that is none of ours.
+	otherAccount = "999999999999"
+)
+
+// intents derives, from what the plan sets up, the requests AWS will make
+// and the ones that must be refused.
+func (w *world) intents() []AccessIntent {
+	var out []AccessIntent
+	out = append(out, w.trailIntents()...)
+	out = append(out, w.flowLogIntents()...)
+	out = append(out, w.albLogIntents()...)
+	out = append(out, w.s3AccessLogIntents()...)
+	out = append(out, w.configIntents()...)
+	out = append(out, w.topicIntents()...)
+	out = append(out, w.taskIntents()...)
+	out = append(out, w.negativeIntents()...)
+	out = append(out, w.scpIntents()...)
+	return out
+}
+
+// present keeps only intents whose resource policy is in this plan (a bucket
+// of another stack is judged there).
+func (w *world) onBucket(bucket string) bool {
+	_, ok := w.bucketPolicy[bucket]
+	return ok
+}
+
+// CloudTrail: "Amazon S3 bucket policy for CloudTrail" and "Configure AWS KMS
+// key policies for CloudTrail". Objects go to
+// <prefix>/AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/ (an
+// organization trail inserts the organization ID before the account).
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+func (w *world) trailIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, t := range w.plan.ByType("aws:cloudtrail/trail:Trail") {
+		bucket := t.Str("s3BucketName")
+		if !w.onBucket(bucket) {
+			continue
+		}
+		arn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", w.region, w.account, t.Str("name"))
+		logs := "AWSLogs/" + w.account
+		if t.Bool("isOrganizationTrail") {
+			logs = "AWSLogs/o-exampleorgid/" + w.account
+		}
+		key := fmt.Sprintf("arn:aws:s3:::%s/%s/%s/CloudTrail/%s/%s/%s/%s/%s_CloudTrail_%s_%s%s%sT0000Z_x.json.gz",
+			bucket, t.Str("s3KeyPrefix"), logs, w.region, year, month, day, w.account, w.region, year, month, day)
+		ctx := tls(map[string][]string{"aws:SourceArn": {arn}, "aws:SourceAccount": {w.account},
+			"s3:x-amz-acl": {"bucket-owner-full-control"}, "s3:x-amz-server-side-encryption": {"aws:kms"}})
+		out = append(out,
+			AccessIntent{Name: "CloudTrail checks the archive bucket's ACL", Want: true, pol: w.bucket(bucket),
+				Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "s3:GetBucketAcl", Resource: "arn:aws:s3:::" + bucket, Context: ctx}},
+			AccessIntent{Name: "CloudTrail writes log files to the archive", Want: true, pol: w.bucket(bucket),
+				Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "s3:PutObject", Resource: key, Context: ctx}})
+		if k := t.Str("kmsKeyId"); k != "" {
+			if _, ok := w.keyPolicy[k]; ok {
+				kctx := tls(map[string][]string{"aws:SourceArn": {arn}, "aws:SourceAccount": {w.account}, "kms:EncryptionContext:aws:cloudtrail:arn": {arn}})
+				out = append(out, AccessIntent{Name: "CloudTrail encrypts log files with the logs key", Want: true, pol: w.key(k),
+					Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "kms:GenerateDataKey", Resource: k, Context: kctx}})
+			}
+		}
+	}
+	return out
+}
+
+// VPC flow logs to S3: delivery.logs.amazonaws.com writes
+// <prefix>AWSLogs/<account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>/, or with
+// Hive-compatible prefixes
+// <prefix>AWSLogs/aws-account-id=<account>/aws-service=vpcflowlogs/aws-region=<region>/year=<yyyy>/month=<mm>/day=<dd>/.
+// https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html
+// https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html
+func (w *world) flowLogIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, f := range w.plan.ByType("aws:ec2/flowLog:FlowLog") {
+		if f.Str("logDestinationType") != "s3" {
+			continue
+		}
+		dest := strings.TrimPrefix(f.Str("logDestination"), "arn:aws:s3:::")
+		bucket, prefix, _ := strings.Cut(dest, "/")
+		if !w.onBucket(bucket) {
+			continue
+		}
+		path := fmt.Sprintf("%sAWSLogs/%s/vpcflowlogs/%s/%s/%s/%s/", prefix, w.account, w.region, year, month, day)
+		if f.Bool("destinationOptions.hiveCompatiblePartitions") {
+			path = fmt.Sprintf("%sAWSLogs/aws-account-id=%s/aws-service=vpcflowlogs/aws-region=%s/year=%s/month=%s/day=%s/", prefix, w.account, w.region, year, month, day)
+			if f.Bool("destinationOptions.perHourPartition") {
+				path += "hour=00/"
+			}
+		} else if f.Bool("destinationOptions.perHourPartition") {
+			path += "00/"
+		}
+		ctx := tls(map[string][]string{"aws:SourceAccount": {w.account}, "aws:SourceArn": {fmt.Sprintf("arn:aws:logs:%s:%s:*", w.region, w.account)},
+			"s3:x-amz-acl": {"bucket-owner-full-control"}})
+		p := svc("delivery.logs.amazonaws.com")
+		out = append(out,
+			AccessIntent{Name: "VPC flow logs check the archive bucket's ACL", Want: true, pol: w.bucket(bucket),
+				Request: Request{Principal: p, Action: "s3:GetBucketAcl", Resource: "arn:aws:s3:::" + bucket, Context: ctx}},
+			AccessIntent{Name: "VPC flow logs write to the archive", Want: true, pol: w.bucket(bucket),
+				Request: Request{Principal: p, Action: "s3:PutObject", Resource: "arn:aws:s3:::" + bucket + "/" + path + w.account + "_vpcflowlogs_x.log.parquet", Context: ctx}})
+		if k, ok := w.bucketKey[bucket]; ok {
+			out = append(out, AccessIntent{Name: "VPC flow logs encrypt with the bucket's key", Want: true, pol: w.key(k),
+				Request: Request{Principal: p, Action: "kms:GenerateDataKey", Resource: k, Context: ctx}})
+		}
+	}
+	return out
+}
+
+// ALB access logs: <prefix>/AWSLogs/<account>/elasticloadbalancing/<region>/<yyyy>/<mm>/<dd>/,
+// written in us-east-1 by the Elastic Load Balancing account. That account's
+// own permissions are AWS's; the bucket policy is ours.
+func (w *world) albLogIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, lb := range w.plan.ByType("aws:lb/loadBalancer:LoadBalancer") {
+		if !lb.Bool("accessLogs.enabled") || !w.onBucket(lb.Str("accessLogs.bucket")) {
+			continue
+		}
+		bucket := lb.Str("accessLogs.bucket")
+		key := fmt.Sprintf("arn:aws:s3:::%s/%s/AWSLogs/%s/elasticloadbalancing/%s/%s/%s/%s/%s_elasticloadbalancing_%s_app.%s.x.log.gz",
+			bucket, lb.Str("accessLogs.prefix"), w.account, w.region, year, month, day, w.account, w.region, lb.Str("name"))
+		pol := w.bucket(bucket)
+		pol.identity = []Document{mustDoc(`{"Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}`)}
+		out = append(out, AccessIntent{Name: "the ALB writes access logs", Want: true, pol: pol,
+			Request: Request{Principal: Principal{ARN: "arn:aws:iam::" + elbAccountUSEast1 + ":root", Account: elbAccountUSEast1}, Action: "s3:PutObject", Resource: key, Context: tls(nil)}})
+	}
+	return out
+}
+
+// S3 server access logs: logging.s3.amazonaws.com writes <targetPrefix><date-time-id>.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+func (w *world) s3AccessLogIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, l := range w.plan.ByType("aws:s3/bucketLoggingV2:BucketLoggingV2") {
+		target := l.Str("targetBucket")
+		if !w.onBucket(target) {
+			continue
+		}
+		ctx := tls(map[string][]string{"aws:SourceArn": {"arn:aws:s3:::" + l.Str("bucket")}, "aws:SourceAccount": {w.account}})
+		out = append(out, AccessIntent{Name: "S3 server access logs of " + l.Str("bucket") + " are delivered", Want: true, pol: w.bucket(target),
+			Request: Request{Principal: svc("logging.s3.amazonaws.com"), Action: "s3:PutObject",
+				Resource: fmt.Sprintf("arn:aws:s3:::%s/%s%s-%s-%s-00-00-00-EXAMPLE", target, l.Str("targetPrefix"), year, month, day), Context: ctx}})
+	}
+	return out
+}
+
+// AWS Config with a custom recorder role delivers with that role:
+// <prefix>/AWSLogs/<account>/Config/<region>/<yyyy>/<m>/<d>/.
+// https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
+func (w *world) configIntents() []AccessIntent {
+	var out []AccessIntent
+	roleArn := ""
+	for _, r := range w.plan.ByType("aws:cfg/recorder:Recorder") {
+		roleArn = r.Str("roleArn")
+	}
+	for _, c := range w.plan.ByType("aws:cfg/deliveryChannel:DeliveryChannel") {
+		bucket := c.Str("s3BucketName")
+		if roleArn == "" || !w.onBucket(bucket) {
+			continue
+		}
+		identity, _ := w.rolePolicies(roleArn)
+		p := Principal{ARN: roleArn, Account: w.account}
+		sse := "AES256"
+		if c.Str("s3KmsKeyArn") != "" {
+			sse = "aws:kms"
+		}
+		ctx := tls(map[string][]string{"s3:x-amz-acl": {"bucket-owner-full-control"}, "s3:x-amz-server-side-encryption": {sse}})
+		pol := w.bucket(bucket)
+		pol.identity = identity
+		key := fmt.Sprintf("arn:aws:s3:::%s/%s/AWSLogs/%s/Config/%s/%s/12/2/ConfigSnapshot/%s_Config_%s_ConfigSnapshot_x.json.gz",
+			bucket, c.Str("s3KeyPrefix"), w.account, w.region, year, w.account, w.region)
+		out = append(out,
+			AccessIntent{Name: "AWS Config checks the delivery bucket's ACL", Want: true, pol: pol,
+				Request: Request{Principal: p, Action: "s3:GetBucketAcl", Resource: "arn:aws:s3:::" + bucket, Context: ctx}},
+			AccessIntent{Name: "AWS Config delivers snapshots and history", Want: true, pol: pol,
+				Request: Request{Principal: p, Action: "s3:PutObject", Resource: key, Context: ctx}})
+		if k := c.Str("s3KmsKeyArn"); k != "" {
+			kp := w.key(k)
+			kp.identity = identity
+			out = append(out, AccessIntent{Name: "AWS Config encrypts deliveries with the logs key", Want: true, pol: kp,
+				Request: Request{Principal: p, Action: "kms:GenerateDataKey", Resource: k, Context: tls(nil)}})
+		}
+	}
+	return out
+}
+
+// SNS: EventBridge and CloudWatch alarms publish to the alerts topic, whose
+// KMS key must let them encrypt.
+// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+func (w *world) topicIntents() []AccessIntent {
+	var out []AccessIntent
+	for arn, d := range w.topicPolicy {
+		doc := d
+		for _, s := range []string{"events.amazonaws.com", "cloudwatch.amazonaws.com"} {
+			ctx := tls(map[string][]string{"aws:SourceAccount": {w.account}})
+			out = append(out, AccessIntent{Name: s + " publishes alerts", Want: true,
+				pol:     policies{resource: &doc, resName: "topic", resourceAccount: w.account},
+				Request: Request{Principal: svc(s), Action: "sns:Publish", Resource: arn, Context: ctx}})
+			if k := w.topicKey[arn]; k != "" {
+				out = append(out, AccessIntent{Name: s + " encrypts alerts with the topic's key", Want: true, pol: w.key(k),
+					Request: Request{Principal: svc(s), Action: "kms:GenerateDataKey", Resource: k, Context: ctx}})
+			}
+		}
+	}
+	return out
+}
+
+// ECS task execution: the agent pulls the image, writes the logs and reads
+// the secrets with the execution role.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
+func (w *world) taskIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, td := range w.plan.ByType("aws:ecs/taskDefinition:TaskDefinition") {
+		exec := td.Str("executionRoleArn")
+		identity, _ := w.rolePolicies(exec)
+		p := Principal{ARN: exec, Account: w.account}
+		pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+		var containers []map[string]any
+		if err := jsonUnmarshal(td.Str("containerDefinitions"), &containers); err != nil {
+			w.problems = append(w.problems, td.Name+": "+err.Error())
+			continue
+		}
+		add := func(name, action, resource string) {
+			out = append(out, AccessIntent{Name: td.Name + ": " + name, Want: true, pol: pol,
+				Request: Request{Principal: p, Action: action, Resource: resource, Context: tls(nil)}})
+		}
+		for _, c := range containers {
+			image := str(c["image"])
+			if repo, ok := w.ecrRepo(image); ok {
+				add("gets an ECR token", "ecr:GetAuthorizationToken", "*")
+				add("pulls "+repo, "ecr:BatchGetImage", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", w.region, w.account, repo))
+				add("downloads the layers of "+repo, "ecr:GetDownloadUrlForLayer", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", w.region, w.account, repo))
+			}
+			if lc, ok := c["logConfiguration"].(map[string]any); ok && str(lc["logDriver"]) == "awslogs" {
+				opts, _ := lc["options"].(map[string]any)
+				stream := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:log-stream:%s/%s/0123456789abcdef", w.region, w.account, str(opts["awslogs-group"]), str(opts["awslogs-stream-prefix"]), str(c["name"]))
+				add("creates its log stream", "logs:CreateLogStream", stream)
+				add("writes its logs", "logs:PutLogEvents", stream)
+			}
+			for _, s := range asList(c["secrets"]) {
+				add("reads secret "+str(s["name"]), "secretsmanager:GetSecretValue", str(s["valueFrom"]))
+			}
+		}
+	}
+	return out
+}
+
+// ecrRepo returns the repository of an image in this account's registry.
+func (w *world) ecrRepo(image string) (string, bool) {
+	host := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/", w.account, w.region)
+	if !strings.HasPrefix(image, host) {
+		return "", false
+	}
+	repo := strings.TrimPrefix(image, host)
+	if i := strings.LastIndexAny(repo, ":@"); i > 0 {
+		repo = repo[:i]
+	}
+	return repo, true
+}
+
+// What must be refused: plain HTTP, anonymous callers, other accounts.
+func (w *world) negativeIntents() []AccessIntent {
+	var out []AccessIntent
+	for bucket := range w.bucketPolicy {
+		if !strings.Contains(bucket, "-documents-") || strings.Contains(bucket, "replica") {
+			continue
+		}
+		obj := "arn:aws:s3:::" + bucket + "/patients/1.pdf"
+		admin := Principal{ARN: fmt.Sprintf("arn:aws:iam::%s:role/admin", w.account), Account: w.account}
+		pol := w.bucket(bucket)
+		pol.identity = []Document{mustDoc(managedPolicies["arn:aws:iam::aws:policy/AdministratorAccess"])}
+		out = append(out,
+			AccessIntent{Name: "documents: a request without TLS is refused, even for an administrator", Want: false, pol: pol,
+				Request: Request{Principal: admin, Action: "s3:GetObject", Resource: obj, Context: map[string][]string{"aws:SecureTransport": {"false"}}}},
+			AccessIntent{Name: "documents: TLS below 1.2 is refused", Want: false, pol: pol,
+				Request: Request{Principal: admin, Action: "s3:GetObject", Resource: obj, Context: map[string][]string{"aws:SecureTransport": {"true"}, "s3:TlsVersion": {"1.1"}}}},
+			AccessIntent{Name: "documents: anonymous access is refused", Want: false, pol: w.bucket(bucket),
+				Request: Request{Principal: Principal{Anonymous: true}, Action: "s3:GetObject", Resource: obj, Context: tls(nil)}},
+			AccessIntent{Name: "documents: another account is refused", Want: false, pol: func() policies {
+				p := w.bucket(bucket)
+				p.identity = []Document{mustDoc(managedPolicies["arn:aws:iam::aws:policy/AdministratorAccess"])}
+				return p
+			}(),
+				Request: Request{Principal: Principal{ARN: "arn:aws:iam::" + otherAccount + ":role/intruder", Account: otherAccount}, Action: "s3:GetObject", Resource: obj, Context: tls(nil)}},
+		)
+	}
+	return out
+}
+
+// The SCPs let the stack's own deploy role run `pulumi up`, and refuse an
+// upload without server-side encryption.
+func (w *world) scpIntents() []AccessIntent {
+	if len(w.scps) == 0 || w.account == w.orgManagementID {
+		return nil
+	}
+	deploy := ""
+	for arn := range w.roles {
+		if strings.HasSuffix(arn, "-ci-deploy") {
+			deploy = arn
+		}
+	}
+	if deploy == "" {
+		return nil
+	}
+	identity, _ := w.rolePolicies(deploy)
+	p := Principal{ARN: deploy, Account: w.account}
+	pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+	region := map[string][]string{"aws:RequestedRegion": {w.region}}
+	bucket := fmt.Sprintf("arn:aws:s3:::docustack-%s-documents-%s", w.plan.Outputs["environment"], w.account)
+	var out []AccessIntent
+	for _, a := range []struct{ action, resource string }{
+		{"s3:PutBucketPublicAccessBlock", bucket},
+		{"s3:PutLifecycleConfiguration", bucket},
+		{"cloudtrail:PutEventSelectors", fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/docustack", w.region, w.account)},
+		{"kms:CreateKey", "*"},
+		{"ecs:UpdateService", "*"},
+	} {
+		out = append(out, AccessIntent{Name: "the deploy role may " + a.action + " under the SCPs", Want: true, pol: pol,
+			Request: Request{Principal: p, Action: a.action, Resource: a.resource, Context: tls(region)}})
+	}
+	out = append(out,
+		AccessIntent{Name: "the SCPs refuse an upload without server-side encryption", Want: false, pol: pol,
+			Request: Request{Principal: p, Action: "s3:PutObject", Resource: bucket + "/x", Context: tls(region)}},
+		AccessIntent{Name: "the SCPs allow an upload with SSE-KMS", Want: true, pol: pol,
+			Request: Request{Principal: p, Action: "s3:PutObject", Resource: bucket + "/x", Context: tls(map[string][]string{
+				"aws:RequestedRegion": {w.region}, "s3:x-amz-server-side-encryption": {"aws:kms"}})}},
+		AccessIntent{Name: "the SCPs refuse work outside the allowed regions", Want: false, pol: pol,
+			Request: Request{Principal: p, Action: "ec2:RunInstances", Resource: "*", Context: tls(map[string][]string{"aws:RequestedRegion": {"eu-west-1"}})}},
+	)
+	return out
+}
+
+// structural checks what no policy decides: Config cannot deliver to an
+// Object Lock bucket; archive objects cannot be deleted early.
+func (w *world) structural() []Finding {
+	var out []Finding
+	for _, c := range w.plan.ByType("aws:cfg/deliveryChannel:DeliveryChannel") {
+		b := c.Str("s3BucketName")
+		out = append(out, Finding{Intent: "AWS Config delivers to a bucket without Object Lock", Kind: "access", OK: !w.objectLock[b],
+			Detail: detail(map[bool][]string{true: {b + " has Object Lock, which AWS Config does not support as a delivery channel"}}[w.objectLock[b]],
+				b+" has no Object Lock (AWS::Config::DeliveryChannel: Object Lock buckets are not supported)")})
+	}
+	for b, locked := range w.objectLock {
+		out = append(out, Finding{Intent: "archive objects cannot be deleted before their retention ends", Kind: "access-deny", OK: locked,
+			Detail: b + ": Object Lock default retention refuses s3:DeleteObjectVersion until the retention date, whatever the policies say"})
+	}
+	return out
+}
