@@ -49,9 +49,34 @@ type GuardrailsArgs struct {
 	// deploy must change what the SCP otherwise freezes (trails, public
 	// access blocks). Required.
 	DeployRolePattern string
+	// ExemptRolePatterns are exempt with the deploy roles: the break-glass
+	// role a human deploys with before the CI roles exist, and the
+	// organization's account-access role the org stack configures member
+	// accounts through. SCPs bind every principal of a member account,
+	// including the one deploying the stack (AWS: "SCPs affect all users and
+	// roles in attached accounts, including the root user"). Default:
+	// BreakGlassRolePattern and OrganizationAccessRolePattern.
+	ExemptRolePatterns []string
+	// LogArchiveAdminRoleArns may change the Log Archive buckets' retention
+	// (lifecycle, Object Lock configuration): the role the org stack deploys
+	// them with. Nobody may delete log objects or bypass retention. Required.
+	LogArchiveAdminRoleArns []string
+	// LogArchiveReady is what the Log Archive SCP's attachment waits for: the
+	// archive's buckets fully configured. Optional.
+	LogArchiveReady []pulumi.Resource
 	// Tags are the stack tags. Required: every key of StackTagKeys.
 	Tags Tags
 }
+
+// Roles exempt from the freezing SCPs besides the CI deploy roles.
+const (
+	// BreakGlassRolePattern is the break-glass role of every account, the
+	// first deploy's bootstrap role (docs/deployment.md).
+	BreakGlassRolePattern = "arn:aws:iam::*:role/docustack-break-glass"
+	// OrganizationAccessRolePattern is the role AWS Organizations creates in
+	// every member account for the management account.
+	OrganizationAccessRolePattern = "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+)
 
 // Validate reports every invalid field at once.
 func (a GuardrailsArgs) Validate() error {
@@ -67,6 +92,9 @@ func (a GuardrailsArgs) Validate() error {
 	}
 	if !accountIDPattern.MatchString(a.LogArchiveAccountID) {
 		errs = append(errs, fieldErr("logArchiveAccountId", a.LogArchiveAccountID, "a 12-digit AWS account ID"))
+	}
+	if len(a.LogArchiveAdminRoleArns) == 0 {
+		errs = append(errs, fieldErr("logArchiveAdminRoleArns", a.LogArchiveAdminRoleArns, "the role the org stack configures the Log Archive with"))
 	}
 	if a.DeployRolePattern == "" {
 		errs = append(errs, fieldErr("deployRolePattern", a.DeployRolePattern, "the CI deploy roles' ARN pattern"))
@@ -87,7 +115,11 @@ func (a GuardrailsArgs) SCPs() []SCP {
 	deny := func(sid string, actions any, cond map[string]map[string]any) PolicyStatement {
 		return PolicyStatement{Sid: sid, Effect: "Deny", Action: actions, Resource: "*", Condition: cond}
 	}
-	exceptDeploy := map[string]any{"aws:PrincipalArn": a.DeployRolePattern}
+	exempt := a.ExemptRolePatterns
+	if len(exempt) == 0 {
+		exempt = []string{BreakGlassRolePattern, OrganizationAccessRolePattern}
+	}
+	exceptDeploy := map[string]any{"aws:PrincipalArn": append([]string{a.DeployRolePattern}, exempt...)}
 	return []SCP{
 		{
 			Name: SCPRegionRestriction, Description: "Only " + a.AllowedRegion + " (and " + a.DRRegion + " for replicas and backup copies)",
@@ -121,7 +153,11 @@ func (a GuardrailsArgs) SCPs() []SCP {
 			Targets: []string{a.LogArchiveAccountID},
 			Document: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
 				deny("DenyLogDeletion", []string{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket",
-					"s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration", "s3:BypassGovernanceRetention"}, nil),
+					"s3:BypassGovernanceRetention"}, nil),
+				// The org stack itself sets the archive's lifecycle and Object Lock
+				// configuration, through the role it assumes there.
+				deny("DenyRetentionChanges", []string{"s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration"},
+					map[string]map[string]any{"ArnNotLike": {"aws:PrincipalArn": a.LogArchiveAdminRoleArns}}),
 			}},
 		},
 		{
@@ -168,10 +204,15 @@ func NewGuardrails(ctx *pulumi.Context, name string, args GuardrailsArgs, opts .
 			return nil, err
 		}
 		g.PolicyIDs[scp.Name] = p.ID()
+		attachOpts := []pulumi.ResourceOption{parent}
+		if scp.Name == SCPLogArchiveProtection && len(args.LogArchiveReady) > 0 {
+			// Freeze the archive only once it is configured.
+			attachOpts = append(attachOpts, pulumi.DependsOn(args.LogArchiveReady))
+		}
 		for i, target := range scp.Targets {
 			if _, err := organizations.NewPolicyAttachment(ctx, fmt.Sprintf("%s-attachment-%d", child, i), &organizations.PolicyAttachmentArgs{
 				PolicyId: p.ID(), TargetId: pulumi.String(target),
-			}, parent); err != nil {
+			}, attachOpts...); err != nil {
 				return nil, err
 			}
 		}

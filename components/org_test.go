@@ -82,14 +82,24 @@ func TestSCPs(t *testing.T) {
 	for _, a := range []string{"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors"} {
 		assert.Contains(t, strs(doc.Statement[0].Action), a)
 	}
-	assert.Equal(t, map[string]map[string]any{"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/docustack-*-ci-deploy"}}, doc.Statement[0].Condition)
+	// Exempt: the CI deploy roles, the break-glass role the first deploy runs
+	// with, and the organization's account-access role (issue: the org stack
+	// must not lock out the first human deploy).
+	assert.Equal(t, map[string]map[string]any{"ArnNotLike": {"aws:PrincipalArn": []any{"arn:aws:iam::*:role/docustack-*-ci-deploy",
+		"arn:aws:iam::*:role/docustack-break-glass", "arn:aws:iam::*:role/OrganizationAccountAccessRole"}}}, doc.Statement[0].Condition)
 
 	// Log archive protection: the Log Archive account; object deletion denied outright.
 	doc, targets = scp(t, p, "log-archive-protection")
 	assert.Equal(t, []string{logArchive}, targets)
 	assert.Contains(t, strs(doc.Statement[0].Action), "s3:DeleteObject")
 	assert.Contains(t, strs(doc.Statement[0].Action), "s3:DeleteObjectVersion")
+	assert.Contains(t, strs(doc.Statement[0].Action), "s3:BypassGovernanceRetention")
 	assert.Nil(t, doc.Statement[0].Condition, "no exemption")
+	// Retention changes: only the role the org stack configures the archive with.
+	assert.Equal(t, []string{"s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration"}, strs(doc.Statement[1].Action))
+	assert.Equal(t, map[string]map[string]any{"ArnNotLike": {"aws:PrincipalArn": []any{"arn:aws:iam::555555555555:role/OrganizationAccountAccessRole"}}}, doc.Statement[1].Condition)
+	att := mustNamed(t, p, "guardrails-log-archive-protection-attachment-0")
+	assert.Contains(t, att.Dependencies, mustNamed(t, p, "log-archive-lifecycle").URN, "attached once the archive is configured")
 
 	// Deny public S3: Workloads OU.
 	doc, targets = scp(t, p, "deny-public-s3")

@@ -33,7 +33,8 @@ func (c *Config) guardrailsArgs() components.GuardrailsArgs {
 	return components.GuardrailsArgs{
 		AllowedRegion: AllowedRegion, DRRegion: c.DRRegion,
 		RootID: c.Org.RootID, WorkloadsOUID: c.Org.WorkloadsOUID, LogArchiveAccountID: c.Org.LogArchiveAccountID,
-		DeployRolePattern: components.DeployRolePattern, Tags: c.StackTags(),
+		DeployRolePattern: components.DeployRolePattern, LogArchiveAdminRoleArns: []string{c.logArchiveRole()},
+		Tags: c.StackTags(),
 	}
 }
 
@@ -55,9 +56,6 @@ func (c *Config) orgLogSources() []string {
 // account's buckets (through a provider that assumes a role there) and the
 // organization trail.
 func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pulumi.ResourceOption) error {
-	if _, err := components.NewGuardrails(ctx, "guardrails", cfg.guardrailsArgs(), opts...); err != nil {
-		return err
-	}
 	logAccount := cfg.Org.LogArchiveAccountID
 	provider, err := aws.NewProvider(ctx, "aws-log-archive", &aws.ProviderArgs{
 		Region:            pulumi.String(cfg.Region),
@@ -85,6 +83,12 @@ func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts 
 		ObjectLockMode: components.ObjectLockCompliance, Protect: true, Tags: cfg.StackTags(),
 	}, archiveOpts...)
 	if err != nil {
+		return err
+	}
+	// The SCPs come after the archive they protect, whose retention they freeze.
+	gArgs := cfg.guardrailsArgs()
+	gArgs.LogArchiveReady = []pulumi.Resource{logArchive} // every bucket, lifecycle and lock
+	if _, err := components.NewGuardrails(ctx, "guardrails", gArgs, opts...); err != nil {
 		return err
 	}
 	ctx.Export("logArchiveBucket", pulumi.String(bucket))

@@ -274,8 +274,13 @@ func (w *world) authorize(req Request, pol policies) (bool, string) {
 		if idAllow != "" {
 			return true, "allowed by the " + idAllow
 		}
-		if resAllow != "" || resViaAccount != "" {
-			return true, "allowed by the " + resAllow + resViaAccount
+		if resAllow != "" {
+			return true, "allowed by the " + resAllow
+		}
+		// Naming the account (its root) in a resource policy delegates to the
+		// account's identity policies; it grants nothing by itself.
+		if resViaAccount != "" {
+			return false, "the " + resViaAccount + " names the account, but no identity policy allows it"
 		}
 		return false, "no identity or resource policy allows it"
 	}

@@ -28,6 +28,44 @@ func (w *world) intents() []AccessIntent {
 	out = append(out, w.taskIntents()...)
 	out = append(out, w.negativeIntents()...)
 	out = append(out, w.scpIntents()...)
+	out = append(out, w.assumedRoleIntents()...)
+	return out
+}
+
+// assumedRoleIntents: a provider that assumes a role in another account (the
+// org stack's Log Archive provider) must be able to configure what it
+// creates there under that account's SCPs, and must not be able to delete
+// the logs. AWS Organizations creates OrganizationAccountAccessRole with
+// AdministratorAccess:
+// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_create-cross-account-role.html
+func (w *world) assumedRoleIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, prov := range w.plan.ByType("pulumi:providers:aws") {
+		roleArn := prov.Str("assumeRole.roleArn")
+		if roleArn == "" {
+			continue
+		}
+		account := strings.Split(strings.TrimPrefix(roleArn, "arn:aws:iam::"), ":")[0]
+		p := Principal{ARN: roleArn, Account: account}
+		pol := policies{identity: []Document{mustDoc(managedPolicies["arn:aws:iam::aws:policy/AdministratorAccess"])}, resName: "none", resourceAccount: account}
+		ctx := tls(map[string][]string{"aws:RequestedRegion": {w.region}})
+		for _, b := range w.plan.ByType("aws:s3/bucketV2:BucketV2") {
+			if b.Provider != prov.URN {
+				continue
+			}
+			arn := "arn:aws:s3:::" + b.ID
+			for _, action := range []string{"s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning"} {
+				out = append(out, AccessIntent{Name: fmt.Sprintf("the %s provider may %s on %s under its account's SCPs", prov.Name, action, b.ID), Want: true, pol: pol,
+					Request: Request{Principal: p, Action: action, Resource: arn, Context: ctx}})
+			}
+			if w.objectLock[b.ID] {
+				for _, action := range []string{"s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} {
+					out = append(out, AccessIntent{Name: fmt.Sprintf("nobody, not even the %s provider's role, may %s in %s", prov.Name, action, b.ID), Want: false, pol: pol,
+						Request: Request{Principal: p, Action: action, Resource: arn + "/cloudtrail/AWSLogs/x", Context: ctx}})
+				}
+			}
+		}
+	}
 	return out
 }
 

@@ -1,0 +1,180 @@
+package verify
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// editPolicy returns a copy of p whose resource `name` has its JSON policy
+// in `field` rewritten by edit.
+func editPolicy(t *testing.T, p *synth.Plan, name, field string, edit func(d *Document)) *synth.Plan {
+	t.Helper()
+	out := *p
+	out.Resources = nil
+	found := false
+	for _, r := range p.Resources {
+		if r.Name == name {
+			found = true
+			inputs := map[string]any{}
+			for k, v := range r.Inputs {
+				inputs[k] = v
+			}
+			if strings.HasPrefix(field, "inlinePolicies.") {
+				list := asList(inputs["inlinePolicies"])
+				var kept []any
+				for _, ip := range list {
+					d, err := ParseDocument(str(ip["policy"]))
+					require.NoError(t, err)
+					edit(&d)
+					b, _ := json.Marshal(d)
+					kept = append(kept, map[string]any{"name": ip["name"], "policy": string(b)})
+				}
+				inputs["inlinePolicies"] = kept
+			} else {
+				d, err := ParseDocument(str(inputs[field]))
+				require.NoError(t, err)
+				edit(&d)
+				b, _ := json.Marshal(d)
+				inputs[field] = string(b)
+			}
+			r.Inputs = inputs
+		}
+		out.Resources = append(out.Resources, r)
+	}
+	require.True(t, found, name)
+	return &out
+}
+
+// dropSid removes the statements with a Sid.
+func dropSid(sid string) func(d *Document) {
+	return func(d *Document) {
+		var kept []Statement
+		for _, s := range d.Statement {
+			if s.Sid != sid {
+				kept = append(kept, s)
+			}
+		}
+		d.Statement = kept
+	}
+}
+
+func findingOf(t *testing.T, fs []Finding, intent string) Finding {
+	t.Helper()
+	for _, f := range fs {
+		if f.Intent == intent {
+			return f
+		}
+	}
+	t.Fatalf("no finding %q", intent)
+	return Finding{}
+}
+
+// Removing the statement an integration needs makes its intent fail, and the
+// finding says which request was refused.
+func TestEveryIntegrationNeedsItsStatement(t *testing.T) {
+	dev, org := plan(t, "dev"), plan(t, "org")
+	cases := []struct {
+		intent      string
+		name, field string
+		sid         string
+	}{
+		{"CloudTrail writes log files to the archive", "log-archive-policy", "policy", "AWSCloudTrailWrite"},
+		{"CloudTrail checks the archive bucket's ACL", "log-archive-policy", "policy", "AWSCloudTrailAclCheck"},
+		{"CloudTrail encrypts log files with the logs key", "keys-logs", "policy", "AllowCloudTrailEncrypt"},
+		{"VPC flow logs write to the archive", "log-archive-policy", "policy", "AWSLogDeliveryWrite"},
+		{"VPC flow logs encrypt with the bucket's key", "keys-logs", "policy", "AllowLogDelivery"},
+		{"the ALB writes access logs", "log-archive-access-policy", "policy", "ELBAccessLogs"},
+		{"S3 server access logs of docustack-dev-documents-111111111111 are delivered", "log-archive-access-policy", "policy", "S3ServerAccessLogs"},
+		{"AWS Config delivers snapshots and history", "config-recorder-role", "inlinePolicies.0", "Deliver"},
+		{"AWS Config checks the delivery bucket's ACL", "config-recorder-role", "inlinePolicies.0", "BucketCheck"},
+		{"AWS Config encrypts deliveries with the logs key", "config-recorder-role", "inlinePolicies.0", "EncryptDeliveries"},
+		{"AWS Config encrypts deliveries with the logs key", "keys-logs", "policy", "EnableIAMPolicies"},
+		{"events.amazonaws.com encrypts alerts with the topic's key", "keys-logs", "policy", "AllowAlertPublishers"},
+		{"web-task: pulls docustack-dev/web", "web-execution-role", "inlinePolicies.0", "PullImage"},
+		{"web-task: writes its logs", "web-execution-role", "inlinePolicies.0", "WriteLogs"},
+		{"web-task: reads secret DB_PASSWORD", "web-execution-role", "inlinePolicies.0", "ReadSecrets"},
+	}
+	for _, c := range cases {
+		t.Run(c.intent+" without "+c.sid, func(t *testing.T) {
+			before := findingOf(t, Access(dev, org), c.intent)
+			require.True(t, before.OK, before.Detail)
+			after := findingOf(t, Access(editPolicy(t, dev, c.name, c.field, dropSid(c.sid)), org), c.intent)
+			assert.False(t, after.OK, "removing %s from %s must break %q", c.sid, c.name, c.intent)
+		})
+	}
+}
+
+// The three defects the issue names, reintroduced, are found.
+func TestTheIssuesExamplesAreFound(t *testing.T) {
+	dev, org := plan(t, "dev"), plan(t, "org")
+	// Config's role with only the managed policy: no delivery.
+	noInline := editPolicy(t, dev, "config-recorder-role", "inlinePolicies.0", func(d *Document) { d.Statement = nil })
+	assert.False(t, findingOf(t, Access(noInline, org), "AWS Config delivers snapshots and history").OK)
+	// The Log Archive SCP denying retention changes to every principal.
+	frozen := editPolicy(t, org, "guardrails-log-archive-protection", "content", func(d *Document) {
+		for i := range d.Statement {
+			d.Statement[i].Condition = nil
+		}
+	})
+	f := findingOf(t, Access(frozen, frozen), "the aws-log-archive provider may s3:PutLifecycleConfiguration on docustack-org-log-archive-555555555555 under its account's SCPs")
+	assert.False(t, f.OK)
+	assert.Contains(t, f.Detail, "denied by SCP guardrails-log-archive-protection")
+}
+
+// Each negative fails when the grant or deny that decides it is changed.
+func TestEveryAccessNegativeCatchesAWidening(t *testing.T) {
+	dev, org := plan(t, "dev"), plan(t, "org")
+	cases := []struct {
+		intent string
+		widen  func() (*synth.Plan, *synth.Plan)
+	}{
+		{"documents: a request without TLS is refused, even for an administrator", func() (*synth.Plan, *synth.Plan) {
+			return editPolicy(t, dev, "documents-policy", "policy", dropSid("DenyInsecureTransport")), org
+		}},
+		{"documents: TLS below 1.2 is refused", func() (*synth.Plan, *synth.Plan) {
+			return editPolicy(t, dev, "documents-policy", "policy", dropSid("DenyTLSBelow12")), org
+		}},
+		{"documents: anonymous access is refused", func() (*synth.Plan, *synth.Plan) {
+			return editPolicy(t, dev, "documents-policy", "policy", func(d *Document) {
+				d.Statement = append(d.Statement, Statement{Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*"})
+			}), org
+		}},
+		{"documents: another account is refused", func() (*synth.Plan, *synth.Plan) {
+			return editPolicy(t, dev, "documents-policy", "policy", func(d *Document) {
+				d.Statement = append(d.Statement, Statement{Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::999999999999:root"}, Action: "s3:*", Resource: "*"})
+			}), org
+		}},
+		{"the SCPs refuse an upload without server-side encryption", func() (*synth.Plan, *synth.Plan) {
+			return dev, editPolicy(t, org, "guardrails-s3-encryption-required", "content", dropSid("DenyUnencryptedS3Uploads"))
+		}},
+		{"the SCPs refuse work outside the allowed regions", func() (*synth.Plan, *synth.Plan) {
+			return dev, editPolicy(t, org, "guardrails-region-restriction", "content", dropSid("DenyOutsideAllowedRegions"))
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.intent, func(t *testing.T) {
+			require.True(t, findingOf(t, Access(dev, org), c.intent).OK)
+			p, o := c.widen()
+			assert.False(t, findingOf(t, Access(p, o), c.intent).OK, "widening must break %q", c.intent)
+		})
+	}
+	// Deleting archive objects: Object Lock decides; without it the intent fails.
+	out := *org
+	out.Resources = nil
+	for _, r := range org.Resources {
+		if r.Type != "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2" {
+			out.Resources = append(out.Resources, r)
+		}
+	}
+	for _, f := range Access(&out, &out) {
+		assert.NotEqual(t, "archive objects cannot be deleted before their retention ends", f.Intent, "no lock, no such finding passing")
+	}
+	f := findingOf(t, Access(org, org), "archive objects cannot be deleted before their retention ends")
+	assert.True(t, f.OK)
+}
