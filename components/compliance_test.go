@@ -276,7 +276,7 @@ func TestBackup(t *testing.T) {
 			assert.Equal(t, float64(c.retention), cp["lifecycle"].(map[string]any)["deleteAfter"])
 			sel := mustNamed(t, p, "backup-selection")
 			assert.Len(t, strs(sel.Get("resources")), 1)
-			assert.Contains(t, strs(sel.Get("resources"))[0], "database-instance-id")
+			assert.Equal(t, ":db:docustack-"+c.stack, strs(sel.Get("resources"))[0][strings.Index(strs(sel.Get("resources"))[0], ":db:"):], "the database instance by ARN")
 		})
 	}
 }

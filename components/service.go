@@ -106,6 +106,10 @@ type ServiceArgs struct {
 	TaskPolicy pulumi.StringInput
 	// EnableExec allows ECS Exec (SSM) into tasks. Default: false.
 	EnableExec bool
+	// ExecLogGroupArn is the cluster's ECS Exec session log group, which
+	// the task role writes (the cluster's exec logging configuration).
+	// Required with EnableExec.
+	ExecLogGroupArn pulumi.StringInput
 	// IgnoreDesiredCount leaves desiredCount to a scheduler (ignoreChanges),
 	// so `pulumi up` does not restart what the scheduler stopped. Default: false.
 	IgnoreDesiredCount bool
@@ -250,7 +254,8 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	for f, missing := range InOrder(map[string]bool{"image": args.Image == nil,
 		"clusterArn": args.ClusterArn == nil, "subnetIds": args.SubnetIDs == nil,
 		"securityGroupIds": args.SecurityGroupIDs == nil && args.OwnGroup == nil,
-		"logsKmsKeyArn":    args.LogsKMSKeyArn == nil}) {
+		"logsKmsKeyArn":    args.LogsKMSKeyArn == nil,
+		"execLogGroupArn":  args.EnableExec && args.ExecLogGroupArn == nil}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}
@@ -291,7 +296,7 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		repo = args.RepositoryArn
 	}
 	execPolicy := pulumi.All(repo, s.LogGroup.Arn, secretArns).ApplyT(func(v []any) string {
-		return ExecutionPolicy(v[0].(string), v[1].(string), stringsOf(v[2]))
+		return ExecutionPolicy(args.Region, v[0].(string), v[1].(string), stringsOf(v[2]))
 	}).(pulumi.StringOutput)
 	execName := childName(name, "execution-role")
 	s.ExecutionRole, err = iam.NewRole(ctx, execName, &iam.RoleArgs{
@@ -306,7 +311,9 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	taskPolicies := iam.RoleInlinePolicyArray{}
 	if args.EnableExec {
 		taskPolicies = append(taskPolicies, iam.RoleInlinePolicyArgs{Name: pulumi.String("ecs-exec"),
-			Policy: args.LogsKMSKeyArn.ToStringOutput().ApplyT(ExecPolicy).(pulumi.StringOutput)})
+			Policy: pulumi.All(args.LogsKMSKeyArn, args.ExecLogGroupArn).ApplyT(func(v []any) string {
+				return ExecPolicy(v[0].(string), v[1].(string))
+			}).(pulumi.StringOutput)})
 	}
 	if args.TaskPolicy != nil {
 		taskPolicies = append(taskPolicies, iam.RoleInlinePolicyArgs{Name: pulumi.String("task"), Policy: args.TaskPolicy})
@@ -485,17 +492,32 @@ func (s *Service) autoscale(ctx *pulumi.Context, name string, args ServiceArgs) 
 	return err
 }
 
+// GuardDutyAgentRepositories host the GuardDuty Runtime Monitoring agent
+// that ECS adds to every Fargate task once runtime monitoring is on; the
+// task's execution role pulls it.
+// https://docs.aws.amazon.com/guardduty/latest/ug/ecs-runtime-agent-ecr-image-uri.html
+var GuardDutyAgentRepositories = map[string]string{
+	"us-east-1": "arn:aws:ecr:us-east-1:593207742271:repository/aws-guardduty-agent-fargate",
+	"us-west-2": "arn:aws:ecr:us-west-2:733349766148:repository/aws-guardduty-agent-fargate",
+}
+
 // ExecutionPolicy lets ECS pull one repository's images (none for public
-// images), write one log group and read only the listed secrets.
-func ExecutionPolicy(repositoryArn, logGroupArn string, secretArns []string) string {
+// images) and the GuardDuty agent of the region, write one log group and
+// read only the listed secrets.
+// https://docs.aws.amazon.com/guardduty/latest/ug/prereq-runtime-monitoring-ecs-support.html
+func ExecutionPolicy(region, repositoryArn, logGroupArn string, secretArns []string) string {
 	statements := []PolicyStatement{
 		{Sid: "WriteLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: logGroupArn + ":*"},
+		// GetAuthorizationToken has no resource-level permissions.
+		{Sid: "ECRAuth", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*"},
 	}
 	if repositoryArn != "" {
 		statements = append(statements,
-			// GetAuthorizationToken has no resource-level permissions.
-			PolicyStatement{Sid: "ECRAuth", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*"},
 			PolicyStatement{Sid: "PullImage", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: repositoryArn})
+	}
+	if agent, ok := GuardDutyAgentRepositories[region]; ok {
+		statements = append(statements, PolicyStatement{Sid: "PullGuardDutyAgent", Effect: "Allow",
+			Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: agent})
 	}
 	if len(secretArns) > 0 {
 		statements = append(statements, PolicyStatement{Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns})
@@ -503,15 +525,21 @@ func ExecutionPolicy(repositoryArn, logGroupArn string, secretArns []string) str
 	return PolicyJSON(statements...)
 }
 
-// ExecPolicy is what ECS Exec needs in the task: the SSM message channels
-// and the logs CMK that encrypts sessions.
-func ExecPolicy(logsKeyArn string) string {
+// ExecPolicy is what ECS Exec needs in the task: the SSM message channels,
+// the logs CMK that encrypts sessions, and the cluster's session log group
+// (logging OVERRIDE to an encrypted CloudWatch group).
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-required-iam-permissions
+func ExecPolicy(logsKeyArn, execLogGroupArn string) string {
 	return PolicyJSON(
 		PolicyStatement{Sid: "SSMChannels", Effect: "Allow", Action: []string{
 			"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
 			"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
 		}, Resource: "*"},
 		PolicyStatement{Sid: "SessionKey", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: logsKeyArn},
+		// DescribeLogGroups has no resource-level permissions.
+		PolicyStatement{Sid: "FindSessionLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*"},
+		PolicyStatement{Sid: "WriteSessionLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
+			Resource: execLogGroupArn + ":*"},
 	)
 }
 

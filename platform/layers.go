@@ -127,6 +127,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 		a.OwnGroup = network.Vpc.ID()
 		a.ServiceConnectNamespace = cluster.NamespaceArn
 		a.LogsKMSKeyArn = logsKey
+		a.ExecLogGroupArn = cluster.ExecLogGroup.Arn
 		a.Environment = map[string]string{"TEMPORAL_ADDRESS": components.TemporalFrontendAddress, "DOCUSTACK_ENV": string(cfg.Environment)}
 	}
 
@@ -190,6 +191,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	webArgs.Environment["TEMPORAL_ADDRESS"] = components.TemporalFrontendAddress
 	webArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
 	webArgs.ServiceConnectNamespace = cluster.NamespaceArn
+	webArgs.ExecLogGroupArn = cluster.ExecLogGroup.Arn
 	webArgs.IgnoreDesiredCount = cfg.Scheduler.Enabled
 	web, err := components.NewService(ctx, "web", webArgs, opts...)
 	if err != nil {

@@ -44,6 +44,12 @@ func Placement(inputs resource.PropertyMap, account, region string) (string, str
 // name as the ID (a bucket's name, an IAM role's name, a log group's name)
 // it is that name, from inputs after autonaming; "<name>-id" for the rest.
 func ID(typ, name string, inputs resource.PropertyMap) string {
+	if typ == "aws:ecs/service:Service" {
+		// pulumi-aws uses the service's ARN as its ID; Computed uses the same.
+		if arn := ecsServiceArn(inputs); arn != "" {
+			return arn
+		}
+	}
 	if key, ok := idIsName[typ]; ok {
 		if v, ok := inputs[key]; ok && v.IsString() && v.StringValue() != "" {
 			return v.StringValue()
@@ -111,6 +117,11 @@ func Computed(typ, name, id, account, region string, state resource.PropertyMap)
 			"secretArn":    resource.NewProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!%s", region, account, id)),
 			"secretStatus": resource.NewProperty("active"),
 		})})
+		if typ == "aws:rds/instance:Instance" {
+			arn = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", region, account, inputString(state, "identifier"))
+		} else {
+			arn = fmt.Sprintf("arn:aws:rds:%s:%s:cluster:%s", region, account, inputString(state, "clusterIdentifier"))
+		}
 	case "aws:acm/certificate:Certificate":
 		domain := inputString(state, "domainName")
 		state["domainValidationOptions"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
@@ -143,6 +154,15 @@ func Computed(typ, name, id, account, region string, state resource.PropertyMap)
 		arn = fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, inputString(state, "name"))
 	case "aws:ecs/cluster:Cluster":
 		arn = fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", region, account, inputString(state, "name"))
+	case "aws:ecs/service:Service":
+		if a := ecsServiceArn(state); a != "" {
+			arn = a
+		}
+	case "aws:autoscaling/group:Group":
+		sum := sha256.Sum256([]byte(id))
+		h := hex.EncodeToString(sum[:])
+		uuid := h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+		arn = fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", region, account, uuid, inputString(state, "name"))
 	case "aws:backup/vault:Vault":
 		arn = fmt.Sprintf("arn:aws:backup:%s:%s:backup-vault:%s", region, account, inputString(state, "name"))
 	case "aws:route53/record:Record":
@@ -178,6 +198,17 @@ func Invoke(token, account, region string, azs []string) (resource.PropertyMap, 
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": region}), true
 	}
 	return nil, false
+}
+
+// ecsServiceArn is a service's ARN in its cluster (the long ARN format):
+// arn:aws:ecs:<region>:<account>:service/<cluster>/<service>.
+func ecsServiceArn(inputs resource.PropertyMap) string {
+	cluster, name := inputString(inputs, "cluster"), inputString(inputs, "name")
+	if cluster == "" || name == "" || !strings.Contains(cluster, ":cluster/") {
+		return ""
+	}
+	prefix := cluster[:strings.Index(cluster, ":cluster/")]
+	return prefix + ":service/" + cluster[strings.LastIndex(cluster, "/")+1:] + "/" + name
 }
 
 // suffix6 is the six characters AWS appends to a secret's name, derived

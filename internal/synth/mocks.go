@@ -55,6 +55,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		ID:                   id,
 		Inputs:               plainMap(args.Inputs),
 		Properties:           args.Inputs,
+		Outputs:              plainMap(state),
 		Protect:              rpc.GetProtect(),
 		RetainOnDelete:       rpc.GetRetainOnDelete(),
 		IgnoreChanges:        rpc.GetIgnoreChanges(),

@@ -41,6 +41,9 @@ type Resource struct {
 
 	// Properties are the inputs as Pulumi property values, for policy checks.
 	Properties resource.PropertyMap `json:"-"`
+	// Outputs are what the provider would compute (internal/fakeaws): the
+	// ARN and the outputs programs read. Not in golden files.
+	Outputs map[string]any `json:"-"`
 }
 
 // Get returns the input at a dotted path ("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"),

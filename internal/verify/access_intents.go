@@ -29,6 +29,211 @@ func (w *world) intents() []AccessIntent {
 	out = append(out, w.negativeIntents()...)
 	out = append(out, w.scpIntents()...)
 	out = append(out, w.assumedRoleIntents()...)
+	out = append(out, w.execIntents()...)
+	out = append(out, w.schedulerIntents()...)
+	out = append(out, w.replicationIntents()...)
+	out = append(out, w.functionIntents()...)
+	return out
+}
+
+// runtimeMonitoring reports whether GuardDuty Runtime Monitoring is on (ECS
+// then adds its agent to every Fargate task).
+func (w *world) runtimeMonitoring() bool {
+	for _, f := range w.plan.ByType("aws:guardduty/detectorFeature:DetectorFeature") {
+		if f.Str("name") == "RUNTIME_MONITORING" && f.Str("status") == "ENABLED" {
+			return true
+		}
+	}
+	return false
+}
+
+// guardDutyAgent is the agent's repository in us-east-1.
+// https://docs.aws.amazon.com/guardduty/latest/ug/ecs-runtime-agent-ecr-image-uri.html
+const guardDutyAgent = "arn:aws:ecr:us-east-1:593207742271:repository/aws-guardduty-agent-fargate"
+
+// execIntents: with runtime monitoring every execution role pulls the
+// GuardDuty agent; with ECS Exec the task role opens SSM channels and writes
+// the cluster's session log group.
+// https://docs.aws.amazon.com/guardduty/latest/ug/prereq-runtime-monitoring-ecs-support.html
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
+func (w *world) execIntents() []AccessIntent {
+	var out []AccessIntent
+	execGroup := ""
+	for _, c := range w.plan.ByType("aws:ecs/cluster:Cluster") {
+		if g := c.Str("configuration.executeCommandConfiguration.logConfiguration.cloudWatchLogGroupName"); g != "" {
+			execGroup = g
+		}
+	}
+	tasks := map[string]string{} // task definition family -> task role
+	for _, td := range w.plan.ByType("aws:ecs/taskDefinition:TaskDefinition") {
+		tasks[td.Name] = td.Str("taskRoleArn")
+		if !w.runtimeMonitoring() || w.region != "us-east-1" {
+			continue
+		}
+		exec := td.Str("executionRoleArn")
+		identity, _ := w.rolePolicies(exec)
+		p := Principal{ARN: exec, Account: w.account}
+		pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+		for _, a := range []struct{ action, res string }{{"ecr:GetAuthorizationToken", "*"}, {"ecr:BatchGetImage", guardDutyAgent}, {"ecr:GetDownloadUrlForLayer", guardDutyAgent}} {
+			out = append(out, AccessIntent{Name: td.Name + ": pulls the GuardDuty runtime agent (" + a.action + ")", Want: true, pol: pol,
+				Request: Request{Principal: p, Action: a.action, Resource: a.res, Context: tls(nil)}})
+		}
+	}
+	if execGroup == "" {
+		return out
+	}
+	for _, svc := range w.plan.ByType("aws:ecs/service:Service") {
+		if !svc.Bool("enableExecuteCommand") {
+			continue
+		}
+		taskRole := tasks[strings.TrimSuffix(svc.Name, "-service")+"-task"]
+		identity, _ := w.rolePolicies(taskRole)
+		p := Principal{ARN: taskRole, Account: w.account}
+		pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+		stream := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:log-stream:ecs-execute-command-x", w.region, w.account, execGroup)
+		for _, a := range []struct{ action, res string }{
+			{"ssmmessages:CreateControlChannel", "*"}, {"ssmmessages:OpenDataChannel", "*"},
+			{"logs:DescribeLogGroups", "*"}, {"logs:CreateLogStream", stream}, {"logs:DescribeLogStreams", stream}, {"logs:PutLogEvents", stream},
+		} {
+			out = append(out, AccessIntent{Name: svc.Name + ": ECS Exec session " + a.action, Want: true, pol: pol,
+				Request: Request{Principal: p, Action: a.action, Resource: a.res, Context: tls(nil)}})
+		}
+	}
+	return out
+}
+
+// schedulerIntents: each EventBridge Scheduler universal target calls one
+// API with the schedule's role ("arn:aws:scheduler:::aws-sdk:<service>:<api>").
+// https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html
+func (w *world) schedulerIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, s := range w.plan.ByType("aws:scheduler/schedule:Schedule") {
+		target := strings.TrimPrefix(s.Str("target.arn"), "arn:aws:scheduler:::aws-sdk:")
+		service, api, ok := strings.Cut(target, ":")
+		if !ok {
+			continue
+		}
+		var input map[string]any
+		_ = jsonUnmarshal(s.Str("target.input"), &input)
+		resource := "*"
+		switch service {
+		case "ecs":
+			resource = w.ecsServiceArn(str(input["Cluster"]), str(input["Service"]))
+		case "rds":
+			resource = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", w.region, w.account, str(input["DbInstanceIdentifier"]))
+		case "autoscaling":
+			resource = w.asgArn(str(input["AutoScalingGroupName"]))
+		}
+		role := s.Str("target.roleArn")
+		identity, _ := w.rolePolicies(role)
+		action := service + ":" + strings.ToUpper(api[:1]) + api[1:]
+		out = append(out, AccessIntent{Name: "schedule " + s.Name + " may " + action, Want: true,
+			pol:     policies{identity: identity, resName: "none", resourceAccount: w.account},
+			Request: Request{Principal: Principal{ARN: role, Account: w.account}, Action: action, Resource: resource, Context: tls(nil)}})
+	}
+	return out
+}
+
+// ecsServiceArn is the ARN of a service of the plan by cluster and name.
+func (w *world) ecsServiceArn(cluster, name string) string {
+	if i := strings.LastIndex(cluster, "/"); i >= 0 {
+		cluster = cluster[i+1:]
+	}
+	return fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", w.region, w.account, cluster, name)
+}
+
+// asgArn is an Auto Scaling group's ARN: AWS puts a UUID in it, so a policy
+// must name the plan's ARN (the program passes the group's arn output).
+func (w *world) asgArn(name string) string {
+	for _, g := range w.plan.ByType("aws:autoscaling/group:Group") {
+		if arn, ok := g.Outputs["arn"].(string); ok && g.Str("name") == name {
+			return arn
+		}
+	}
+	return "*"
+}
+
+// replicationIntents: S3 replicates with the configuration's role, reading
+// source versions and writing the replica, decrypting and encrypting through
+// S3 (kms:ViaService).
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+func (w *world) replicationIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, r := range w.plan.ByType("aws:s3/bucketReplicationConfig:BucketReplicationConfig") {
+		role := r.Str("role")
+		identity, _ := w.rolePolicies(role)
+		p := Principal{ARN: role, Account: w.account}
+		src := "arn:aws:s3:::" + r.Str("bucket")
+		for i, rule := range asList(r.Get("rules")) {
+			dst := str(mapGet(rule, "destination", "bucket"))
+			replicaKey := str(mapGet(rule, "destination", "encryptionConfiguration", "replicaKmsKeyId"))
+			add := func(name, action, resource string, pol policies, ctx map[string][]string) {
+				pol.identity = identity
+				out = append(out, AccessIntent{Name: fmt.Sprintf("replication rule %d of %s: %s", i, r.Str("bucket"), name), Want: true, pol: pol,
+					Request: Request{Principal: p, Action: action, Resource: resource, Context: tls(ctx)}})
+			}
+			add("reads the source's configuration", "s3:GetReplicationConfiguration", src, w.bucket(r.Str("bucket")), nil)
+			add("reads source versions", "s3:GetObjectVersionForReplication", src+"/patients/1.pdf", w.bucket(r.Str("bucket")), nil)
+			add("writes the replica", "s3:ReplicateObject", dst+"/patients/1.pdf", w.bucket(strings.TrimPrefix(dst, "arn:aws:s3:::")), nil)
+			add("replicates deletes", "s3:ReplicateDelete", dst+"/patients/1.pdf", w.bucket(strings.TrimPrefix(dst, "arn:aws:s3:::")), nil)
+			if k, ok := w.bucketKey[r.Str("bucket")]; ok {
+				add("decrypts source objects", "kms:Decrypt", k, w.key(k), map[string][]string{"kms:ViaService": {"s3." + w.region + ".amazonaws.com"}})
+			}
+			if replicaKey != "" {
+				region := strings.Split(replicaKey, ":")[3]
+				add("encrypts the replica", "kms:Encrypt", replicaKey, w.key(replicaKey), map[string][]string{"kms:ViaService": {"s3." + region + ".amazonaws.com"}})
+			}
+		}
+	}
+	return out
+}
+
+func mapGet(m map[string]any, path ...string) any {
+	var cur any = m
+	for _, k := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+// functionIntents: a Lambda function in a VPC creates its network interfaces
+// and writes its logs with its role; DB-init reads the master secret and
+// writes the roles' secrets named in its environment.
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+func (w *world) functionIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, f := range w.plan.ByType("aws:lambda/function:Function") {
+		role := f.Str("role")
+		identity, _ := w.rolePolicies(role)
+		p := Principal{ARN: role, Account: w.account}
+		pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+		add := func(name, action, resource string) {
+			out = append(out, AccessIntent{Name: f.Str("name") + ": " + name, Want: true, pol: pol,
+				Request: Request{Principal: p, Action: action, Resource: resource, Context: tls(nil)}})
+		}
+		group := f.Str("loggingConfig.logGroup")
+		if group == "" {
+			group = "/aws/lambda/" + f.Str("name")
+		}
+		add("writes its logs", "logs:PutLogEvents", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:log-stream:x", w.region, w.account, group))
+		if f.Get("vpcConfig.subnetIds") != nil {
+			add("creates its network interfaces", "ec2:CreateNetworkInterface", "*")
+		}
+		vars, _ := f.Get("environment.variables").(map[string]any)
+		if arn := str(vars["MASTER_SECRET_ARN"]); arn != "" {
+			add("reads the master secret", "secretsmanager:GetSecretValue", arn)
+		}
+		var roles []map[string]any
+		_ = jsonUnmarshal(str(vars["ROLES"]), &roles)
+		for _, r := range roles {
+			add("writes the password of role "+str(r["name"]), "secretsmanager:PutSecretValue", str(r["secretArn"]))
+		}
+	}
 	return out
 }
 

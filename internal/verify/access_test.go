@@ -99,6 +99,16 @@ func TestEveryIntegrationNeedsItsStatement(t *testing.T) {
 		{"web-task: pulls docustack-dev/web", "web-execution-role", "inlinePolicies.0", "PullImage"},
 		{"web-task: writes its logs", "web-execution-role", "inlinePolicies.0", "WriteLogs"},
 		{"web-task: reads secret DB_PASSWORD", "web-execution-role", "inlinePolicies.0", "ReadSecrets"},
+		{"web-task: pulls the GuardDuty runtime agent (ecr:BatchGetImage)", "web-execution-role", "inlinePolicies.0", "PullGuardDutyAgent"},
+		{"temporal-combined-task: pulls the GuardDuty runtime agent (ecr:GetAuthorizationToken)", "temporal-combined-execution-role", "inlinePolicies.0", "ECRAuth"},
+		{"web-service: ECS Exec session logs:PutLogEvents", "web-task-role", "inlinePolicies.0", "WriteSessionLogs"},
+		{"web-service: ECS Exec session logs:DescribeLogGroups", "web-task-role", "inlinePolicies.0", "FindSessionLogGroup"},
+		{"schedule scheduler-bastion-scale-down may autoscaling:UpdateAutoScalingGroup", "scheduler-role", "inlinePolicies.0", "StopStart"},
+		{"schedule scheduler-database-stop may rds:StopDBInstance", "scheduler-role", "inlinePolicies.0", "StopStart"},
+		{"replication rule 0 of docustack-dev-documents-111111111111: writes the replica", "documents-replication-role", "inlinePolicies.0", "WriteReplica"},
+		{"replication rule 0 of docustack-dev-documents-111111111111: encrypts the replica", "documents-replication-role", "inlinePolicies.0", "EncryptReplica"},
+		{"docustack-dev-db-init: writes the password of role docustack", "db-init-role", "inlinePolicies.0", "WriteRoleSecrets"},
+		{"docustack-dev-db-init: creates its network interfaces", "db-init-role", "inlinePolicies.0", "VpcNetworking"},
 	}
 	for _, c := range cases {
 		t.Run(c.intent+" without "+c.sid, func(t *testing.T) {
