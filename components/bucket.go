@@ -36,6 +36,9 @@ type bucketResult struct {
 	versioning *s3.BucketVersioningV2
 	// ready are what writers must wait for: the policy and encryption.
 	ready []pulumi.Resource
+	// retention are the lifecycle and Object Lock configurations (what the
+	// Log Archive SCP freezes once set).
+	retention []pulumi.Resource
 	arn   string
 }
 
@@ -88,14 +91,16 @@ func newSecureBucket(ctx *pulumi.Context, spec bucketSpec, stackTags Tags, compo
 		return nil, err
 	}
 	if spec.objectLock != nil {
-		if _, err := s3.NewBucketObjectLockConfigurationV2(ctx, spec.child+"-object-lock", &s3.BucketObjectLockConfigurationV2Args{
+		lock, err := s3.NewBucketObjectLockConfigurationV2(ctx, spec.child+"-object-lock", &s3.BucketObjectLockConfigurationV2Args{
 			Bucket: b.ID(),
 			Rule: &s3.BucketObjectLockConfigurationV2RuleArgs{DefaultRetention: &s3.BucketObjectLockConfigurationV2RuleDefaultRetentionArgs{
 				Mode: pulumi.String(string(spec.objectLock.mode)), Days: pulumi.Int(spec.objectLock.days),
 			}},
-		}, append(opts, pulumi.DependsOn([]pulumi.Resource{res.versioning}))...); err != nil {
+		}, append(opts, pulumi.DependsOn([]pulumi.Resource{res.versioning}))...)
+		if err != nil {
 			return nil, err
 		}
+		res.retention = append(res.retention, lock)
 	}
 	rules := s3.BucketLifecycleConfigurationV2RuleArray{}
 	for _, r := range spec.lifecycle {
@@ -106,11 +111,13 @@ func newSecureBucket(ctx *pulumi.Context, spec bucketSpec, stackTags Tags, compo
 		Filter:                         &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
 		AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(abortMultipartDays)},
 	})
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, spec.child+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
+	lifecycle, err := s3.NewBucketLifecycleConfigurationV2(ctx, spec.child+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: b.ID(), Rules: rules,
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{res.versioning}))...); err != nil {
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{res.versioning}))...)
+	if err != nil {
 		return nil, err
 	}
+	res.retention = append(res.retention, lifecycle)
 	statements := append([]PolicyStatement{denyInsecureTransport(arn), denyOldTLS(arn)}, spec.statements...)
 	policy, err := s3.NewBucketPolicy(ctx, spec.child+"-policy", &s3.BucketPolicyArgs{
 		Bucket: b.ID(), Policy: pulumi.String(PolicyJSON(statements...)),

@@ -166,6 +166,9 @@ type LogArchive struct {
 	AccessLogsBucket *s3.BucketV2
 	// ConfigBucket receives AWS Config's snapshots and history (no Object Lock).
 	ConfigBucket *s3.BucketV2
+	// Configured are every bucket's policy, encryption, lifecycle and Object
+	// Lock configuration: what must exist before the archive is frozen.
+	Configured []pulumi.Resource
 	// AccessLogsBucketName is the access-logs bucket's name.
 	AccessLogsBucketName string
 	// Ready are the bucket policies and encryption configurations that log
@@ -228,6 +231,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 	}
 	c.Bucket = audit.bucket
 	c.Ready = append(c.Ready, audit.ready...)
+	c.Configured = append(append(c.Configured, audit.ready...), audit.retention...)
 
 	accessArn := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.AccessLogsBucketName)
 	// No Object Lock here: S3 server access logging refuses target buckets
@@ -247,6 +251,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 	}
 	c.AccessLogsBucket = access.bucket
 	c.Ready = append(c.Ready, access.ready...)
+	c.Configured = append(append(c.Configured, access.ready...), access.retention...)
 
 	configArn := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.ConfigBucketName)
 	config, err := newSecureBucket(ctx, bucketSpec{
@@ -263,6 +268,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 	}
 	c.ConfigBucket = config.bucket
 	c.Ready = append(c.Ready, config.ready...)
+	c.Configured = append(append(c.Configured, config.ready...), config.retention...)
 
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"bucketName":           audit.bucket.Bucket,

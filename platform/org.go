@@ -87,7 +87,7 @@ func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts 
 	}
 	// The SCPs come after the archive they protect, whose retention they freeze.
 	gArgs := cfg.guardrailsArgs()
-	gArgs.LogArchiveReady = []pulumi.Resource{logArchive} // every bucket, lifecycle and lock
+	gArgs.LogArchiveReady = logArchive.Configured
 	if _, err := components.NewGuardrails(ctx, "guardrails", gArgs, opts...); err != nil {
 		return err
 	}
