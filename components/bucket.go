@@ -39,7 +39,7 @@ type bucketResult struct {
 	// retention are the lifecycle and Object Lock configurations (what the
 	// Log Archive SCP freezes once set).
 	retention []pulumi.Resource
-	arn   string
+	arn       string
 }
 
 // newSecureBucket creates the bucket and its split configuration resources
