@@ -33,6 +33,64 @@ func (w *world) intents() []AccessIntent {
 	out = append(out, w.schedulerIntents()...)
 	out = append(out, w.replicationIntents()...)
 	out = append(out, w.functionIntents()...)
+	out = append(out, w.remediationIntents()...)
+	return out
+}
+
+// remediationActions are the API calls each automatic remediation's SSM
+// Automation document makes with its AutomationAssumeRole, from the
+// documents' "Required IAM permissions" (AWS Systems Manager Automation
+// runbook reference).
+// https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/automation-aws-enables3bucketencryption.html
+// https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/automation-awssupport-enablevpcflowlogs.html
+// https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/automation-aws-enablecloudtrail.html
+// https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/automation-aws-setiampasswordpolicy.html
+var remediationActions = map[string][]string{
+	"AWS-EnableS3BucketEncryption":              {"s3:PutEncryptionConfiguration"},
+	"AWSSupport-EnableVPCFlowLogs":              {"ec2:CreateFlowLogs", "logs:CreateLogDelivery"},
+	"AWS-EnableCloudTrail":                      {"cloudtrail:CreateTrail", "cloudtrail:StartLogging"},
+	"AWSConfigRemediation-SetIAMPasswordPolicy": {"iam:UpdateAccountPasswordPolicy", "iam:GetAccountPasswordPolicy"},
+}
+
+// remediationIntents: SSM Automation assumes each remediation's role and
+// makes its document's calls under the account's SCPs.
+func (w *world) remediationIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, rc := range w.plan.ByType("aws:cfg/remediationConfiguration:RemediationConfiguration") {
+		params := map[string]string{}
+		for _, p := range asList(rc.Get("parameters")) {
+			params[str(p["name"])] = str(p["staticValue"])
+		}
+		role := params["AutomationAssumeRole"]
+		ro, ok := w.roles[role]
+		doc := rc.Str("targetId")
+		if !ok {
+			out = append(out, AccessIntent{Name: "remediation " + doc + " has a role of this plan", Want: true, pol: policies{resName: "none"},
+				Request: Request{Principal: Principal{ARN: role, Account: w.account}, Action: "sts:AssumeRole", Resource: role}})
+			continue
+		}
+		trust := ro.trust
+		out = append(out, AccessIntent{Name: "SSM Automation assumes the role of " + doc, Want: true,
+			pol: policies{resource: &trust, resName: "trust", resourceAccount: w.account},
+			Request: Request{Principal: svc("ssm.amazonaws.com"), Action: "sts:AssumeRole", Resource: role,
+				Context: map[string][]string{"aws:SourceAccount": {w.account}}}})
+		resource := "*"
+		switch doc {
+		case "AWS-EnableS3BucketEncryption":
+			resource = "arn:aws:s3:::docustack-unencrypted-example"
+		case "AWS-EnableCloudTrail":
+			resource = fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", w.region, w.account, params["TrailName"])
+		}
+		for _, action := range remediationActions[doc] {
+			out = append(out, AccessIntent{Name: "remediation " + doc + " may " + action, Want: true,
+				pol:     policies{identity: ro.identity, resName: "none", resourceAccount: w.account},
+				Request: Request{Principal: Principal{ARN: role, Account: w.account}, Action: action, Resource: resource, Context: tls(nil)}})
+		}
+		if _, known := remediationActions[doc]; !known {
+			out = append(out, AccessIntent{Name: "remediation " + doc + " has a known permission list", Want: true, pol: policies{resName: "none"},
+				Request: Request{Principal: Principal{ARN: role, Account: w.account}, Action: "unknown:" + doc, Resource: "*"}})
+		}
+	}
 	return out
 }
 

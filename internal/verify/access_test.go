@@ -109,6 +109,10 @@ func TestEveryIntegrationNeedsItsStatement(t *testing.T) {
 		{"replication rule 0 of docustack-dev-documents-111111111111: encrypts the replica", "documents-replication-role", "inlinePolicies.0", "EncryptReplica"},
 		{"docustack-dev-db-init: writes the password of role docustack", "db-init-role", "inlinePolicies.0", "WriteRoleSecrets"},
 		{"docustack-dev-db-init: creates its network interfaces", "db-init-role", "inlinePolicies.0", "VpcNetworking"},
+		{"remediation AWS-EnableCloudTrail may cloudtrail:StartLogging", "config-remediation-role", "inlinePolicies.0", "EnableCloudTrail"},
+		{"remediation AWS-EnableS3BucketEncryption may s3:PutEncryptionConfiguration", "config-remediation-role", "inlinePolicies.0", "EnableBucketEncryption"},
+		{"remediation AWSSupport-EnableVPCFlowLogs may logs:CreateLogDelivery", "config-remediation-role", "inlinePolicies.0", "EnableFlowLogs"},
+		{"remediation AWSConfigRemediation-SetIAMPasswordPolicy may iam:UpdateAccountPasswordPolicy", "config-remediation-role", "inlinePolicies.0", "SetPasswordPolicy"},
 	}
 	for _, c := range cases {
 		t.Run(c.intent+" without "+c.sid, func(t *testing.T) {
