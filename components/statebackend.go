@@ -67,7 +67,11 @@ func NewStateBackend(ctx *pulumi.Context, name string, args StateBackendArgs, op
 	}
 	alias := fmt.Sprintf("alias/%s-pulumi-secrets", args.KeyAliasPrefix)
 	sb := &StateBackend{
-		LoginURL:        fmt.Sprintf("s3://%s?region=%s", args.BucketName, args.Region),
+		// The organization's SCP denies s3:PutObject without an SSE header, and
+		// Pulumi's DIY backend sends one only when the URL asks: go-cloud's
+		// s3blob (the version the pinned CLI builds with) reads ssetype and
+		// kmskeyid from the query (gocloud.dev/blob/s3blob URLOpener).
+		LoginURL:        fmt.Sprintf("s3://%s?region=%s&ssetype=aws:kms&kmskeyid=%s", args.BucketName, args.Region, alias),
 		SecretsProvider: fmt.Sprintf("awskms://%s?region=%s", alias, args.Region),
 	}
 	if err := ctx.RegisterComponentResource(TypeStateBackend, name, sb, opts...); err != nil {

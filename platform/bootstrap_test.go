@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,7 +35,13 @@ func TestBootstrap(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			p := bootstrapPlan(t, stack)
 			bucket := "docustack-" + stack + "-pulumi-state-" + account
-			assert.Equal(t, "s3://"+bucket+"?region=us-east-1", p.Outputs["loginUrl"])
+			// The SCP refuses PutObject without an SSE header; go-cloud's s3blob
+			// sends one when the URL carries ssetype (and kmskeyid).
+			login, err := url.Parse(p.Outputs["loginUrl"].(string))
+			require.NoError(t, err)
+			assert.Equal(t, "s3", login.Scheme)
+			assert.Equal(t, bucket, login.Host)
+			assert.Equal(t, url.Values{"region": {"us-east-1"}, "ssetype": {"aws:kms"}, "kmskeyid": {"alias/docustack-" + stack + "-pulumi-secrets"}}, login.Query())
 			assert.Equal(t, "awskms://alias/docustack-"+stack+"-pulumi-secrets?region=us-east-1", p.Outputs["secretsProvider"])
 			assert.Equal(t, platform.StateBucketName(platform.Environment(stack), account), bucket, "the main stacks' CI roles point at this bucket")
 
