@@ -128,6 +128,15 @@ func TestNetworkNATInstanceInDev(t *testing.T) {
 	assert.Contains(t, inst.Str("userData"), "MASQUERADE")
 	assert.Equal(t, "default", inst.Str("maintenanceOptions.autoRecovery"), "recovered onto healthy hardware")
 	assert.Equal(t, []string{"ami"}, inst.IgnoreChanges)
+	// A resolved AMI ID: with a root block device the provider's
+	// DescribeImages refuses "resolve:ssm:..." (InvalidAMIID.Malformed).
+	assert.Regexp(t, `^ami-[0-9a-f]{8,17}$`, inst.Str("ami"))
+	// Session Manager reaches and patches it.
+	profile := mustNamed(t, p, "network-nat-profile")
+	assert.Equal(t, profile.Outputs["name"], inst.Str("iamInstanceProfile"))
+	role := mustNamed(t, p, "network-nat-role")
+	assert.Contains(t, role.Str("assumeRolePolicy"), `"Service":"ec2.amazonaws.com"`)
+	assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", mustNamed(t, p, "network-nat-ssm").Str("policyArn"))
 	for i := 0; i < 2; i++ {
 		route := mustNamed(t, p, fmt.Sprintf("network-private-nat-%d", i))
 		assert.Equal(t, []string{inst.URN}, route.PropertyDependencies["networkInterfaceId"], "private egress through the instance")

@@ -190,6 +190,12 @@ func Invoke(token, account, region string, azs []string) (resource.PropertyMap, 
 		return resource.NewPropertyMapFromMap(map[string]any{"name": region, "id": region}), true
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), true
+	case "aws:ec2/getAmi:getAmi":
+		// A well-formed AMI ID: what the program passes on is the point.
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": "ami-0a1b2c3d4e5f60718", "imageId": "ami-0a1b2c3d4e5f60718", "architecture": "arm64",
+			"name": "al2023-ami-2023.9.20261120.0-kernel-6.12-arm64", "ownerId": "137112412989",
+		}), true
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		names := make([]any, len(azs))
 		for i, az := range azs {
