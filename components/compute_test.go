@@ -123,6 +123,9 @@ func TestWebService(t *testing.T) {
 			assert.Equal(t, name, svc.Str("name"))
 			assert.True(t, strings.HasSuffix(svc.Str("cluster"), ":cluster/docustack-"+c.stack), "runs in the platform cluster (its ARN)")
 			assert.Equal(t, false, svc.Get("networkConfiguration.assignPublicIp"), "no public IP")
+			// A strategy change redeploys in place instead of replacing a named service.
+			assert.Equal(t, true, svc.Get("forceNewDeployment"))
+			assert.Contains(t, svc.Str("triggers.capacityProviderStrategy"), "FARGATE_SPOT weight=")
 			assert.Equal(t, []string{"network-private-0-id", "network-private-1-id"}, strs(svc.Get("networkConfiguration.subnets")))
 			assert.Equal(t, []string{"network-ecs-sg-id"}, strs(svc.Get("networkConfiguration.securityGroups")))
 			assert.Equal(t, true, svc.Get("deploymentCircuitBreaker.enable"))

@@ -29,7 +29,11 @@ func (e DatabaseEngine) Valid() bool { return e == EnginePostgres || e == Engine
 // prod) and the logs its Audit Logging table (RDS audit logs 90 days).
 const (
 	DefaultDatabaseEngine        = EnginePostgres
-	DefaultEngineVersion         = "16.4"
+	// DefaultEngineVersion is a major version: with automatic minor upgrades
+	// AWS moves the minor version, and a pinned minor would then read as a
+	// downgrade on the next `up` (and fail the nightly drift check). The
+	// provider accepts a version prefix and compares it with the running one.
+	DefaultEngineVersion = "16"
 	DefaultInstanceClass         = "db.t4g.medium"
 	DefaultAllocatedStorageGB    = 20
 	DefaultMaxAllocatedStorageGB = 100
@@ -50,7 +54,7 @@ const (
 
 var (
 	dbIdentifierPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,50}[a-z0-9]$`)
-	engineVersionRegexp = regexp.MustCompile(`^([0-9]+)\.[0-9]+$`)
+	engineVersionRegexp = regexp.MustCompile(`^([0-9]+)(\.[0-9]+)?$`)
 	instanceClassRegexp = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
 	auditClassPattern   = regexp.MustCompile(`^(all|none|(read|write|function|role|ddl|misc|misc_set)(,(read|write|function|role|ddl|misc|misc_set))*)$`)
 )
@@ -61,7 +65,8 @@ type DatabaseArgs struct {
 	Identifier string
 	// Engine is "postgres" or "aurora-postgresql". Default: "postgres".
 	Engine DatabaseEngine
-	// EngineVersion is "<major>.<minor>". Default: "16.4".
+	// EngineVersion is "<major>" (AWS picks and upgrades the minor) or
+	// "<major>.<minor>". Default: "16".
 	EngineVersion string
 	// InstanceClass of the instance(s). Default: "db.t4g.medium".
 	InstanceClass string
@@ -153,7 +158,7 @@ func (a DatabaseArgs) Validate() error {
 		add(fieldErr("engine", string(a.Engine), "%q or %q", EnginePostgres, EngineAurora))
 	}
 	if !engineVersionRegexp.MatchString(a.EngineVersion) {
-		add(fieldErr("engineVersion", a.EngineVersion, "<major>.<minor>, e.g. %q", DefaultEngineVersion))
+		add(fieldErr("engineVersion", a.EngineVersion, "<major> or <major>.<minor>, e.g. %q or \"16.4\"", DefaultEngineVersion))
 	}
 	if !instanceClassRegexp.MatchString(a.InstanceClass) {
 		add(fieldErr("instanceClass", a.InstanceClass, "an RDS instance class such as %q", DefaultInstanceClass))

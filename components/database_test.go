@@ -81,6 +81,9 @@ func TestDatabasePostgresPerStack(t *testing.T) {
 			pg := mustNamed(t, p, "database-parameters")
 			assert.Equal(t, pg.Str("name"), db.Str("parameterGroupName"))
 			assert.Equal(t, "postgres16", pg.Str("family"))
+			// Major only: AWS's minor upgrades never read as drift.
+			assert.Equal(t, "16", db.Str("engineVersion"))
+			assert.Equal(t, true, db.Get("autoMinorVersionUpgrade"))
 			ps := params(pg)
 			assert.Equal(t, "1", ps["rds.force_ssl"])
 			assert.Equal(t, "TLSv1.2", ps["ssl_min_protocol_version"])
@@ -161,7 +164,8 @@ func TestDatabaseArgsValidate(t *testing.T) {
 		{"storage", func(a *components.DatabaseArgs) { a.AllocatedStorageGB = 10 }, []string{`allocatedStorageGb: got 10, want 20..65536 GiB`}},
 		{"max storage below allocated", func(a *components.DatabaseArgs) { a.AllocatedStorageGB = 200; a.MaxAllocatedStorageGB = 100 },
 			[]string{`maxAllocatedStorageGb: got 100, want 200..65536 GiB`}},
-		{"version", func(a *components.DatabaseArgs) { a.EngineVersion = "16" }, []string{`engineVersion: got "16"`}},
+		{"major.minor is allowed", func(a *components.DatabaseArgs) { a.EngineVersion = "16.4" }, nil},
+		{"version", func(a *components.DatabaseArgs) { a.EngineVersion = "16.x" }, []string{`engineVersion: got "16.x", want <major> or <major>.<minor>`}},
 		{"class", func(a *components.DatabaseArgs) { a.InstanceClass = "t3.micro" }, []string{`instanceClass: got "t3.micro"`}},
 		{"audit classes", func(a *components.DatabaseArgs) { a.AuditLogClasses = "everything" }, []string{`auditLogClasses: got "everything"`}},
 		{"log retention", func(a *components.DatabaseArgs) { a.LogRetentionDays = 30 }, []string{`logRetentionDays: got 30, want 90..3653 days`}},

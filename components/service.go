@@ -416,6 +416,13 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	if !args.Strategy.IsZero() {
 		svcArgs.CapacityProviderStrategies = serviceStrategy(args.Strategy)
 	}
+	// A capacity provider strategy can change in place only with a forced new
+	// deployment; without it the provider replaces the service, whose fixed
+	// name then conflicts (aws_ecs_service: "capacity_provider_strategy ...
+	// requires force_new_deployment = true"). The trigger redeploys when, and
+	// only when, the strategy changes, so a re-preview stays clean.
+	svcArgs.ForceNewDeployment = pulumi.Bool(true)
+	svcArgs.Triggers = pulumi.StringMap{"capacityProviderStrategy": pulumi.String(strategyKey(args.Strategy))}
 	if args.TargetGroupArn != nil {
 		svcArgs.LoadBalancers = ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
 			TargetGroupArn: args.TargetGroupArn, ContainerName: pulumi.String(args.ServiceName), ContainerPort: pulumi.Int(args.ContainerPort),
@@ -598,4 +605,13 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 func stringsOf(v any) []string {
 	s, _ := v.([]string)
 	return s
+}
+
+// strategyKey is a stable text form of a capacity strategy ("cluster
+// default" when unset).
+func strategyKey(c CapacityStrategy) string {
+	if c.IsZero() {
+		return "cluster-default"
+	}
+	return fmt.Sprintf("FARGATE base=%d weight=%d; FARGATE_SPOT weight=%d", c.OnDemandBase, c.OnDemandWeight, c.SpotWeight)
 }
