@@ -28,12 +28,12 @@ func (e DatabaseEngine) Valid() bool { return e == EnginePostgres || e == Engine
 // Database defaults. Backups follow the seed's Backup Strategy (7 days, 35 in
 // prod) and the logs its Audit Logging table (RDS audit logs 90 days).
 const (
-	DefaultDatabaseEngine        = EnginePostgres
+	DefaultDatabaseEngine = EnginePostgres
 	// DefaultEngineVersion is a major version: with automatic minor upgrades
 	// AWS moves the minor version, and a pinned minor would then read as a
 	// downgrade on the next `up` (and fail the nightly drift check). The
 	// provider accepts a version prefix and compares it with the running one.
-	DefaultEngineVersion = "16"
+	DefaultEngineVersion         = "16"
 	DefaultInstanceClass         = "db.t4g.medium"
 	DefaultAllocatedStorageGB    = 20
 	DefaultMaxAllocatedStorageGB = 100
