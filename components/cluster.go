@@ -94,6 +94,9 @@ const (
 type ClusterArgs struct {
 	// ClusterName is the ECS cluster's name. Required.
 	ClusterName string
+	// Protect marks the exec session (audit) log group pulumi.Protect and
+	// RetainOnDelete. Default: false.
+	Protect bool
 	// DefaultStrategy applies to services that set none. Default: SpotOnly.
 	DefaultStrategy CapacityStrategy
 	// ContainerInsights mode. Default: "enabled".
@@ -182,7 +185,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 		RetentionInDays: pulumi.Int(args.ExecLogRetentionDays),
 		KmsKeyId:        args.KMSKeyArn,
 		Tags:            tags(logName),
-	}, parent)
+	}, auditLogOptions(parent, args.Protect)...)
 	if err != nil {
 		return nil, err
 	}

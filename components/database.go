@@ -284,15 +284,21 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	if args.Engine == EngineAurora {
 		kind = "cluster"
 	}
-	logName := childName(name, "postgresql-log")
-	logGroup, err := cloudwatch.NewLogGroup(ctx, logName, &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("/aws/rds/%s/%s/postgresql", kind, args.Identifier),
-		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        args.LogsKMSKeyArn,
-		Tags:            tags(logName),
-	}, parent)
-	if err != nil {
-		return nil, err
+	// Every log RDS exports goes to a group of ours, created first: an export
+	// without one makes RDS create it unencrypted with no retention.
+	var logGroups []pulumi.Resource
+	for _, export := range args.logExports() {
+		logName := childName(name, export+"-log")
+		lg, err := cloudwatch.NewLogGroup(ctx, logName, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.Sprintf("/aws/rds/%s/%s/%s", kind, args.Identifier, export),
+			RetentionInDays: pulumi.Int(args.LogRetentionDays),
+			KmsKeyId:        args.LogsKMSKeyArn,
+			Tags:            tags(logName),
+		}, auditLogOptions(parent, args.Protect)...)
+		if err != nil {
+			return nil, err
+		}
+		logGroups = append(logGroups, lg)
 	}
 
 	params := func() (out []map[string]string) {
@@ -305,7 +311,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	if args.FinalSnapshot {
 		final = pulumi.String(args.Identifier + "-final")
 	}
-	deps := pulumi.DependsOn([]pulumi.Resource{logGroup})
+	deps := pulumi.DependsOn(logGroups)
 
 	if args.Engine == EnginePostgres {
 		pgName := childName(name, "parameters")
@@ -348,7 +354,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			DeletionProtection:                 pulumi.Bool(args.DeletionProtection),
 			SkipFinalSnapshot:                  pulumi.Bool(!args.FinalSnapshot),
 			FinalSnapshotIdentifier:            final,
-			EnabledCloudwatchLogsExports:       pulumi.StringArray{pulumi.String("postgresql"), pulumi.String("upgrade")},
+			EnabledCloudwatchLogsExports:       pulumi.ToStringArray(args.logExports()),
 			PerformanceInsightsEnabled:         pulumi.Bool(args.PerformanceInsights),
 			PerformanceInsightsKmsKeyId:        kmsIf(args.PerformanceInsights, args.KMSKeyArn),
 			PerformanceInsightsRetentionPeriod: intIf(args.PerformanceInsights, performanceInsightsDays),
@@ -399,7 +405,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			DeletionProtection:               pulumi.Bool(args.DeletionProtection),
 			SkipFinalSnapshot:                pulumi.Bool(!args.FinalSnapshot),
 			FinalSnapshotIdentifier:          final,
-			EnabledCloudwatchLogsExports:     pulumi.StringArray{pulumi.String("postgresql")},
+			EnabledCloudwatchLogsExports:     pulumi.ToStringArray(args.logExports()),
 			Tags:                             tags(clusterName),
 		}, append(stateful, deps)...)
 		if err != nil {
@@ -474,3 +480,12 @@ func intIf(on bool, v int) pulumi.IntPtrInput {
 func (e DatabaseEngine) String() string { return strings.ToLower(string(e)) }
 
 var _ = fmt.Sprintf
+
+// logExports are the logs RDS exports to CloudWatch: PostgreSQL's log
+// (connections, pgaudit) and, for an instance, its upgrade log.
+func (a DatabaseArgs) logExports() []string {
+	if a.Engine == EngineAurora {
+		return []string{"postgresql"}
+	}
+	return []string{"postgresql", "upgrade"}
+}

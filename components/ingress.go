@@ -45,6 +45,9 @@ var (
 type IngressArgs struct {
 	// Name of the load balancer and target group (<= 28 characters). Required.
 	Name string
+	// After are what the load balancer waits for: the access-log bucket's
+	// policy, which ELB checks when access logging is turned on. Optional.
+	After []pulumi.Resource
 	// CertificateArn is an existing ACM certificate. Exactly one of it and DomainName.
 	CertificateArn string
 	// DomainName gets a DNS-validated ACM certificate and an alias record in HostedZoneID.
@@ -54,6 +57,11 @@ type IngressArgs struct {
 	// AllowedCIDRs is the IP allow-list (layer 3): when set, WAF blocks every
 	// other source. Default: empty, no restriction by IP.
 	AllowedCIDRs []string
+	// ManagedRuleGroups are the AWS managed rule groups the web ACL runs
+	// (each of ManagedRuleGroups). Default (nil): all of them. An empty list
+	// runs none, for an ALB that an IP allow-list already restricts to known
+	// networks (dev); it requires AllowedCIDRs.
+	ManagedRuleGroups []string
 	// TargetPort is where tasks serve HTTPS. Default: 8080.
 	TargetPort int
 	// HealthCheckPath is probed over HTTPS. Default: "/api/health".
@@ -113,6 +121,14 @@ func (a IngressArgs) Validate() error {
 		}
 	default:
 		add(fieldErr("certificateArn", "", "an ACM certificate ARN, or domainName and hostedZoneId for a DNS-validated certificate"))
+	}
+	for i, g := range a.ManagedRuleGroups {
+		if !inStrings(g, ManagedRuleGroups) {
+			add(fieldErr(fmt.Sprintf("managedRuleGroups[%d]", i), g, "one of %v", ManagedRuleGroups))
+		}
+	}
+	if a.ManagedRuleGroups != nil && len(a.ManagedRuleGroups) == 0 && len(a.AllowedCIDRs) == 0 {
+		add(fieldErr("managedRuleGroups", "[]", "at least one group unless allowedCidrs restricts the ALB to known networks"))
 	}
 	for i, c := range a.AllowedCIDRs {
 		if p, err := netip.ParsePrefix(c); err != nil || p.Masked() != p || !p.Addr().Is4() {
@@ -188,7 +204,7 @@ func NewIngress(ctx *pulumi.Context, name string, args IngressArgs, opts ...pulu
 			Bucket: pulumi.String(args.AccessLogsBucket), Prefix: pulumi.String(AccessLogsALBPrefix), Enabled: pulumi.Bool(true),
 		},
 		Tags: tags(albName),
-	}, parent)
+	}, parent, pulumi.DependsOn(args.After))
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +349,11 @@ func (in *Ingress) waf(ctx *pulumi.Context, name string, args IngressArgs, tags 
 			"visibilityConfig": visibility(args.Name + "-ip-allow-list"),
 		})
 	}
-	for i, group := range ManagedRuleGroups {
+	groups := args.ManagedRuleGroups
+	if groups == nil {
+		groups = ManagedRuleGroups
+	}
+	for i, group := range groups {
 		overrides := pulumi.Array{}
 		for _, rule := range countOnly[group] {
 			overrides = append(overrides, pulumi.Map{"name": pulumi.String(rule), "actionToUse": pulumi.Map{"count": pulumi.Map{}}})
@@ -365,4 +385,13 @@ func (in *Ingress) waf(ctx *pulumi.Context, name string, args IngressArgs, tags 
 		"resourceArn": in.LoadBalancer.Arn, "webAclArn": acl.Arn,
 	}, parent)
 	return err
+}
+
+func inStrings(s string, l []string) bool {
+	for _, e := range l {
+		if e == s {
+			return true
+		}
+	}
+	return false
 }

@@ -16,9 +16,13 @@ func TestIngressPerStack(t *testing.T) {
 		stack     string
 		protected bool
 		allowList []string
+		managed   bool
 	}{
-		{"dev", false, []string{"203.0.113.0/24"}},
-		{"prod", true, nil},
+		// Dev: the seed's IP whitelist only (Pulumi.dev.yaml, cost); staging
+		// runs the managed groups behind its allow-list; prod has no list.
+		{"dev", false, []string{"203.0.113.0/24"}, false},
+		{"staging", false, []string{"203.0.113.0/24"}, true},
+		{"prod", true, nil, true},
 	}
 	for _, c := range cases {
 		t.Run(c.stack, func(t *testing.T) {
@@ -65,6 +69,9 @@ func TestIngressPerStack(t *testing.T) {
 				names = append(names, r.(map[string]any)["name"].(string))
 			}
 			managed := []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet"}
+			if !c.managed {
+				managed = nil
+			}
 			ipSet, hasIPSet := p.Named("ingress-allow-list")
 			if c.allowList != nil {
 				require.True(t, hasIPSet)
@@ -76,9 +83,11 @@ func TestIngressPerStack(t *testing.T) {
 				assert.False(t, hasIPSet, "an empty list does not restrict by IP")
 				assert.Equal(t, managed, names)
 			}
-			common := acl.Get("rules").([]any)[len(names)-3].(map[string]any)
-			assert.Equal(t, "SizeRestrictions_BODY", common["statement"].(map[string]any)["managedRuleGroupStatement"].(map[string]any)["ruleActionOverrides"].([]any)[0].(map[string]any)["name"],
-				"document uploads are larger than the common rule set's 8 KB body limit")
+			if c.managed {
+				common := acl.Get("rules").([]any)[len(names)-3].(map[string]any)
+				assert.Equal(t, "SizeRestrictions_BODY", common["statement"].(map[string]any)["managedRuleGroupStatement"].(map[string]any)["ruleActionOverrides"].([]any)[0].(map[string]any)["name"],
+					"document uploads are larger than the common rule set's 8 KB body limit")
+			}
 			assoc := mustNamed(t, p, "ingress-web-acl-association")
 			assert.Contains(t, assoc.Str("resourceArn"), "ingress-alb-id")
 			assert.Contains(t, assoc.Str("webAclArn"), "ingress-web-acl-id")
@@ -119,6 +128,14 @@ func TestIngressArgsValidate(t *testing.T) {
 		{"bad cidr", func(a *components.IngressArgs) { a.AllowedCIDRs = []string{"10.0.0.1/8"} }, []string{`allowedCidrs[0]: got "10.0.0.1/8"`}},
 		{"old tls", func(a *components.IngressArgs) { a.SSLPolicy = "ELBSecurityPolicy-2016-08" }, []string{`sslPolicy: got "ELBSecurityPolicy-2016-08", want a TLS 1.2+ policy`}},
 		{"long name", func(a *components.IngressArgs) { a.Name = "docustack-production-ingress-main" }, []string{`name: got`}},
+		{"unknown rule group", func(a *components.IngressArgs) { a.ManagedRuleGroups = []string{"AWSManagedRulesFoo"} },
+			[]string{`managedRuleGroups[0]: got "AWSManagedRulesFoo", want one of [AWSManagedRulesAmazonIpReputationList`}},
+		{"no rule groups and no allow-list", func(a *components.IngressArgs) { a.ManagedRuleGroups = []string{}; a.AllowedCIDRs = nil },
+			[]string{`managedRuleGroups: got "[]", want at least one group unless allowedCidrs restricts the ALB to known networks`}},
+		{"no rule groups behind an allow-list", func(a *components.IngressArgs) {
+			a.ManagedRuleGroups = []string{}
+			a.AllowedCIDRs = []string{"203.0.113.0/24"}
+		}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,12 +12,16 @@ import (
 // GatewayEndpoints are free and routed from the private tier (seed, VPC Endpoints).
 var GatewayEndpoints = []string{"s3", "dynamodb"}
 
-// DefaultInterfaceEndpoints are the seed's PrivateLink services plus the two
-// that SSM Session Manager needs without internet (ssmmessages, ec2messages).
-var DefaultInterfaceEndpoints = []string{
-	"ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "kms",
-	"ssmmessages", "ec2messages",
-}
+// SeedInterfaceEndpoints are the seed's PrivateLink services (VPC Endpoints table).
+var SeedInterfaceEndpoints = []string{"ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "kms"}
+
+// SessionManagerEndpoints are what SSM Session Manager needs besides ssm
+// when the private tier has no internet path; with a NAT gateway the bastion's
+// sessions reach them through it.
+var SessionManagerEndpoints = []string{"ssmmessages", "ec2messages"}
+
+// DefaultInterfaceEndpoints are the seed's services plus Session Manager's.
+var DefaultInterfaceEndpoints = append(append([]string{}, SeedInterfaceEndpoints...), SessionManagerEndpoints...)
 
 var endpointPattern = regexp.MustCompile(`^[a-z0-9]+([.-][a-z0-9]+)*$`)
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/docustack/infrastructure/components"
 	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/platform"
 )
 
 // seedCIDRs is the seed's "CIDR Allocation" table (technical controls,
@@ -115,9 +116,30 @@ func TestNetworkDatabaseTierIsolated(t *testing.T) {
 	}
 }
 
-func TestNetworkNATInstanceInDev(t *testing.T) {
+// natInstancePlan is dev with the documented opt-in natStrategy: instance.
+func natInstancePlan(t *testing.T) *synth.Plan {
+	t.Helper()
+	proj, err := synth.LoadProject("..")
+	require.NoError(t, err)
+	cfg, err := synth.LoadStackConfig("..", "dev", proj)
+	require.NoError(t, err)
+	cfg["docustack:network"] = strings.Replace(cfg["docustack:network"], `"natStrategy":"single"`, `"natStrategy":"instance"`, 1)
+	require.Contains(t, cfg["docustack:network"], `"natStrategy":"instance"`)
+	p, err := synth.Run(synth.Options{Stack: "dev", Config: cfg}, platform.Program)
+	require.NoError(t, err)
+	return p
+}
+
+// Seed: the public subnets hold a NAT Gateway; dev runs one (cost).
+func TestNetworkDevUsesOneNATGateway(t *testing.T) {
 	p := stackPlan(t, "dev")
-	assert.Empty(t, p.ByType("aws:ec2/natGateway:NatGateway"), "dev egresses through a NAT instance (cost)")
+	assert.Len(t, p.ByType("aws:ec2/natGateway:NatGateway"), 1)
+	assert.Empty(t, p.ByType("aws:ec2/instance:Instance"), "no always-on host (seed)")
+}
+
+func TestNetworkNATInstanceOptIn(t *testing.T) {
+	p := natInstancePlan(t)
+	assert.Empty(t, p.ByType("aws:ec2/natGateway:NatGateway"), "the opt-in egresses through a NAT instance")
 	inst := mustNamed(t, p, "network-nat-instance")
 	assert.Equal(t, "network-public-0", nameOfID(t, p, inst.Get("subnetId")))
 	assert.Equal(t, false, inst.Get("sourceDestCheck"))

@@ -46,6 +46,9 @@ var CISAlarms = []CISAlarm{
 type TrailArgs struct {
 	// Name of the trail. Required.
 	Name string
+	// Protect marks the audit log group pulumi.Protect and RetainOnDelete,
+	// like every stateful resource in prod. Default: false.
+	Protect bool
 	// Organization makes it an organization trail (management account only). Default: false.
 	Organization bool
 	// BucketName of the log archive (CloudTrail writes under "cloudtrail/"). Required.
@@ -124,7 +127,7 @@ func NewTrail(ctx *pulumi.Context, name string, args TrailArgs, opts ...pulumi.R
 	t.LogGroup, err = cloudwatch.NewLogGroup(ctx, lgName, &cloudwatch.LogGroupArgs{
 		Name: pulumi.Sprintf("/aws/cloudtrail/%s", args.Name), RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		KmsKeyId: args.LogsKMSKeyArn, Tags: tags(lgName),
-	}, parent)
+	}, auditLogOptions(parent, args.Protect)...)
 	if err != nil {
 		return nil, err
 	}

@@ -128,6 +128,7 @@ func (c *Config) detectionArgs(key pulumi.StringInput) components.DetectionArgs 
 func (c *Config) trailArgs(arch *archive, logsKey, topic pulumi.StringInput) components.TrailArgs {
 	a := components.TrailArgs{
 		Name: c.prefix(), Organization: c.Environment == Org, LogsKMSKeyArn: logsKey, AlarmTopicArn: topic, Tags: c.StackTags(),
+		Protect: c.ProtectStatefulResources,
 	}
 	if arch != nil {
 		a.BucketName, a.KMSKeyArn, a.After = arch.auditBucket, arch.kmsKeyArn, arch.after

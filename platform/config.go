@@ -122,6 +122,10 @@ type NetworkConfig struct {
 	DatabaseSubnets   []string `json:"databaseSubnets"`
 	NATStrategy       string   `json:"natStrategy"`
 	EndpointAZCount   int      `json:"endpointAzCount"`
+	// SessionManagerEndpoints keeps the ssmmessages and ec2messages
+	// endpoints. Default: true. Off only where a NAT gateway carries the
+	// bastion's sessions (they are used only while the bastion runs).
+	SessionManagerEndpoints *bool `json:"sessionManagerEndpoints"`
 }
 
 // LogArchiveConfig is the `docustack:logArchive` object. With BucketName,
@@ -180,6 +184,8 @@ type IngressConfig struct {
 	DomainName     string   `json:"domainName"`
 	HostedZoneID   string   `json:"hostedZoneId"`
 	AllowedCIDRs   []string `json:"allowedCidrs"`
+	// ManagedRuleGroups (nil: all of components.ManagedRuleGroups).
+	ManagedRuleGroups []string `json:"managedRuleGroups"`
 }
 
 // WebConfig is the `docustack:web` object (the Next.js app).
@@ -601,6 +607,7 @@ func (c *Config) networkArgs(flowLogDestination pulumi.StringInput) components.N
 		DatabaseSubnets:    n.DatabaseSubnets,
 		NATStrategy:        components.NATStrategy(n.NATStrategy),
 		EndpointAZCount:    n.EndpointAZCount,
+		InterfaceEndpoints: n.interfaceEndpoints(),
 		FlowLogDestination: flowLogDestination,
 		Tags:               c.StackTags(),
 	}
@@ -670,4 +677,13 @@ func (r *reader) object(k string, into any) {
 	if err := dec.Decode(into); err != nil {
 		r.errs = append(r.errs, bad(k, v, "an object with the documented fields (%v)", err))
 	}
+}
+
+// interfaceEndpoints are the stack's PrivateLink services: the seed's, plus
+// Session Manager's unless the stack turns them off.
+func (n *NetworkConfig) interfaceEndpoints() []string {
+	if n.SessionManagerEndpoints != nil && !*n.SessionManagerEndpoints {
+		return components.SeedInterfaceEndpoints
+	}
+	return components.DefaultInterfaceEndpoints
 }

@@ -78,8 +78,9 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	}
 
 	// Layer 3: ALB with the IP allow-list, on-demand bastion.
-	ingress, err := components.NewIngress(ctx, "ingress",
-		cfg.ingressArgs(network.Vpc.ID(), network.SubnetIDs(components.TierPublic), sgs.ALB.ID()), opts...)
+	inArgs := cfg.ingressArgs(network.Vpc.ID(), network.SubnetIDs(components.TierPublic), sgs.ALB.ID())
+	inArgs.After = archive.after // ELB checks the access-log bucket's policy when logging is enabled
+	ingress, err := components.NewIngress(ctx, "ingress", inArgs, opts...)
 	if err != nil {
 		return err
 	}

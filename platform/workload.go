@@ -117,6 +117,7 @@ func (c *Config) clusterArgs(logsKey pulumi.StringInput) components.ClusterArgs 
 		DefaultStrategy:   c.ECS.DefaultStrategy,
 		ContainerInsights: components.ContainerInsights(c.ECS.ContainerInsights),
 		KMSKeyArn:         logsKey,
+		Protect:           c.ProtectStatefulResources,
 		Tags:              c.StackTags(),
 	}
 }
@@ -133,6 +134,7 @@ func (c *Config) ingressArgs(vpc pulumi.StringInput, subnets pulumi.StringArrayI
 		DomainName:         in.DomainName,
 		HostedZoneID:       in.HostedZoneID,
 		AllowedCIDRs:       in.AllowedCIDRs,
+		ManagedRuleGroups:  in.ManagedRuleGroups,
 		DeletionProtection: c.DeletionProtection,
 		AccessLogsBucket:   c.accessLogsBucket(),
 		VpcID:              vpc,

@@ -16,7 +16,7 @@ import (
 func TestCostCommand(t *testing.T) {
 	code, out, stderr := runCLI("cost", "--stack", "dev", "--dir", "../..")
 	require.Equal(t, exitOK, code, stderr)
-	for _, want := range []string{"Total:", "Without the nightly scheduler:", "Without Fargate Spot:", "Without either:", "network-nat-instance"} {
+	for _, want := range []string{"Total:", "Without the nightly scheduler:", "Without Fargate Spot:", "Without either:", "network-nat-0", "public IPv4 addresses (2 AZs)"} {
 		assert.Contains(t, out, want)
 	}
 	assert.NotContains(t, out, "Not priced", "every resource of dev is in the cost model")

@@ -59,8 +59,12 @@ func TestHandComputedLines(t *testing.T) {
 	// NAT gateway: 0.045 $/h × 730 h = 32.85; its data 50 GB ÷ 2 gateways × 0.045 = 1.125.
 	assert.InDelta(t, 32.85, line(t, prod, "network-nat-0", "NAT gateway hours").USD, 0.005)
 	assert.InDelta(t, 1.13, line(t, prod, "network-nat-0", "data processed").USD, 0.006)
-	// Dev's NAT instance: t4g.nano 0.0042 $/h × 730 h = 3.066.
-	assert.InDelta(t, 3.07, line(t, dev, "network-nat-instance", "NAT instance t4g.nano").USD, 0.005)
+	// Dev's single NAT gateway: 32.85 for its hours; its data 10 GB × 0.045 = 0.45; its EIP 0.005 $/h × 730 = 3.65.
+	assert.InDelta(t, 32.85, line(t, dev, "network-nat-0", "NAT gateway hours").USD, 0.005)
+	assert.InDelta(t, 0.45, line(t, dev, "network-nat-0", "data processed").USD, 0.005)
+	assert.InDelta(t, 3.65, line(t, dev, "network-nat-eip-0", "public IPv4 address").USD, 0.005)
+	// The internet-facing ALB: one public IPv4 per AZ, 2 × 0.005 $/h × 730 h = 7.30.
+	assert.InDelta(t, 7.30, line(t, dev, "ingress-alb", "public IPv4 addresses (2 AZs)").USD, 0.005)
 	// Interface endpoint: 0.01 $/h per AZ × 730 h = 7.30 in dev (1 AZ), 14.60 in prod (2 AZs).
 	assert.InDelta(t, 7.30, line(t, dev, "network-endpoint-kms", "").USD, 0.005)
 	assert.InDelta(t, 14.60, line(t, prod, "network-endpoint-kms", "").USD, 0.005)
@@ -78,8 +82,8 @@ func TestHandComputedLines(t *testing.T) {
 	assert.InDelta(t, 2.05, line(t, dev, "web-service", "").USD, 0.005)
 	// Prod web: 2 base tasks on-demand: 1 vCPU × 0.04048 × 2 × 730 = 59.10.
 	assert.InDelta(t, 59.10, line(t, prod, "web-service", "on-demand vCPU (1 vCPU, 2 GB)").USD, 0.005)
-	// WAF: 5 $/ACL + 5 rules (allow-list and four managed groups) in dev, 4 in prod.
-	assert.InDelta(t, 5.00, line(t, dev, "ingress-web-acl", "rules and managed rule groups").USD, 0.005)
+	// WAF: 5 $/ACL + 1 rule (the allow-list only) in dev, 4 managed groups in prod.
+	assert.InDelta(t, 1.00, line(t, dev, "ingress-web-acl", "rules and managed rule groups").USD, 0.005)
 	assert.InDelta(t, 4.00, line(t, prod, "ingress-web-acl", "rules and managed rule groups").USD, 0.005)
 }
 

@@ -27,6 +27,11 @@ func (e *estimator) resource(r synth.Resource) {
 		e.add(r, fmt.Sprintf("interface endpoint in %d AZ(s)", int(azs)), azs*HoursPerMonth, "vpc_endpoint_az_hour", "")
 	case "aws:lb/loadBalancer:LoadBalancer":
 		e.add(r, "load balancer hours", HoursPerMonth, "alb_hour", "")
+		if !r.Bool("internal") {
+			// An internet-facing ALB holds one public IPv4 address per AZ.
+			azs := float64(len(asList(r.Get("subnets"))))
+			e.add(r, fmt.Sprintf("public IPv4 addresses (%d AZs)", int(azs)), azs*HoursPerMonth, "public_ipv4_hour", "")
+		}
 		e.add(r, "LCU hours", a.ALBLcu*HoursPerMonth, "alb_lcu_hour", "albLcu average LCU")
 	case "aws:wafv2/webAcl:WebAcl":
 		e.add(r, "web ACL", 1, "waf_acl_month", "")

@@ -46,6 +46,9 @@ func init() {
 		for _, e := range interfaceEndpoints {
 			Flows = append(Flows, Flow{w, "endpoint:" + e, []int{443}, "VPC endpoints (no internet needed for AWS APIs)"})
 		}
+		for _, e := range optionalEndpoints {
+			Flows = append(Flows, Flow{w, "endpoint:" + e, []int{443}, "optional: " + optionalSeed})
+		}
 		Flows = append(Flows,
 			Flow{w, "gateway:s3", []int{443}, "S3 gateway endpoint"},
 			Flow{w, "gateway:dynamodb", []int{443}, "DynamoDB gateway endpoint"},
@@ -54,7 +57,13 @@ func init() {
 }
 
 // interfaceEndpoints are the services of the seed's endpoint table.
-var interfaceEndpoints = []string{"ecr.api", "ecr.dkr", "logs", "secretsmanager", "kms", "ssm", "ssmmessages", "ec2messages"}
+var interfaceEndpoints = []string{"ecr.api", "ecr.dkr", "logs", "secretsmanager", "kms", "ssm"}
+
+// optionalEndpoints must be reachable when the plan has them (Session
+// Manager's, which a stack with a NAT gateway may leave out).
+var optionalEndpoints = []string{"ssmmessages", "ec2messages"}
+
+const optionalSeed = "Session Manager endpoints, where present"
 
 // Denied is the table of what must never be possible.
 var Denied = []Flow{
@@ -206,6 +215,9 @@ func (m *model) evaluate(eps map[string][]*endpoint, f Flow, want bool) []Findin
 	dsts, okD := m.places(eps, f.To)
 	if !okS || !okD {
 		if want && m.natInst == nil && (f.From == "nat-instance" || f.To == "nat-instance") {
+			return nil
+		}
+		if strings.HasPrefix(f.Seed, "optional: ") {
 			return nil
 		}
 		if !want {
