@@ -299,3 +299,27 @@ func TestWorkloadUsesTheOrganizationArchive(t *testing.T) {
 	assert.Equal(t, "arn:aws:kms:us-east-1:555555555555:key/0a1b2c3d-0000-0000-0000-000000000000", mustNamed(t, plan, "config-delivery-channel").Str("s3KmsKeyArn"))
 	assert.Equal(t, "docustack-org-config-555555555555", mustNamed(t, plan, "config-delivery-channel").Str("s3BucketName"))
 }
+
+// Audit log groups survive a destroy in prod like every stateful resource;
+// every log RDS exports goes to a group of ours (an export without one makes
+// RDS create it, unencrypted and kept forever); the ALB is created after the
+// access-log bucket's policy, which ELB checks.
+func TestAuditLogGroupsAndOrdering(t *testing.T) {
+	for _, c := range []struct {
+		stack   string
+		protect bool
+	}{{"dev", false}, {"prod", true}} {
+		p := stackPlan(t, c.stack)
+		for _, name := range []string{"trail-log", "cluster-exec-log", "database-postgresql-log", "database-upgrade-log"} {
+			lg := mustNamed(t, p, name)
+			assert.Equal(t, c.protect, lg.Protect, "%s %s protected", c.stack, name)
+			assert.Equal(t, c.protect, lg.RetainOnDelete, "%s %s retained", c.stack, name)
+		}
+		db := mustNamed(t, p, "database-instance")
+		assert.Equal(t, []string{"postgresql", "upgrade"}, strs(db.Get("enabledCloudwatchLogsExports")))
+		assert.Equal(t, "/aws/rds/instance/docustack-"+c.stack+"/upgrade", mustNamed(t, p, "database-upgrade-log").Str("name"))
+		assert.Contains(t, db.Dependencies, mustNamed(t, p, "database-upgrade-log").URN, "the group exists before RDS exports to it")
+		alb := mustNamed(t, p, "ingress-alb")
+		assert.Contains(t, alb.Dependencies, mustNamed(t, p, "log-archive-access-policy").URN)
+	}
+}
