@@ -39,6 +39,14 @@ const (
 	TemporalDatabaseUser       = "temporal"
 )
 
+// AdminToolsTags pin temporalio/admin-tools for each server version: since
+// Temporal 1.24 admin-tools images are tagged with the tctl and CLI versions
+// they bundle (temporalio/temporal#6052), so "<server version>" alone does
+// not exist. One place; a server version without an entry is refused.
+var AdminToolsTags = map[string]string{
+	"1.27.2": "1.27.2-tctl-1.18.2-cli-1.3.0",
+}
+
 // TemporalFrontendAddress is what clients dial, through Service Connect.
 var TemporalFrontendAddress = fmt.Sprintf("frontend:%d", TemporalFrontendPort)
 
@@ -139,6 +147,9 @@ func (a TemporalArgs) Validate() error {
 		if !imageTagRegexp.MatchString(v) {
 			errs = append(errs, fieldErr(f, v, "a release such as %s", DefaultTemporalVersion))
 		}
+	}
+	if _, ok := AdminToolsTags[a.Version]; !ok && imageTagRegexp.MatchString(a.Version) {
+		errs = append(errs, fieldErr("version", a.Version, "a version with a pinned admin-tools tag (%v); add it to AdminToolsTags", sortedKeys(AdminToolsTags)))
 	}
 	if ok, known := fargateMemory[a.CPU]; !known || !ok(a.Memory) {
 		errs = append(errs, fieldErr("memory", fmt.Sprintf("%d/%d", a.CPU, a.Memory), "a Fargate cpu/memory pair"))
@@ -371,15 +382,15 @@ func (t *Temporal) ui(ctx *pulumi.Context, name string, args TemporalArgs, serve
 	return nil
 }
 
-// SchemaCommand sets up or upgrades both schemas with temporal-sql-tool; it
+// SchemaScript sets up or upgrades both schemas with temporal-sql-tool; it
 // is idempotent, so the same task serves the first install and upgrades.
-func SchemaCommand() []string {
+func SchemaScript() string {
 	tool := `temporal-sql-tool --plugin postgres12 --ep "$SQL_HOST" -p 5432 -u ` + TemporalDatabaseUser +
 		` --pw "$SQL_PASSWORD" --tls --tls-disable-host-verification`
 	step := func(db, dir string) string {
 		return fmt.Sprintf(`%[1]s --db %[2]s setup-schema -v 0.0 && %[1]s --db %[2]s update-schema -d /etc/temporal/schema/postgresql/v12/%[3]s/versioned`, tool, db, dir)
 	}
-	return []string{"sh", "-c", step(TemporalDatabase, "temporal") + " && " + step(TemporalVisibilityDatabase, "visibility")}
+	return "set -e; " + step(TemporalDatabase, "temporal") + " && " + step(TemporalVisibilityDatabase, "visibility")
 }
 
 // schemaTask is the one-off task definition (temporalio/admin-tools) that
@@ -387,9 +398,12 @@ func SchemaCommand() []string {
 // not used outside dev (DESIGN.md §4).
 func (t *Temporal) schemaTask(ctx *pulumi.Context, name string, args TemporalArgs, server interface{ ID() pulumi.IDOutput }) error {
 	task, err := NewService(ctx, childName(name, "schema"), ServiceArgs{
-		ServiceName:        args.Prefix + "-temporal-schema",
-		Image:              pulumi.String("temporalio/admin-tools:" + args.Version),
-		Command:            SchemaCommand(),
+		ServiceName: args.Prefix + "-temporal-schema",
+		Image:       pulumi.String("temporalio/admin-tools:" + AdminToolsTags[args.Version]),
+		// The image's entry point is "tini -- sleep infinity": without our
+		// own, the command would only be arguments to sleep.
+		EntryPoint:         []string{"/bin/sh", "-c"},
+		Command:            []string{SchemaScript()},
 		TaskOnly:           true,
 		ClusterArn:         args.ClusterArn,
 		DynamicEnvironment: map[string]pulumi.StringInput{"SQL_HOST": args.DatabaseHost},

@@ -108,7 +108,12 @@ func TestTemporalSplit(t *testing.T) {
 
 	// The schema task: admin-tools, temporal-sql-tool for both databases, no service.
 	schema := container(t, p, "temporal-schema-task")
-	assert.Equal(t, "temporalio/admin-tools:1.27.2", schema["image"])
+	// Since 1.24 admin-tools tags name the bundled tctl and CLI; "1.27.2"
+	// alone does not exist (temporalio/temporal#6052).
+	assert.Equal(t, "temporalio/admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", schema["image"])
+	// The image's entry point is "tini -- sleep infinity": the task brings its own.
+	assert.Equal(t, []any{"/bin/sh", "-c"}, schema["entryPoint"])
+	require.Len(t, schema["command"], 1, "one script for sh -c")
 	cmd := fmt.Sprint(schema["command"])
 	assert.Contains(t, cmd, "--db temporal setup-schema")
 	assert.Contains(t, cmd, "--db temporal_visibility update-schema")
@@ -137,6 +142,11 @@ func TestTemporalArgsValidate(t *testing.T) {
 	assertErrors(t, bad.Validate(), []string{
 		`numHistoryShards: got 500, want a power of two in 1..16384 (permanent after the first start)`,
 		`mode: got "cluster", want "split" or "combined"`,
+	})
+	unpinned := valid
+	unpinned.Version = "1.28.0"
+	assertErrors(t, unpinned.Validate(), []string{
+		`version: got "1.28.0", want a version with a pinned admin-tools tag ([1.27.2]); add it to AdminToolsTags`,
 	})
 }
 
