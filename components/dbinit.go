@@ -85,6 +85,12 @@ func (a DBInitArgs) Validate() error {
 	return errors.Join(errs...)
 }
 
+// DatabaseSSLMode is every database client's libpq sslmode, the contract
+// with the application images: "require" encrypts every connection (the
+// database also refuses plain ones, rds.force_ssl=1) without needing the RDS
+// CA bundle inside each image, which "verify-full" would.
+const DatabaseSSLMode = "require"
+
 // DBInit is the Lambda that creates the application and Temporal databases
 // and roles, run on every deploy that changes its artifact.
 type DBInit struct {
@@ -92,6 +98,9 @@ type DBInit struct {
 
 	Function        *lambda.Function
 	SecurityGroupID pulumi.StringOutput
+	// Invocation has run once the database's roles and their passwords
+	// exist: what every database client waits for.
+	Invocation *lambda.Invocation
 }
 
 // NewDBInit creates the function in the private subnets (reaching the
@@ -197,7 +206,7 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
 			"DB_HOST":           args.DatabaseHost,
 			"DB_PORT":           pulumi.String(fmt.Sprint(DefaultDatabasePort)),
-			"DB_SSLMODE":        pulumi.String("verify-full"),
+			"DB_SSLMODE":        pulumi.String(DatabaseSSLMode),
 			"MASTER_SECRET_ARN": args.MasterSecretArn,
 			"ROLES":             rolesEnv,
 		}},
@@ -209,13 +218,15 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 	}
 	d.Function = fn
 	input, _ := json.Marshal(map[string]string{"action": "init", "version": args.ImageTag})
-	if _, err := lambda.NewInvocation(ctx, childName(name, "invocation"), &lambda.InvocationArgs{
+	inv, err := lambda.NewInvocation(ctx, childName(name, "invocation"), &lambda.InvocationArgs{
 		FunctionName: fn.Name,
 		Input:        pulumi.String(string(input)),
 		Triggers:     pulumi.StringMap{"version": pulumi.String(args.ImageTag)},
-	}, parent, pulumi.DependsOn(args.After)); err != nil {
+	}, parent, pulumi.DependsOn(args.After))
+	if err != nil {
 		return nil, err
 	}
+	d.Invocation = inv
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{"functionName": fn.Name}); err != nil {
 		return nil, err
 	}

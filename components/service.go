@@ -104,6 +104,11 @@ type ServiceArgs struct {
 	Autoscaling *Autoscaling
 	// TaskPolicy is the task role's permissions as a JSON policy document. Optional.
 	TaskPolicy pulumi.StringInput
+	// After are what the ECS service waits for before its first tasks start:
+	// the database roles DB-init creates, the Temporal frontend that Service
+	// Connect clients must find (ECS: a task started before an endpoint
+	// exists does not resolve it until redeployed). Optional.
+	After []pulumi.Resource
 	// EnableExec allows ECS Exec (SSM) into tasks. Default: false.
 	EnableExec bool
 	// ExecLogGroupArn is the cluster's ECS Exec session log group, which
@@ -446,7 +451,7 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		}
 		svcArgs.ServiceConnectConfiguration = sc
 	}
-	svcOpts := []pulumi.ResourceOption{parent}
+	svcOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(args.After)}
 	if args.IgnoreDesiredCount || args.Autoscaling != nil {
 		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"}))
 	}

@@ -78,6 +78,8 @@ type TemporalArgs struct {
 	Strategy CapacityStrategy
 	// IgnoreDesiredCount leaves task counts to the nightly scheduler.
 	IgnoreDesiredCount bool
+	// After are what the servers wait for (DB-init's roles and databases). Optional.
+	After []pulumi.Resource
 	// DatabaseHost is the PostgreSQL endpoint; persistence and visibility
 	// live there (over TLS). Required.
 	DatabaseHost pulumi.StringInput
@@ -251,6 +253,7 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 
 	server := func(role, services string, port int, alias string) error {
 		svc, err := NewService(ctx, childName(name, role), ServiceArgs{
+			After:       args.After,
 			ServiceName: fmt.Sprintf("%s-temporal-%s", args.Prefix, role),
 			Image:       pulumi.String("temporalio/server:" + args.Version),
 			// Ringpop advertises the task's own IP; awsvpc gives each task one.
@@ -360,6 +363,7 @@ func (t *Temporal) ui(ctx *pulumi.Context, name string, args TemporalArgs, serve
 		return err
 	}
 	svc, err := NewService(ctx, childName(name, "ui"), ServiceArgs{
+		After:                   []pulumi.Resource{t.Frontend().Service},
 		ServiceName:             args.Prefix + "-temporal-ui",
 		Image:                   pulumi.String("temporalio/ui:" + args.UIVersion),
 		ClusterArn:              args.ClusterArn,
@@ -419,4 +423,14 @@ func (t *Temporal) schemaTask(ctx *pulumi.Context, name string, args TemporalArg
 	}
 	t.SchemaTask = task
 	return nil
+}
+
+// Frontend is the service that publishes frontend:7233 through Service
+// Connect (the combined one in combined mode); clients started before it
+// exists cannot resolve it.
+func (t *Temporal) Frontend() *Service {
+	if s, ok := t.Services["frontend"]; ok {
+		return s
+	}
+	return t.Services["combined"]
 }

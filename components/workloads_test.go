@@ -385,3 +385,29 @@ func TestGitHubOIDCAdoptsAndRejectsWildcards(t *testing.T) {
 	wild.Repo = "*"
 	assertErrors(t, wild.Validate(), []string{`repo: got "*", want one GitHub owner or repository name, no wildcards (never repo:ORG/*)`})
 }
+
+// First deploy into an empty account: database clients start after DB-init
+// has created their roles, Service Connect clients after the frontend they
+// resolve; every client speaks TLS with the same sslmode.
+func TestWorkloadsStartInOrder(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		p := stackPlan(t, stack)
+		inv := mustNamed(t, p, "db-init-invocation").URN
+		for _, name := range []string{"workers-service", "slack-bot-service", "web-service"} {
+			assert.Contains(t, mustNamed(t, p, name).Dependencies, inv, "%s %s waits for DB-init", stack, name)
+		}
+		frontend := "temporal-frontend-service"
+		if stack == "dev" {
+			frontend = "temporal-combined-service"
+		}
+		assert.Contains(t, mustNamed(t, p, frontend).Dependencies, inv, "%s: Temporal waits for its databases", stack)
+		for _, name := range []string{"web-service", "temporal-ui-service"} {
+			assert.Contains(t, mustNamed(t, p, name).Dependencies, mustNamed(t, p, frontend).URN, "%s %s waits for the frontend", stack, name)
+		}
+		for _, task := range []string{"web-task", "workers-task"} {
+			assert.Equal(t, "require", env(container(t, p, task), "environment")["DB_SSLMODE"], "%s %s", stack, task)
+		}
+		vars := mustNamed(t, p, "db-init-function").Get("environment.variables").(map[string]any)
+		assert.Equal(t, "require", vars["DB_SSLMODE"], "no verify-full without a CA bundle in the image")
+	}
+}

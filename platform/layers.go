@@ -105,9 +105,12 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	initArgs.DatabaseHost, initArgs.MasterSecretArn, initArgs.DatabaseKMSKeyArn = db.Endpoint, db.MasterSecretArn, dbKey
 	initArgs.DatabaseSecurityGroupID, initArgs.VpcID, initArgs.SubnetIDs, initArgs.LogsKMSKeyArn = sgs.RDS.ID(), network.Vpc.ID(), private, logsKey
 	initArgs.After = db.Ready()
-	if _, err := components.NewDBInit(ctx, "db-init", initArgs, opts...); err != nil {
+	dbInit, err := components.NewDBInit(ctx, "db-init", initArgs, opts...)
+	if err != nil {
 		return err
 	}
+	// Database clients start only once DB-init has created their roles.
+	dbReady := []pulumi.Resource{dbInit.Invocation}
 
 	// Temporal's clients: the workers and the Slack bot get groups of their
 	// own that accept no inbound traffic at all. Their groups must exist
@@ -135,9 +138,11 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	workerArgs := cfg.appArgs("workers", cfg.Workers)
 	appEnv(&workerArgs, "workers", cfg.Workers.ImageTag)
 	workerArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
+	workerArgs.Environment["DB_SSLMODE"] = components.DatabaseSSLMode
 	workerArgs.Secrets = map[string]pulumi.StringInput{"DB_PASSWORD": dbSecrets["APP_PASSWORD"]}
 	workerArgs.DatabaseSecurityGroupID = sgs.RDS.ID()
 	workerArgs.TaskPolicy = dataKey.ApplyT(func(key string) string { return documentsAccessPolicy(docs.BucketArn, key) }).(pulumi.StringOutput)
+	workerArgs.After = dbReady
 	workers, err := components.NewService(ctx, "workers", workerArgs, opts...)
 	if err != nil {
 		return err
@@ -151,6 +156,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	slackArgs := cfg.appArgs("slack-bot", cfg.SlackBot)
 	appEnv(&slackArgs, "slack-bot", cfg.SlackBot.ImageTag)
 	slackArgs.Secrets = slackSecrets // Socket Mode: app and bot tokens, no inbound traffic
+	slackArgs.After = dbReady
 	slack, err := components.NewService(ctx, "slack-bot", slackArgs, opts...)
 	if err != nil {
 		return err
@@ -162,6 +168,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	tArgs.ClientSecurityGroupIDs = []pulumi.StringInput{sgs.ECS.ID(), workers.SecurityGroupID, slack.SecurityGroupID}
 	tArgs.UIClientSecurityGroupIDs = []pulumi.StringInput{bastion.SecurityGroupID}
 	tArgs.VpcID, tArgs.SubnetIDs, tArgs.ClusterArn, tArgs.NamespaceArn, tArgs.LogsKMSKeyArn = network.Vpc.ID(), private, cluster.Arn, cluster.NamespaceArn, logsKey
+	tArgs.After = dbReady // the temporal role and its two databases
 	temporal, err := components.NewTemporal(ctx, "temporal", tArgs, opts...)
 	if err != nil {
 		return err
@@ -191,9 +198,11 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	webArgs.Secrets = webSecrets
 	webArgs.Environment["TEMPORAL_ADDRESS"] = components.TemporalFrontendAddress
 	webArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
+	webArgs.Environment["DB_SSLMODE"] = components.DatabaseSSLMode
 	webArgs.ServiceConnectNamespace = cluster.NamespaceArn
 	webArgs.ExecLogGroupArn = cluster.ExecLogGroup.Arn
 	webArgs.IgnoreDesiredCount = cfg.Scheduler.Enabled
+	webArgs.After = append(append([]pulumi.Resource{}, dbReady...), temporal.Frontend().Service)
 	web, err := components.NewService(ctx, "web", webArgs, opts...)
 	if err != nil {
 		return err
