@@ -62,6 +62,9 @@ type ServiceArgs struct {
 	ContainerPort int
 	// Command overrides the image's command.
 	Command []string
+	// Sidecars run beside the main container in every task: not essential,
+	// started after it, logging to the same group. Optional.
+	Sidecars []Sidecar
 	// Environment holds plain settings (never secrets).
 	Environment map[string]string
 	// DynamicEnvironment holds plain settings known only at deployment
@@ -602,8 +605,32 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 	if sec != nil {
 		c["secrets"] = sec
 	}
-	b, err := json.Marshal([]any{c})
+	containers := []any{c}
+	for _, sc := range a.Sidecars {
+		side := map[string]any{
+			"name": sc.Name, "image": sc.Image, "essential": false,
+			"dependsOn": []map[string]string{{"containerName": a.ServiceName, "condition": "START"}},
+			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
+				"awslogs-group": logGroup, "awslogs-region": a.Region, "awslogs-stream-prefix": a.ServiceName + "-" + sc.Name,
+			}},
+		}
+		if len(sc.EntryPoint) > 0 {
+			side["entryPoint"] = sc.EntryPoint
+		}
+		if len(sc.Command) > 0 {
+			side["command"] = sc.Command
+		}
+		containers = append(containers, side)
+	}
+	b, err := json.Marshal(containers)
 	return string(b), err
+}
+
+// Sidecar is a helper container of a task: it shares the task's network
+// (localhost reaches the main container) and may exit when done.
+type Sidecar struct {
+	Name, Image         string
+	EntryPoint, Command []string
 }
 
 // stringsOf reads a resolved string array (nil when empty).

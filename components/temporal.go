@@ -3,6 +3,7 @@ package components
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -46,6 +47,13 @@ const (
 var AdminToolsTags = map[string]string{
 	"1.27.2": "1.27.2-tctl-1.18.2-cli-1.3.0",
 }
+
+// TemporalNamespaces are the namespaces the workers and the web app use,
+// with their workflow retention; every frontend task registers them.
+var TemporalNamespaces = map[string]string{AppTemporalNamespace: "720h"}
+
+// AppTemporalNamespace is the namespace the applications use (TEMPORAL_NAMESPACE).
+const AppTemporalNamespace = "docustack"
 
 // TemporalFrontendAddress is what clients dial, through Service Connect.
 var TemporalFrontendAddress = fmt.Sprintf("frontend:%d", TemporalFrontendPort)
@@ -285,7 +293,8 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 			ServiceConnectIdleSeconds: idleIf(alias != ""),
 			LogsKMSKeyArn:             args.LogsKMSKeyArn,
 			AccountID:                 args.AccountID, Region: args.Region,
-			Tags: args.Tags,
+			Sidecars: frontendSidecars(alias != "", args.Version),
+			Tags:     args.Tags,
 		}, parent)
 		if err != nil {
 			return err
@@ -433,4 +442,31 @@ func (t *Temporal) Frontend() *Service {
 		return s
 	}
 	return t.Services["combined"]
+}
+
+// NamespaceScript waits for the frontend on localhost (the sidecar shares the
+// frontend task's network), then registers each namespace once: describe, or
+// create with its retention. Idempotent: every frontend task runs it.
+func NamespaceScript() string {
+	var steps []string
+	for _, ns := range sortedKeys(TemporalNamespaces) {
+		steps = append(steps, fmt.Sprintf(`(temporal operator namespace describe --namespace %[1]s >/dev/null 2>&1 || temporal operator namespace create --namespace %[1]s --retention %[2]s)`,
+			ns, TemporalNamespaces[ns]))
+	}
+	return fmt.Sprintf("export TEMPORAL_ADDRESS=127.0.0.1:%d; until temporal operator cluster health >/dev/null 2>&1; do sleep 5; done; ", TemporalFrontendPort) +
+		strings.Join(steps, " && ")
+}
+
+// namespaceSidecar registers the namespaces from inside a frontend task.
+func namespaceSidecar(version string) Sidecar {
+	return Sidecar{Name: "namespace-init", Image: "temporalio/admin-tools:" + AdminToolsTags[version],
+		EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{NamespaceScript()}}
+}
+
+// frontendSidecars: a task that serves the frontend registers the namespaces.
+func frontendSidecars(frontend bool, version string) []Sidecar {
+	if !frontend {
+		return nil
+	}
+	return []Sidecar{namespaceSidecar(version)}
 }

@@ -20,7 +20,12 @@ func container(t *testing.T, p *synth.Plan, taskName string) map[string]any {
 	t.Helper()
 	var cs []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, taskName).Str("containerDefinitions")), &cs))
-	require.Len(t, cs, 1)
+	require.NotEmpty(t, cs)
+	// The main container comes first; sidecars (namespace-init) follow and
+	// are never essential.
+	for _, side := range cs[1:] {
+		require.Equal(t, false, side["essential"], "%s: only the main container is essential", taskName)
+	}
 	return cs[0]
 }
 
@@ -410,4 +415,30 @@ func TestWorkloadsStartInOrder(t *testing.T) {
 		vars := mustNamed(t, p, "db-init-function").Get("environment.variables").(map[string]any)
 		assert.Equal(t, "require", vars["DB_SSLMODE"], "no verify-full without a CA bundle in the image")
 	}
+}
+
+// Only auto-setup registers "default", and it is not used: every frontend
+// task registers the applications' namespace itself, idempotently, with a
+// retention; the applications are told its name.
+func TestTemporalNamespaceIsRegistered(t *testing.T) {
+	for _, c := range []struct{ stack, task string }{{"dev", "temporal-combined-task"}, {"prod", "temporal-frontend-task"}} {
+		p := stackPlan(t, c.stack)
+		var defs []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, c.task).Str("containerDefinitions")), &defs))
+		require.Len(t, defs, 2, "server and namespace-init")
+		side := defs[1]
+		assert.Equal(t, "namespace-init", side["name"])
+		assert.Equal(t, false, side["essential"], "it exits when done")
+		assert.Equal(t, "temporalio/admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", side["image"])
+		script := fmt.Sprint(side["command"])
+		assert.Contains(t, script, "TEMPORAL_ADDRESS=127.0.0.1:7233", "the task's own frontend")
+		assert.Contains(t, script, "temporal operator namespace describe --namespace docustack")
+		assert.Contains(t, script, "|| temporal operator namespace create --namespace docustack --retention 720h", "idempotent")
+		assert.Equal(t, "docustack", env(container(t, p, "workers-task"), "environment")["TEMPORAL_NAMESPACE"])
+		assert.Equal(t, "docustack", env(container(t, p, "web-task"), "environment")["TEMPORAL_NAMESPACE"])
+	}
+	p := stackPlan(t, "prod")
+	var history []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "temporal-history-task").Str("containerDefinitions")), &history))
+	assert.Len(t, history, 1, "only frontend tasks register namespaces")
 }

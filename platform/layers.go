@@ -132,7 +132,8 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 		a.ServiceConnectNamespace = cluster.NamespaceArn
 		a.LogsKMSKeyArn = logsKey
 		a.ExecLogGroupArn = cluster.ExecLogGroup.Arn
-		a.Environment = map[string]string{"TEMPORAL_ADDRESS": components.TemporalFrontendAddress, "DOCUSTACK_ENV": string(cfg.Environment)}
+		a.Environment = map[string]string{"TEMPORAL_ADDRESS": components.TemporalFrontendAddress, "TEMPORAL_NAMESPACE": components.AppTemporalNamespace,
+			"DOCUSTACK_ENV": string(cfg.Environment)}
 	}
 
 	workerArgs := cfg.appArgs("workers", cfg.Workers)
@@ -197,6 +198,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	webSecrets["DB_PASSWORD"] = dbSecrets["APP_PASSWORD"]
 	webArgs.Secrets = webSecrets
 	webArgs.Environment["TEMPORAL_ADDRESS"] = components.TemporalFrontendAddress
+	webArgs.Environment["TEMPORAL_NAMESPACE"] = components.AppTemporalNamespace
 	webArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
 	webArgs.Environment["DB_SSLMODE"] = components.DatabaseSSLMode
 	webArgs.ServiceConnectNamespace = cluster.NamespaceArn
