@@ -194,6 +194,28 @@ func (a DatabaseArgs) Validate() error {
 	return errors.Join(errs...)
 }
 
+// instanceClassGiB is the memory of the instance classes the stacks use.
+var instanceClassGiB = map[string]int{
+	"db.t4g.micro": 1, "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8, "db.t4g.xlarge": 16,
+	"db.m7g.large": 8, "db.m7g.xlarge": 16, "db.m7g.2xlarge": 32, "db.r7g.large": 16, "db.r7g.xlarge": 32,
+}
+
+// MaxConnections is RDS for PostgreSQL's default max_connections of an
+// instance class, LEAST(DBInstanceClassMemory/9531392, 5000); ok is false for
+// a class this table does not know.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections
+func MaxConnections(instanceClass string) (int, bool) {
+	gib, ok := instanceClassGiB[instanceClass]
+	if !ok {
+		return 0, false
+	}
+	n := gib * 1024 * 1024 * 1024 / 9531392
+	if n > 5000 {
+		n = 5000
+	}
+	return n, true
+}
+
 // family is the parameter group family, e.g. "postgres16".
 func (a DatabaseArgs) family() string {
 	m := engineVersionRegexp.FindStringSubmatch(a.EngineVersion)

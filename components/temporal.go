@@ -25,11 +25,13 @@ const (
 	DefaultTemporalVersion   = "1.27.2"
 	DefaultTemporalUIVersion = "2.37.2"
 	DefaultHistoryShards     = 512
-	TemporalFrontendPort     = 7233
-	temporalGRPCLast         = 7239
-	temporalMembershipFirst  = 6933
-	temporalMembershipLast   = 6939
-	temporalUIPort           = 8080
+	// DefaultTemporalMaxConnsPerStore is each server process's pool per database.
+	DefaultTemporalMaxConnsPerStore = 5
+	TemporalFrontendPort            = 7233
+	temporalGRPCLast                = 7239
+	temporalMembershipFirst         = 6933
+	temporalMembershipLast          = 6939
+	temporalUIPort                  = 8080
 	// temporalIdleSeconds keeps Service Connect from cutting long polls
 	// (Temporal holds them up to 60 s; Service Connect's default is 15 s per
 	// request for HTTP; frontend is published as TCP with this idle timeout).
@@ -86,6 +88,11 @@ type TemporalArgs struct {
 	Strategy CapacityStrategy
 	// IgnoreDesiredCount leaves task counts to the nightly scheduler.
 	IgnoreDesiredCount bool
+	// MaxConnsPerStore caps each server process's pool to each of its two
+	// databases (persistence and visibility; SQL_MAX_CONNS of the server
+	// image, whose own default, 20, overruns a small instance). Default: 5.
+	// Range 1..100.
+	MaxConnsPerStore int
 	// After are what the servers wait for (DB-init's roles and databases). Optional.
 	After []pulumi.Resource
 	// DatabaseHost is the PostgreSQL endpoint; persistence and visibility
@@ -125,6 +132,9 @@ func (a *TemporalArgs) setDefaults() {
 	}
 	if a.NumHistoryShards == 0 {
 		a.NumHistoryShards = DefaultHistoryShards
+	}
+	if a.MaxConnsPerStore == 0 {
+		a.MaxConnsPerStore = DefaultTemporalMaxConnsPerStore
 	}
 	if a.CPU == 0 {
 		a.CPU = 512
@@ -281,6 +291,8 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 				"SQL_TLS_ENABLED":       "true",
 				"SQL_HOST_VERIFICATION": "false",
 				"NUM_HISTORY_SHARDS":    fmt.Sprint(args.NumHistoryShards),
+				"SQL_MAX_CONNS":         fmt.Sprint(args.MaxConnsPerStore),
+				"SQL_MAX_IDLE_CONNS":    fmt.Sprint(args.MaxConnsPerStore),
 				"BIND_ON_IP":            "0.0.0.0",
 			},
 			DynamicEnvironment:        map[string]pulumi.StringInput{"POSTGRES_SEEDS": args.DatabaseHost},
@@ -469,4 +481,15 @@ func frontendSidecars(frontend bool, version string) []Sidecar {
 		return nil
 	}
 	return []Sidecar{namespaceSidecar(version)}
+}
+
+// DatabaseConnections is the most connections the servers open: every server
+// task holds a pool to each of the two databases.
+func (a TemporalArgs) DatabaseConnections() int {
+	a.setDefaults()
+	tasks := len(temporalServices) * a.DesiredCount
+	if a.Mode == TemporalCombined {
+		tasks = a.DesiredCount
+	}
+	return tasks * 2 * a.MaxConnsPerStore
 }

@@ -428,6 +428,9 @@ func TestTemporalNamespaceIsRegistered(t *testing.T) {
 		require.Len(t, defs, 2, "server and namespace-init")
 		side := defs[1]
 		assert.Equal(t, "namespace-init", side["name"])
+		serverEnv := env(defs[0], "environment")
+		assert.Equal(t, "5", serverEnv["SQL_MAX_CONNS"], "pools sized to the instance (the image's default is 20)")
+		assert.Equal(t, "5", serverEnv["SQL_MAX_IDLE_CONNS"])
 		assert.Equal(t, false, side["essential"], "it exits when done")
 		assert.Equal(t, "temporalio/admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", side["image"])
 		script := fmt.Sprint(side["command"])

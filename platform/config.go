@@ -212,6 +212,8 @@ type TemporalConfig struct {
 	DesiredCount     int    `json:"desiredCount"`
 	// Strategy of the server tasks. Default: on-demand only.
 	Strategy components.CapacityStrategy `json:"strategy"`
+	// MaxConnsPerStore caps each server's pool per database. Default: 5.
+	MaxConnsPerStore int `json:"maxConnsPerStore"`
 }
 
 // AppConfig is an ECS application's object (`docustack:workers`, `docustack:slackBot`).

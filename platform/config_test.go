@@ -228,3 +228,23 @@ func TestProviderPinnedToAccountAndRegion(t *testing.T) {
 		})
 	}
 }
+
+// RDS's default max_connections (memory / 9531392) bounds Temporal's pools:
+// staging's four split services on a db.t4g.micro (112) fit at 5 per
+// database (40 + 30 reserved), not at the server image's default of 20.
+func TestTemporalPoolsFitTheDatabase(t *testing.T) {
+	n, ok := components.MaxConnections("db.t4g.micro")
+	require.True(t, ok)
+	assert.Equal(t, 112, n, "1 GiB / 9531392")
+	cfg := stackConfig(t, "staging")
+	_, err := platform.ParseConfig("staging", cfg)
+	require.NoError(t, err)
+	var tc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(cfg[ns(platform.KeyTemporal)]), &tc))
+	tc["maxConnsPerStore"] = 20
+	b, _ := json.Marshal(tc)
+	cfg[ns(platform.KeyTemporal)] = string(b)
+	_, err = platform.ParseConfig("staging", cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `docustack:temporal.maxConnsPerStore: got 160, want Temporal's pools (tasks x 2 databases x maxConnsPerStore) plus 30 for the applications within db.t4g.micro's max_connections 112 (database.instanceClass)`)
+}

@@ -30,6 +30,7 @@ var (
 func (c *Config) validateWorkload() []error {
 	var errs []error
 	errs = append(errs, c.validateArchive()...)
+	errs = append(errs, c.validateConnections()...)
 	if !regionPattern.MatchString(c.DRRegion) || c.DRRegion == AllowedRegion {
 		errs = append(errs, bad(KeyDRRegion, c.DRRegion, "an AWS region other than %s for replicas and backup copies", AllowedRegion))
 	}
@@ -202,9 +203,37 @@ func (c *Config) temporalArgs() components.TemporalArgs {
 	return components.TemporalArgs{
 		Prefix: c.prefix(), Mode: components.TemporalMode(t.Mode), Version: t.Version, UIVersion: t.UIVersion,
 		NumHistoryShards: t.NumHistoryShards, CPU: t.CPU, Memory: t.Memory, DesiredCount: t.DesiredCount, Strategy: t.Strategy,
-		IgnoreDesiredCount: c.Scheduler.Enabled,
-		AccountID:          c.AccountID, Region: c.Region, Tags: c.StackTags(),
+		IgnoreDesiredCount: c.Scheduler.Enabled, MaxConnsPerStore: t.MaxConnsPerStore,
+		AccountID: c.AccountID, Region: c.Region, Tags: c.StackTags(),
 	}
+}
+
+// AppConnectionReserve is what the database keeps for everything but
+// Temporal: the applications' pools, DB-init, the bastion, RDS's own
+// superuser slots.
+const AppConnectionReserve = 30
+
+// validateConnections refuses a Temporal pool that cannot fit the instance
+// class's max_connections beside the applications' reserve.
+func (c *Config) validateConnections() []error {
+	if components.DatabaseEngine(c.Database.Engine) == components.EngineAurora {
+		return nil
+	}
+	class := c.Database.InstanceClass
+	if class == "" {
+		class = components.DefaultInstanceClass
+	}
+	limit, ok := components.MaxConnections(class)
+	if !ok {
+		return nil
+	}
+	need := c.temporalArgs().DatabaseConnections()
+	if need+AppConnectionReserve <= limit {
+		return nil
+	}
+	return []error{bad(KeyTemporal+".maxConnsPerStore", need,
+		"Temporal's pools (tasks x 2 databases x maxConnsPerStore) plus %d for the applications within %s's max_connections %d (database.instanceClass): lower temporal.maxConnsPerStore or raise database.instanceClass",
+		AppConnectionReserve, class, limit)}
 }
 
 // appArgs are the settings an ECS application takes from its config object;
