@@ -248,3 +248,16 @@ func TestTemporalPoolsFitTheDatabase(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `docustack:temporal.maxConnsPerStore: got 160, want Temporal's pools (tasks x 2 databases x maxConnsPerStore) plus 30 for the applications within db.t4g.micro's max_connections 112 (database.instanceClass)`)
 }
+
+// The scheduler and autoscaling cannot both own a service's task count.
+func TestSchedulerRefusesAutoscaledServices(t *testing.T) {
+	cfg := stackConfig(t, "dev")
+	var w map[string]any
+	require.NoError(t, json.Unmarshal([]byte(cfg[ns(platform.KeyWorkers)]), &w))
+	w["minCount"], w["maxCount"] = 1, 4
+	b, _ := json.Marshal(w)
+	cfg[ns(platform.KeyWorkers)] = string(b)
+	_, err := platform.ParseConfig("dev", cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `docustack:workers.maxCount: got 4, want no autoscaling while scheduler.enabled is true (both would own the task count): unset one of them`)
+}

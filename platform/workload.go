@@ -31,6 +31,14 @@ func (c *Config) validateWorkload() []error {
 	var errs []error
 	errs = append(errs, c.validateArchive()...)
 	errs = append(errs, c.validateConnections()...)
+	// The nightly scheduler sets task counts to 0 and back; Application Auto
+	// Scaling holds them within its scalable target's minimum, and a `pulumi
+	// up` at night would restore that minimum against a stopped database.
+	for k, a := range components.InOrder(map[string]AppConfig{KeyWorkers: c.Workers, KeySlackBot: c.SlackBot}) {
+		if c.Scheduler.Enabled && a.MaxCount > 0 {
+			errs = append(errs, bad(k+".maxCount", a.MaxCount, "no autoscaling while scheduler.enabled is true (both would own the task count): unset one of them"))
+		}
+	}
 	if !regionPattern.MatchString(c.DRRegion) || c.DRRegion == AllowedRegion {
 		errs = append(errs, bad(KeyDRRegion, c.DRRegion, "an AWS region other than %s for replicas and backup copies", AllowedRegion))
 	}
