@@ -168,6 +168,9 @@ func (a TemporalArgs) Validate() error {
 			errs = append(errs, fieldErr(f, v, "a release such as %s", DefaultTemporalVersion))
 		}
 	}
+	if a.MaxConnsPerStore < 1 || a.MaxConnsPerStore > 100 {
+		errs = append(errs, fieldErr("maxConnsPerStore", a.MaxConnsPerStore, "1..100 connections per database"))
+	}
 	if _, ok := AdminToolsTags[a.Version]; !ok && imageTagRegexp.MatchString(a.Version) {
 		errs = append(errs, fieldErr("version", a.Version, "a version with a pinned admin-tools tag (%v); add it to AdminToolsTags", sortedKeys(AdminToolsTags)))
 	}

@@ -144,7 +144,9 @@ func TestTemporalArgsValidate(t *testing.T) {
 	bad := valid
 	bad.NumHistoryShards = 500
 	bad.Mode = "cluster"
+	bad.MaxConnsPerStore = 500
 	assertErrors(t, bad.Validate(), []string{
+		`maxConnsPerStore: got 500, want 1..100 connections per database`,
 		`numHistoryShards: got 500, want a power of two in 1..16384 (permanent after the first start)`,
 		`mode: got "cluster", want "split" or "combined"`,
 	})

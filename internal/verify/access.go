@@ -329,6 +329,9 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 	for _, in := range w.intents() {
 		ok, why := w.authorize(in.Request, in.pol)
 		kind := map[bool]string{true: "access", false: "access-deny"}[in.Want]
+		if ro, isRole := w.roles[in.Request.Principal.ARN]; isRole && !ok && len(ro.unread) > 0 {
+			why += fmt.Sprintf(" (not read: the attached managed policies %s, whose documents are not vendored)", strings.Join(ro.unread, ", "))
+		}
 		f := Finding{Intent: in.Name, Kind: kind, OK: ok == in.Want,
 			Detail: fmt.Sprintf("%s %s on %s: %s", in.Request.Principal, in.Request.Action, in.Request.Resource, why)}
 		out = append(out, f)
@@ -341,11 +344,18 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 	return out
 }
 
-func (w *world) rolePolicies(arn string) ([]Document, []string) {
+// rolePolicies are the identity policies of a role of the plan.
+func (w *world) rolePolicies(arn string) []Document {
 	if ro, ok := w.roles[arn]; ok {
-		return ro.identity, ro.unread
+		return ro.identity
 	}
-	return nil, nil
+	return nil
+}
+
+// asRole is a request principal for a role of this account, with the role's
+// identity policies and no resource policy.
+func (w *world) asRole(arn string) (Principal, policies) {
+	return Principal{ARN: arn, Account: w.account}, policies{identity: w.rolePolicies(arn), resName: "none", resourceAccount: w.account}
 }
 
 func (w *world) bucket(name string) policies {

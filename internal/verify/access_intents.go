@@ -129,9 +129,7 @@ func (w *world) execIntents() []AccessIntent {
 			continue
 		}
 		exec := td.Str("executionRoleArn")
-		identity, _ := w.rolePolicies(exec)
-		p := Principal{ARN: exec, Account: w.account}
-		pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+		p, pol := w.asRole(exec)
 		for _, a := range []struct{ action, res string }{{"ecr:GetAuthorizationToken", "*"}, {"ecr:BatchGetImage", guardDutyAgent}, {"ecr:GetDownloadUrlForLayer", guardDutyAgent}} {
 			out = append(out, AccessIntent{Name: td.Name + ": pulls the GuardDuty runtime agent (" + a.action + ")", Want: true, pol: pol,
 				Request: Request{Principal: p, Action: a.action, Resource: a.res, Context: tls(nil)}})
@@ -145,9 +143,7 @@ func (w *world) execIntents() []AccessIntent {
 			continue
 		}
 		taskRole := tasks[strings.TrimSuffix(svc.Name, "-service")+"-task"]
-		identity, _ := w.rolePolicies(taskRole)
-		p := Principal{ARN: taskRole, Account: w.account}
-		pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+		p, pol := w.asRole(taskRole)
 		stream := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:log-stream:ecs-execute-command-x", w.region, w.account, execGroup)
 		for _, a := range []struct{ action, res string }{
 			{"ssmmessages:CreateControlChannel", "*"}, {"ssmmessages:OpenDataChannel", "*"},
@@ -183,7 +179,7 @@ func (w *world) schedulerIntents() []AccessIntent {
 			resource = w.asgArn(str(input["AutoScalingGroupName"]))
 		}
 		role := s.Str("target.roleArn")
-		identity, _ := w.rolePolicies(role)
+		identity := w.rolePolicies(role)
 		action := service + ":" + strings.ToUpper(api[:1]) + api[1:]
 		out = append(out, AccessIntent{Name: "schedule " + s.Name + " may " + action, Want: true,
 			pol:     policies{identity: identity, resName: "none", resourceAccount: w.account},
@@ -220,7 +216,7 @@ func (w *world) replicationIntents() []AccessIntent {
 	var out []AccessIntent
 	for _, r := range w.plan.ByType("aws:s3/bucketReplicationConfig:BucketReplicationConfig") {
 		role := r.Str("role")
-		identity, _ := w.rolePolicies(role)
+		identity := w.rolePolicies(role)
 		p := Principal{ARN: role, Account: w.account}
 		src := "arn:aws:s3:::" + r.Str("bucket")
 		for i, rule := range asList(r.Get("rules")) {
@@ -267,9 +263,7 @@ func (w *world) functionIntents() []AccessIntent {
 	var out []AccessIntent
 	for _, f := range w.plan.ByType("aws:lambda/function:Function") {
 		role := f.Str("role")
-		identity, _ := w.rolePolicies(role)
-		p := Principal{ARN: role, Account: w.account}
-		pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+		p, pol := w.asRole(role)
 		add := func(name, action, resource string) {
 			out = append(out, AccessIntent{Name: f.Str("name") + ": " + name, Want: true, pol: pol,
 				Request: Request{Principal: p, Action: action, Resource: resource, Context: tls(nil)}})
@@ -332,8 +326,8 @@ func (w *world) assumedRoleIntents() []AccessIntent {
 	return out
 }
 
-// present keeps only intents whose resource policy is in this plan (a bucket
-// of another stack is judged there).
+// onBucket reports whether the bucket's policy is in this plan; a bucket of
+// another stack (the organization's archive) is judged in that stack.
 func (w *world) onBucket(bucket string) bool {
 	_, ok := w.bucketPolicy[bucket]
 	return ok
@@ -470,7 +464,7 @@ func (w *world) configIntents() []AccessIntent {
 		if roleArn == "" || !w.onBucket(bucket) {
 			continue
 		}
-		identity, _ := w.rolePolicies(roleArn)
+		identity := w.rolePolicies(roleArn)
 		p := Principal{ARN: roleArn, Account: w.account}
 		sse := "AES256"
 		if c.Str("s3KmsKeyArn") != "" {
@@ -524,9 +518,7 @@ func (w *world) taskIntents() []AccessIntent {
 	var out []AccessIntent
 	for _, td := range w.plan.ByType("aws:ecs/taskDefinition:TaskDefinition") {
 		exec := td.Str("executionRoleArn")
-		identity, _ := w.rolePolicies(exec)
-		p := Principal{ARN: exec, Account: w.account}
-		pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+		p, pol := w.asRole(exec)
 		var containers []map[string]any
 		if err := jsonUnmarshal(td.Str("containerDefinitions"), &containers); err != nil {
 			w.problems = append(w.problems, td.Name+": "+err.Error())
@@ -614,9 +606,7 @@ func (w *world) scpIntents() []AccessIntent {
 	if deploy == "" {
 		return nil
 	}
-	identity, _ := w.rolePolicies(deploy)
-	p := Principal{ARN: deploy, Account: w.account}
-	pol := policies{identity: identity, resName: "none", resourceAccount: w.account}
+	p, pol := w.asRole(deploy)
 	region := map[string][]string{"aws:RequestedRegion": {w.region}}
 	bucket := fmt.Sprintf("arn:aws:s3:::docustack-%s-documents-%s", w.plan.Outputs["environment"], w.account)
 	var out []AccessIntent

@@ -129,14 +129,17 @@ func TestTheIssuesExamplesAreFound(t *testing.T) {
 	dev, org := plan(t, "dev"), plan(t, "org")
 	// Config's role with only the managed policy: no delivery.
 	noInline := editPolicy(t, dev, "config-recorder-role", "inlinePolicies.0", func(d *Document) { d.Statement = nil })
-	assert.False(t, findingOf(t, Access(noInline, org), "AWS Config delivers snapshots and history").OK)
+	f := findingOf(t, Access(noInline, org), "AWS Config delivers snapshots and history")
+	assert.False(t, f.OK)
+	assert.Contains(t, f.Detail, "not read: the attached managed policies arn:aws:iam::aws:policy/service-role/AWS_ConfigRole",
+		"the finding says which managed policy the analysis could not read")
 	// The Log Archive SCP denying retention changes to every principal.
 	frozen := editPolicy(t, org, "guardrails-log-archive-protection", "content", func(d *Document) {
 		for i := range d.Statement {
 			d.Statement[i].Condition = nil
 		}
 	})
-	f := findingOf(t, Access(frozen, frozen), "the aws-log-archive provider may s3:PutLifecycleConfiguration on docustack-org-log-archive-555555555555 under its account's SCPs")
+	f = findingOf(t, Access(frozen, frozen), "the aws-log-archive provider may s3:PutLifecycleConfiguration on docustack-org-log-archive-555555555555 under its account's SCPs")
 	assert.False(t, f.OK)
 	assert.Contains(t, f.Detail, "denied by SCP guardrails-log-archive-protection")
 }

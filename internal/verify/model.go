@@ -142,7 +142,6 @@ type model struct {
 	groups    map[string]string // id -> name
 	rules     []sgRule
 	routes    map[string][]route // route table ID -> routes
-	natIDs    map[string]string  // NAT gateway or NAT instance ENI ID -> the resource's name
 	natInst   *endpoint          // the NAT instance, if any
 	natSubnet map[string]string  // NAT ID -> subnet it lives in
 	igws      map[string]bool
@@ -179,7 +178,7 @@ func str(v any) string {
 // build reads the network of a plan.
 func build(p *synth.Plan) *model {
 	m := &model{plan: p, subnets: map[string]*subnet{}, groups: map[string]string{}, routes: map[string][]route{},
-		natIDs: map[string]string{}, natSubnet: map[string]string{}, igws: map[string]bool{}}
+		natSubnet: map[string]string{}, igws: map[string]bool{}}
 	for _, v := range p.ByType(tVpc) {
 		m.vpcCIDR, _ = parsePrefix(v.Str("cidrBlock"))
 	}
@@ -219,14 +218,12 @@ func build(p *synth.Plan) *model {
 	}
 	for _, r := range p.ByType(tSGRule) {
 		e := map[string]any{"protocol": r.Get("protocol"), "fromPort": r.Get("fromPort"), "toPort": r.Get("toPort")}
-		sg, _ := p.ByID(r.Str("securityGroupId"))
 		for _, c := range strs(r.Get("cidrBlocks")) {
 			m.addRuleFor(r.Str("securityGroupId"), r.Str("type") == "egress", e, c, "", grant{URN: r.URN, What: r.Name})
 		}
 		if peer := r.Str("sourceSecurityGroupId"); peer != "" {
 			m.addRuleFor(r.Str("securityGroupId"), r.Str("type") == "egress", e, "", peer, grant{URN: r.URN, What: r.Name})
 		}
-		_ = sg
 	}
 	// NACLs: inline entries and standalone rules, attached to subnets.
 	for _, r := range p.ByType(tNACL) {
@@ -259,7 +256,6 @@ func build(p *synth.Plan) *model {
 		m.igws[r.ID] = true
 	}
 	for _, r := range p.ByType(tNATGateway) {
-		m.natIDs[r.ID] = r.Name
 		m.natSubnet[r.ID] = r.Str("subnetId")
 	}
 	// A NAT instance (source/destination check off) is reached through its
@@ -282,7 +278,6 @@ func build(p *synth.Plan) *model {
 		e := map[string]any{"cidrBlock": r.Str("destinationCidrBlock"), "gatewayId": r.Str("gatewayId"), "natGatewayId": r.Str("natGatewayId"), "networkInterfaceId": r.Str("networkInterfaceId")}
 		for _, dep := range r.PropertyDependencies["networkInterfaceId"] {
 			if inst, ok := natInstances[dep]; ok {
-				m.natIDs[r.Str("networkInterfaceId")] = inst.Name
 				m.natSubnet[r.Str("networkInterfaceId")] = inst.Str("subnetId")
 			}
 		}
