@@ -27,8 +27,14 @@ var globalServiceActions = []string{
 }
 
 // drRegionActions are what the DR region may be used for: replicas (S3 and
-// their keys) and backup copies.
-var drRegionActions = []string{"s3:*", "kms:*", "backup:*", "backup-storage:*"}
+// their keys) and backup copies. A copy of an RDS recovery point is an RDS
+// snapshot that AWS Backup's role copies, tags and later deletes with RDS
+// calls made in the destination Region
+// (https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-region-backup.html,
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html).
+var drRegionActions = []string{"s3:*", "kms:*", "backup:*", "backup-storage:*",
+	"rds:CopyDBSnapshot", "rds:AddTagsToResource", "rds:ListTagsForResource", "rds:DescribeDBSnapshots",
+	"rds:DeleteDBSnapshot", "rds:ModifyDBSnapshotAttribute"}
 
 var (
 	ouPattern   = regexp.MustCompile(`^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`)

@@ -23,21 +23,13 @@ import (
 //   - across accounts both the resource policy and the caller's own account
 //     must allow.
 
-// Managed policies whose documents are vendored (from the AWS Managed Policy
-// Reference). A role's attachment of any other managed policy is listed in
-// the finding and grants nothing here: an intent must be provable from
-// documents the analysis can read.
-var managedPolicies = map[string]string{
-	// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AdministratorAccess.html
-	"arn:aws:iam::aws:policy/AdministratorAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
-}
-
 // role is an IAM role of the plan.
 type role struct {
 	name, arn string
 	trust     Document
 	identity  []Document
 	unread    []string // attached managed policies without a vendored document
+	excerpts  []string // attached managed policies vendored as an excerpt
 }
 
 // world is what the access analysis reads from a plan.
@@ -182,9 +174,11 @@ func readWorld(p *synth.Plan, org *synth.Plan) *world {
 }
 
 func (w *world) attach(ro *role, arn string) {
-	if doc, ok := managedPolicies[arn]; ok {
-		d, _ := ParseDocument(doc)
-		ro.identity = append(ro.identity, d)
+	if mp, ok := managedPolicies[arn]; ok {
+		ro.identity = append(ro.identity, mustDoc(mp.Document))
+		if mp.Excerpt {
+			ro.excerpts = appendUnique(ro.excerpts, arn)
+		}
 		return
 	}
 	ro.unread = appendUnique(ro.unread, arn)
@@ -327,14 +321,7 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 	}
 	var out []Finding
 	for _, in := range w.intents() {
-		ok, why := w.authorize(in.Request, in.pol)
-		kind := map[bool]string{true: "access", false: "access-deny"}[in.Want]
-		if ro, isRole := w.roles[in.Request.Principal.ARN]; isRole && !ok && len(ro.unread) > 0 {
-			why += fmt.Sprintf(" (not read: the attached managed policies %s, whose documents are not vendored)", strings.Join(ro.unread, ", "))
-		}
-		f := Finding{Intent: in.Name, Kind: kind, OK: ok == in.Want,
-			Detail: fmt.Sprintf("%s %s on %s: %s", in.Request.Principal, in.Request.Action, in.Request.Resource, why)}
-		out = append(out, f)
+		out = append(out, w.judge(in))
 	}
 	out = append(out, w.structural()...)
 	for _, prob := range w.problems {
@@ -396,3 +383,23 @@ func mustDoc(s string) Document {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// judge decides one intent and explains the decision.
+func (w *world) judge(in AccessIntent) Finding {
+	ok, why := w.authorize(in.Request, in.pol)
+	kind := map[bool]string{true: "access", false: "access-deny"}[in.Want]
+	proven := ok == in.Want
+	if ro, isRole := w.roles[in.Request.Principal.ARN]; isRole {
+		if !ok && len(ro.unread) > 0 {
+			why += fmt.Sprintf(" (not read: the attached managed policies %s, whose documents are not vendored)", strings.Join(ro.unread, ", "))
+		}
+		// A refusal found through an excerpt may be granted by the
+		// statements left out: it proves nothing.
+		if !in.Want && !ok && len(ro.excerpts) > 0 {
+			proven = false
+			why += fmt.Sprintf(" (unprovable: %s is vendored as an excerpt)", strings.Join(ro.excerpts, ", "))
+		}
+	}
+	return Finding{Intent: in.Name, Kind: kind, OK: proven,
+		Detail: fmt.Sprintf("%s %s on %s: %s", in.Request.Principal, in.Request.Action, in.Request.Resource, why)}
+}

@@ -34,6 +34,7 @@ func (w *world) intents() []AccessIntent {
 	out = append(out, w.replicationIntents()...)
 	out = append(out, w.functionIntents()...)
 	out = append(out, w.remediationIntents()...)
+	out = append(out, w.backupIntents()...)
 	return out
 }
 
@@ -304,7 +305,7 @@ func (w *world) assumedRoleIntents() []AccessIntent {
 		}
 		account := strings.Split(strings.TrimPrefix(roleArn, "arn:aws:iam::"), ":")[0]
 		p := Principal{ARN: roleArn, Account: account}
-		pol := policies{identity: []Document{mustDoc(managedPolicies["arn:aws:iam::aws:policy/AdministratorAccess"])}, resName: "none", resourceAccount: account}
+		pol := policies{identity: []Document{adminAccess()}, resName: "none", resourceAccount: account}
 		ctx := tls(map[string][]string{"aws:RequestedRegion": {w.region}})
 		for _, b := range w.plan.ByType("aws:s3/bucketV2:BucketV2") {
 			if b.Provider != prov.URN {
@@ -572,7 +573,7 @@ func (w *world) negativeIntents() []AccessIntent {
 		obj := "arn:aws:s3:::" + bucket + "/patients/1.pdf"
 		admin := Principal{ARN: fmt.Sprintf("arn:aws:iam::%s:role/admin", w.account), Account: w.account}
 		pol := w.bucket(bucket)
-		pol.identity = []Document{mustDoc(managedPolicies["arn:aws:iam::aws:policy/AdministratorAccess"])}
+		pol.identity = []Document{adminAccess()}
 		out = append(out,
 			AccessIntent{Name: "documents: a request without TLS is refused, even for an administrator", Want: false, pol: pol,
 				Request: Request{Principal: admin, Action: "s3:GetObject", Resource: obj, Context: map[string][]string{"aws:SecureTransport": {"false"}}}},
@@ -582,7 +583,7 @@ func (w *world) negativeIntents() []AccessIntent {
 				Request: Request{Principal: Principal{Anonymous: true}, Action: "s3:GetObject", Resource: obj, Context: tls(nil)}},
 			AccessIntent{Name: "documents: another account is refused", Want: false, pol: func() policies {
 				p := w.bucket(bucket)
-				p.identity = []Document{mustDoc(managedPolicies["arn:aws:iam::aws:policy/AdministratorAccess"])}
+				p.identity = []Document{adminAccess()}
 				return p
 			}(),
 				Request: Request{Principal: Principal{ARN: "arn:aws:iam::" + otherAccount + ":role/intruder", Account: otherAccount}, Action: "s3:GetObject", Resource: obj, Context: tls(nil)}},

@@ -195,3 +195,85 @@ func TestEveryAccessNegativeCatchesAWidening(t *testing.T) {
 	f := findingOf(t, Access(org, org), "archive objects cannot be deleted before their retention ends")
 	assert.True(t, f.OK)
 }
+
+// AWS Backup's jobs and their cross-Region copy: each grant they rely on (the
+// role's trust, its managed policy, the destination key's delegation, the
+// DR-Region SCP's exception for RDS snapshot copies) is needed; and the
+// managed policy, vendored only in part, cannot prove a refusal.
+func TestBackupAndItsCrossRegionCopy(t *testing.T) {
+	dev, org := plan(t, "dev"), plan(t, "org")
+	const sel = "backup selection docustack-dev-database: "
+	without := func(p *synth.Plan, drop func(synth.Resource) bool) *synth.Plan {
+		out := *p
+		out.Resources = nil
+		for _, r := range p.Resources {
+			if !drop(r) {
+				out.Resources = append(out.Resources, r)
+			}
+		}
+		return &out
+	}
+	noManaged := without(dev, func(r synth.Resource) bool { return r.Name == "backup-role-policy-0" })
+	cases := []struct {
+		intent string
+		broken func() (*synth.Plan, *synth.Plan)
+		says   string
+	}{
+		{"AWS Backup assumes its role", func() (*synth.Plan, *synth.Plan) {
+			return editPolicy(t, dev, "backup-role", "assumeRolePolicy", func(d *Document) { d.Statement = nil }), org
+		}, "no statement of the trust policy allows backup.amazonaws.com"},
+		{"snapshots the instance", func() (*synth.Plan, *synth.Plan) { return noManaged, org }, "no identity or resource policy allows it"},
+		{"copies into arn:aws:backup:us-west-2:111111111111:backup-vault:docustack-dev-dr", func() (*synth.Plan, *synth.Plan) { return noManaged, org }, "no identity"},
+		{"lets RDS re-encrypt the copy with the destination vault's key", func() (*synth.Plan, *synth.Plan) {
+			return editPolicy(t, dev, "keys-dr-data", "policy", dropSid("EnableIAMPolicies")), org
+		}, "the key policy neither allows the principal nor delegates to its account"},
+		{"creates the copy in us-west-2", func() (*synth.Plan, *synth.Plan) {
+			return dev, editPolicy(t, org, "guardrails-region-restriction", "content", func(d *Document) {
+				for i, s := range d.Statement {
+					var kept []string
+					for _, a := range list(s.NotAction) {
+						if a != "rds:CopyDBSnapshot" {
+							kept = append(kept, a)
+						}
+					}
+					if s.NotAction != nil {
+						d.Statement[i].NotAction = kept
+					}
+				}
+			})
+		}, "denied by SCP guardrails-region-restriction (DenyDRRegionExceptReplicationAndBackup)"},
+	}
+	for _, c := range cases {
+		t.Run(c.intent, func(t *testing.T) {
+			before := findingOf(t, Access(dev, org), sel+c.intent)
+			require.True(t, before.OK, before.Detail)
+			p, o := c.broken()
+			after := findingOf(t, Access(p, o), sel+c.intent)
+			assert.False(t, after.OK)
+			assert.Contains(t, after.Detail, c.says)
+		})
+	}
+	// Another account's administrator cannot copy into the DR vault; widening
+	// the analysis to admit it (a vault access policy naming that account)
+	// would need a resource policy the plan does not have.
+	f := findingOf(t, Access(dev, org), "backup vault arn:aws:backup:us-west-2:111111111111:backup-vault:docustack-dev-dr: another account cannot copy into it")
+	assert.True(t, f.OK, f.Detail)
+
+	// A refusal found through an excerpt proves nothing.
+	w := readWorld(dev, org)
+	role := w.roles[mustSelection(t, dev).Str("iamRoleArn")]
+	require.NotNil(t, role)
+	assert.Contains(t, role.excerpts, "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup")
+	refusal := w.judge(AccessIntent{Name: "the backup role cannot snapshot EBS volumes", Want: false,
+		pol:     policies{identity: role.identity, resName: "none", resourceAccount: w.account},
+		Request: Request{Principal: Principal{ARN: role.arn, Account: w.account}, Action: "ec2:CreateSnapshot", Resource: "*", Context: tls(nil)}})
+	assert.False(t, refusal.OK, "ec2:CreateSnapshot is granted by a statement the excerpt leaves out")
+	assert.Contains(t, refusal.Detail, "unprovable: arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup is vendored as an excerpt")
+}
+
+func mustSelection(t *testing.T, p *synth.Plan) synth.Resource {
+	t.Helper()
+	s := p.ByType("aws:backup/selection:Selection")
+	require.Len(t, s, 1)
+	return s[0]
+}

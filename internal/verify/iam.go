@@ -95,6 +95,13 @@ func (r Request) ctx() map[string][]string {
 			out["aws:principalaccount"] = []string{r.Principal.Account}
 		}
 	}
+	// The resource's owner, where its ARN names one (an S3 bucket's does
+	// not: a request about one sets aws:ResourceAccount itself).
+	if f := strings.SplitN(r.Resource, ":", 6); len(f) == 6 && f[4] != "" {
+		if _, ok := out["aws:resourceaccount"]; !ok {
+			out["aws:resourceaccount"] = []string{f[4]}
+		}
+	}
 	if r.Principal.Service != "" {
 		if _, ok := out["aws:principalservicename"]; !ok {
 			out["aws:principalservicename"] = []string{r.Principal.Service}
@@ -177,11 +184,11 @@ func (s Statement) matches(r Request, c map[string][]string, resourcePolicy bool
 	}
 	switch {
 	case s.Resource != nil:
-		if !anyMatch(list(s.Resource), r.Resource, false) {
+		if !anyMatch(substituteAll(list(s.Resource), c), r.Resource, false) {
 			return false
 		}
 	case s.NotResource != nil:
-		if anyMatch(list(s.NotResource), r.Resource, false) {
+		if anyMatch(substituteAll(list(s.NotResource), c), r.Resource, false) {
 			return false
 		}
 	default:
@@ -192,12 +199,65 @@ func (s Statement) matches(r Request, c map[string][]string, resourcePolicy bool
 	}
 	for op, keys := range s.Condition {
 		for key, want := range keys {
-			if !conditionHolds(op, c[strings.ToLower(key)], list(want)) {
+			if !conditionHolds(op, c[strings.ToLower(key)], substituteAll(list(want), c)) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// substituteAll replaces policy variables in Resource and condition values
+// with the request's context: ${key} is the key's value, ${key, 'default'}
+// its value or the default, and ${*}, ${?}, ${$} stand for the literal
+// characters. A value naming a key the request lacks (and no default)
+// matches nothing, as AWS documents it.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+func substituteAll(vals []string, c map[string][]string) []string {
+	var out []string
+	for _, v := range vals {
+		if s, ok := substitute(v, c); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func substitute(v string, c map[string][]string) (string, bool) {
+	var b strings.Builder
+	for {
+		i := strings.Index(v, "${")
+		if i < 0 {
+			b.WriteString(v)
+			return b.String(), true
+		}
+		j := strings.Index(v[i:], "}")
+		if j < 0 {
+			b.WriteString(v)
+			return b.String(), true
+		}
+		b.WriteString(v[:i])
+		name := strings.TrimSpace(v[i+2 : i+j])
+		v = v[i+j+1:]
+		switch name {
+		case "*", "?", "$":
+			b.WriteString(name)
+			continue
+		}
+		def, hasDef := "", false
+		if k := strings.Index(name, ","); k > 0 {
+			def = strings.Trim(strings.TrimSpace(name[k+1:]), "'")
+			name, hasDef = strings.TrimSpace(name[:k]), true
+		}
+		switch have := c[strings.ToLower(name)]; {
+		case len(have) == 1:
+			b.WriteString(have[0])
+		case hasDef:
+			b.WriteString(def)
+		default:
+			return "", false
+		}
+	}
 }
 
 // list turns an IAM string-or-list value into a list.

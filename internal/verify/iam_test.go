@@ -76,6 +76,23 @@ func TestEvaluateLikeAWS(t *testing.T) {
 		{"ArnNotLike denies everyone else", `{"Statement":[{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*",
 			"Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/docustack-*-ci-deploy"}}}]}`, false,
 			Request{Principal: role, Action: "cloudtrail:StopLogging", Resource: "*"}, EffectDeny},
+		// IAM User Guide, "IAM policy elements: Variables and tags": the
+		// home-folder example, the default-value form, and a key the request
+		// lacks.
+		{"a policy variable in the Resource takes the context's value", `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"}]}`, false,
+			Request{Principal: role, Action: "s3:GetObject", Resource: "arn:aws:s3:::amzn-s3-demo-bucket/home/alice/notes.txt", Context: map[string][]string{"aws:username": {"alice"}}}, EffectAllow},
+		{"a policy variable does not match another user's folder", `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"}]}`, false,
+			Request{Principal: role, Action: "s3:GetObject", Resource: "arn:aws:s3:::amzn-s3-demo-bucket/home/bob/notes.txt", Context: map[string][]string{"aws:username": {"alice"}}}, EffectNone},
+		{"a policy variable whose key is absent matches nothing", `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"}]}`, false,
+			Request{Principal: role, Action: "s3:GetObject", Resource: "arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/x"}, EffectNone},
+		{"a policy variable's default applies when the key is absent", `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/${aws:PrincipalTag/team, 'company-wide'}/*"}]}`, false,
+			Request{Principal: role, Action: "s3:GetObject", Resource: "arn:aws:s3:::amzn-s3-demo-bucket/company-wide/x"}, EffectAllow},
+		{"${aws:ResourceAccount} in a condition compares the principal's and the resource's account (AWS Backup's tagging statement)",
+			`{"Statement":[{"Effect":"Allow","Action":"backup:TagResource","Resource":"arn:aws:backup:*:*:recovery-point:*","Condition":{"StringEquals":{"aws:PrincipalAccount":"${aws:ResourceAccount}"}}}]}`, false,
+			Request{Principal: role, Action: "backup:TagResource", Resource: "arn:aws:backup:us-west-2:" + acct + ":recovery-point:rp-1"}, EffectAllow},
+		{"... and refuses a recovery point of another account",
+			`{"Statement":[{"Effect":"Allow","Action":"backup:TagResource","Resource":"arn:aws:backup:*:*:recovery-point:*","Condition":{"StringEquals":{"aws:PrincipalAccount":"${aws:ResourceAccount}"}}}]}`, false,
+			Request{Principal: role, Action: "backup:TagResource", Resource: "arn:aws:backup:us-west-2:444455556666:recovery-point:rp-1"}, EffectNone},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
