@@ -86,6 +86,11 @@ type ServiceArgs struct {
 	// database on 5432: an egress rule on the service's group and the
 	// matching ingress rule on the database's. Optional.
 	DatabaseSecurityGroupID pulumi.StringInput
+	// TemporalSecurityGroupID, with OwnGroup, lets the service dial the
+	// Temporal frontend on 7233, both sides, like DatabaseSecurityGroupID.
+	// The pair lives here, not in Temporal, so that the service can be
+	// created after the frontend it waits for. Optional.
+	TemporalSecurityGroupID pulumi.StringInput
 	// TaskOnly creates the task definition without a service: a one-off task
 	// run on demand (schema migrations). Default: false.
 	TaskOnly bool
@@ -390,16 +395,30 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 			return nil, err
 		}
 		rules := []sgRule{tcp(HTTPSPort, HTTPSPort).out().fromCIDR(anywhere).because("HTTPS via the NAT gateway and VPC endpoints")}
-		if args.DatabaseSecurityGroupID != nil {
-			rules = append(rules, tcp(DefaultDatabasePort, DefaultDatabasePort).out().withPeer(args.DatabaseSecurityGroupID).because("PostgreSQL"))
+		peers := []struct {
+			suffix string
+			group  pulumi.StringInput
+			port   int
+			what   string
+		}{
+			{"-db", args.DatabaseSecurityGroupID, DefaultDatabasePort, "PostgreSQL"},
+			{"-temporal", args.TemporalSecurityGroupID, TemporalFrontendPort, "the Temporal frontend"},
+		}
+		for _, p := range peers {
+			if p.group != nil {
+				rules = append(rules, tcp(p.port, p.port).out().withPeer(p.group).because(p.what))
+			}
 		}
 		if err := addRules(ctx, name, sg.ID(), rules, tags, parent); err != nil {
 			return nil, err
 		}
-		if args.DatabaseSecurityGroupID != nil {
-			// The other side: the database admits this service.
-			if err := addRules(ctx, name+"-db", args.DatabaseSecurityGroupID, []sgRule{
-				tcp(DefaultDatabasePort, DefaultDatabasePort).withPeer(sg.ID()).because(args.ServiceName + " to PostgreSQL"),
+		for _, p := range peers {
+			if p.group == nil {
+				continue
+			}
+			// The other side: the peer admits this service.
+			if err := addRules(ctx, name+p.suffix, p.group, []sgRule{
+				tcp(p.port, p.port).withPeer(sg.ID()).because(args.ServiceName + " to " + p.what),
 			}, tags, parent); err != nil {
 				return nil, err
 			}

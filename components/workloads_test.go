@@ -80,7 +80,7 @@ func TestTemporalSplit(t *testing.T) {
 	assert.False(t, combined)
 
 	// Self-referencing group for gRPC and ringpop; frontend from the clients; the database admits Temporal.
-	rules := sgRules(t, p, "temporal-")
+	rules := sgRules(t, p, "") // the clients' pairs are theirs: workers-temporal-*, slack-bot-temporal-*
 	for _, want := range []string{
 		"temporal-sg in tcp 7233-7239 temporal-sg",
 		"temporal-sg in tcp 6933-6939 temporal-sg",

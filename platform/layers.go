@@ -112,10 +112,10 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	// Database clients start only once DB-init has created their roles.
 	dbReady := []pulumi.Resource{dbInit.Invocation}
 
-	// Temporal's clients: the workers and the Slack bot get groups of their
-	// own that accept no inbound traffic at all. Their groups must exist
-	// before Temporal admits them, so they are created first; the frontend's
-	// address is fixed (Service Connect), so they know it in advance.
+	// Temporal first, then its clients: the workers and the Slack bot get
+	// groups of their own that accept no inbound traffic, and each adds its
+	// own pair of rules with Temporal's group, so they can wait for the
+	// frontend's service. The frontend's address is fixed (Service Connect).
 	var scheduled []components.ScheduledService
 	track := func(label string, svc *components.Service, a components.ServiceArgs) {
 		scheduled = append(scheduled, components.ScheduledService{
@@ -136,37 +136,9 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 			"DOCUSTACK_ENV": string(cfg.Environment)}
 	}
 
-	workerArgs := cfg.appArgs("workers", cfg.Workers)
-	appEnv(&workerArgs, "workers", cfg.Workers.ImageTag)
-	workerArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
-	workerArgs.Environment["DB_SSLMODE"] = components.DatabaseSSLMode
-	workerArgs.Secrets = map[string]pulumi.StringInput{"DB_PASSWORD": dbSecrets["APP_PASSWORD"]}
-	workerArgs.DatabaseSecurityGroupID = sgs.RDS.ID()
-	workerArgs.TaskPolicy = dataKey.ApplyT(func(key string) string { return documentsAccessPolicy(docs.BucketArn, key) }).(pulumi.StringOutput)
-	workerArgs.After = dbReady
-	workers, err := components.NewService(ctx, "workers", workerArgs, opts...)
-	if err != nil {
-		return err
-	}
-	track("workers", workers, workerArgs)
-
-	slackSecrets, err := newAppSecrets(ctx, cfg, "slack-bot", []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}, opts)
-	if err != nil {
-		return err
-	}
-	slackArgs := cfg.appArgs("slack-bot", cfg.SlackBot)
-	appEnv(&slackArgs, "slack-bot", cfg.SlackBot.ImageTag)
-	slackArgs.Secrets = slackSecrets // Socket Mode: app and bot tokens, no inbound traffic
-	slackArgs.After = dbReady
-	slack, err := components.NewService(ctx, "slack-bot", slackArgs, opts...)
-	if err != nil {
-		return err
-	}
-	track("slack-bot", slack, slackArgs)
-
 	tArgs := cfg.temporalArgs()
 	tArgs.DatabaseHost, tArgs.DatabasePasswordSecretArn, tArgs.DatabaseSecurityGroupID = db.Endpoint, dbSecrets["TEMPORAL_PASSWORD"], sgs.RDS.ID()
-	tArgs.ClientSecurityGroupIDs = []pulumi.StringInput{sgs.ECS.ID(), workers.SecurityGroupID, slack.SecurityGroupID}
+	tArgs.ClientSecurityGroupIDs = []pulumi.StringInput{sgs.ECS.ID()} // web; workers and the Slack bot pair up themselves
 	tArgs.UIClientSecurityGroupIDs = []pulumi.StringInput{bastion.SecurityGroupID}
 	tArgs.VpcID, tArgs.SubnetIDs, tArgs.ClusterArn, tArgs.NamespaceArn, tArgs.LogsKMSKeyArn = network.Vpc.ID(), private, cluster.Arn, cluster.NamespaceArn, logsKey
 	tArgs.After = dbReady // the temporal role and its two databases
@@ -181,6 +153,38 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 			ServiceArn: svc.Service.ID().ToStringOutput(), DesiredCount: temporal.DesiredCount(role),
 		})
 	}
+
+	workerArgs := cfg.appArgs("workers", cfg.Workers)
+	appEnv(&workerArgs, "workers", cfg.Workers.ImageTag)
+	workerArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
+	workerArgs.Environment["DB_SSLMODE"] = components.DatabaseSSLMode
+	workerArgs.Secrets = map[string]pulumi.StringInput{"DB_PASSWORD": dbSecrets["APP_PASSWORD"]}
+	workerArgs.DatabaseSecurityGroupID = sgs.RDS.ID()
+	workerArgs.TaskPolicy = dataKey.ApplyT(func(key string) string { return documentsAccessPolicy(docs.BucketArn, key) }).(pulumi.StringOutput)
+	workerArgs.TemporalSecurityGroupID = temporal.SecurityGroupID
+	// ECS: a task started before a Service Connect endpoint exists cannot
+	// resolve it until it is redeployed.
+	workerArgs.After = append(append([]pulumi.Resource{}, dbReady...), temporal.Frontend().Service)
+	workers, err := components.NewService(ctx, "workers", workerArgs, opts...)
+	if err != nil {
+		return err
+	}
+	track("workers", workers, workerArgs)
+
+	slackSecrets, err := newAppSecrets(ctx, cfg, "slack-bot", []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}, opts)
+	if err != nil {
+		return err
+	}
+	slackArgs := cfg.appArgs("slack-bot", cfg.SlackBot)
+	appEnv(&slackArgs, "slack-bot", cfg.SlackBot.ImageTag)
+	slackArgs.Secrets = slackSecrets // Socket Mode: app and bot tokens, no inbound traffic
+	slackArgs.TemporalSecurityGroupID = temporal.SecurityGroupID
+	slackArgs.After = append(append([]pulumi.Resource{}, dbReady...), temporal.Frontend().Service)
+	slack, err := components.NewService(ctx, "slack-bot", slackArgs, opts...)
+	if err != nil {
+		return err
+	}
+	track("slack-bot", slack, slackArgs)
 
 	// Layer 5: the web app.
 	webSecrets, err := newAppSecrets(ctx, cfg, "web", cfg.Web.Secrets, opts)
