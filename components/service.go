@@ -625,13 +625,27 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		c["secrets"] = sec
 	}
 	containers := []any{c}
+	var inits []map[string]string
 	for _, sc := range a.Sidecars {
 		side := map[string]any{
 			"name": sc.Name, "image": sc.Image, "essential": false,
-			"dependsOn": []map[string]string{{"containerName": a.ServiceName, "condition": "START"}},
 			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
 				"awslogs-group": logGroup, "awslogs-region": a.Region, "awslogs-stream-prefix": a.ServiceName + "-" + sc.Name,
 			}},
+		}
+		if sc.Init {
+			// The main container starts only once this one has exited 0
+			// (ECS container dependency condition SUCCESS); it sees what the
+			// main container sees.
+			inits = append(inits, map[string]string{"containerName": sc.Name, "condition": "SUCCESS"})
+			if env != nil {
+				side["environment"] = env
+			}
+			if sec != nil {
+				side["secrets"] = sec
+			}
+		} else {
+			side["dependsOn"] = []map[string]string{{"containerName": a.ServiceName, "condition": "START"}}
 		}
 		if len(sc.EntryPoint) > 0 {
 			side["entryPoint"] = sc.EntryPoint
@@ -641,15 +655,21 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		}
 		containers = append(containers, side)
 	}
+	if inits != nil {
+		c["dependsOn"] = inits
+	}
 	b, err := json.Marshal(containers)
 	return string(b), err
 }
 
 // Sidecar is a helper container of a task: it shares the task's network
-// (localhost reaches the main container) and may exit when done.
+// (localhost reaches the main container) and may exit when done. An Init
+// sidecar runs first, with the main container's environment and secrets,
+// and the main container starts only if it succeeds.
 type Sidecar struct {
 	Name, Image         string
 	EntryPoint, Command []string
+	Init                bool
 }
 
 // stringsOf reads a resolved string array (nil when empty).

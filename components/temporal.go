@@ -308,7 +308,7 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 			ServiceConnectIdleSeconds: idleIf(alias != ""),
 			LogsKMSKeyArn:             args.LogsKMSKeyArn,
 			AccountID:                 args.AccountID, Region: args.Region,
-			Sidecars: frontendSidecars(alias != "", args.Version),
+			Sidecars: append([]Sidecar{schemaInit(args.Version)}, frontendSidecars(alias != "", args.Version)...),
 			Tags:     args.Tags,
 		}, parent)
 		if err != nil {
@@ -410,15 +410,31 @@ func (t *Temporal) ui(ctx *pulumi.Context, name string, args TemporalArgs, serve
 	return nil
 }
 
-// SchemaScript sets up or upgrades both schemas with temporal-sql-tool; it
-// is idempotent, so the same task serves the first install and upgrades.
+// SchemaScript sets up or upgrades both schemas with temporal-sql-tool. It
+// is idempotent: setup-schema -v 0.0 skips a database whose version is
+// already higher, and update-schema applies only the newer versions. It
+// reads the servers' own variables (POSTGRES_SEEDS, POSTGRES_PWD).
 func SchemaScript() string {
-	tool := `temporal-sql-tool --plugin postgres12 --ep "$SQL_HOST" -p 5432 -u ` + TemporalDatabaseUser +
-		` --pw "$SQL_PASSWORD" --tls --tls-disable-host-verification`
+	tool := `temporal-sql-tool --plugin postgres12 --ep "$POSTGRES_SEEDS" -p 5432 -u ` + TemporalDatabaseUser +
+		` --pw "$POSTGRES_PWD" --tls --tls-disable-host-verification`
 	step := func(db, dir string) string {
 		return fmt.Sprintf(`%[1]s --db %[2]s setup-schema -v 0.0 && %[1]s --db %[2]s update-schema -d /etc/temporal/schema/postgresql/v12/%[3]s/versioned`, tool, db, dir)
 	}
 	return "set -e; " + step(TemporalDatabase, "temporal") + " && " + step(TemporalVisibilityDatabase, "visibility")
+}
+
+// schemaInit applies the schemas before every server starts (an init
+// container the server waits for): the first deploy into an empty database
+// and every upgrade need nothing run by hand. When split services start
+// together on the first deploy, two may race on the same migration; the
+// loser's init exits non-zero, ECS replaces that task, and its next start
+// finds the schema current.
+func schemaInit(version string) Sidecar {
+	return Sidecar{
+		Name: "schema", Image: "temporalio/admin-tools:" + AdminToolsTags[version], Init: true,
+		// The image's entry point is "tini -- sleep infinity".
+		EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{SchemaScript()},
+	}
 }
 
 // schemaTask is the one-off task definition (temporalio/admin-tools) that
@@ -434,8 +450,8 @@ func (t *Temporal) schemaTask(ctx *pulumi.Context, name string, args TemporalArg
 		Command:            []string{SchemaScript()},
 		TaskOnly:           true,
 		ClusterArn:         args.ClusterArn,
-		DynamicEnvironment: map[string]pulumi.StringInput{"SQL_HOST": args.DatabaseHost},
-		Secrets:            map[string]pulumi.StringInput{"SQL_PASSWORD": args.DatabasePasswordSecretArn},
+		DynamicEnvironment: map[string]pulumi.StringInput{"POSTGRES_SEEDS": args.DatabaseHost},
+		Secrets:            map[string]pulumi.StringInput{"POSTGRES_PWD": args.DatabasePasswordSecretArn},
 		SubnetIDs:          args.SubnetIDs,
 		SecurityGroupIDs:   pulumi.StringArray{server.ID()},
 		LogsKMSKeyArn:      args.LogsKMSKeyArn,

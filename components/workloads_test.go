@@ -427,8 +427,8 @@ func TestTemporalNamespaceIsRegistered(t *testing.T) {
 		p := stackPlan(t, c.stack)
 		var defs []map[string]any
 		require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, c.task).Str("containerDefinitions")), &defs))
-		require.Len(t, defs, 2, "server and namespace-init")
-		side := defs[1]
+		require.Len(t, defs, 3, "server, schema and namespace-init")
+		side := defs[2]
 		assert.Equal(t, "namespace-init", side["name"])
 		serverEnv := env(defs[0], "environment")
 		assert.Equal(t, "5", serverEnv["SQL_MAX_CONNS"], "pools sized to the instance (the image's default is 20)")
@@ -445,5 +445,43 @@ func TestTemporalNamespaceIsRegistered(t *testing.T) {
 	p := stackPlan(t, "prod")
 	var history []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "temporal-history-task").Str("containerDefinitions")), &history))
-	assert.Len(t, history, 1, "only frontend tasks register namespaces")
+	assert.Len(t, history, 2, "only frontend tasks register namespaces (server and schema)")
+}
+
+// Issue 13, item 1: the schemas of both databases are set up and upgraded
+// before any server starts, in every server task, by an admin-tools init
+// container whose entry point runs the script (the image's own entry point is
+// "tini -- sleep infinity"); the server starts only if it succeeds.
+func TestTemporalSchemaRunsBeforeEveryServer(t *testing.T) {
+	for _, c := range []struct {
+		stack string
+		tasks []string
+	}{
+		{"dev", []string{"temporal-combined-task"}},
+		{"prod", []string{"temporal-frontend-task", "temporal-history-task", "temporal-matching-task", "temporal-worker-task"}},
+	} {
+		p := stackPlan(t, c.stack)
+		for _, task := range c.tasks {
+			var defs []map[string]any
+			require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, task).Str("containerDefinitions")), &defs))
+			server, schema := defs[0], defs[1]
+			assert.Equal(t, "schema", schema["name"], "%s %s", c.stack, task)
+			assert.Equal(t, "temporalio/admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", schema["image"])
+			assert.Equal(t, []any{"/bin/sh", "-c"}, schema["entryPoint"])
+			assert.Equal(t, false, schema["essential"], "it exits when done")
+			assert.Equal(t, []any{map[string]any{"containerName": "schema", "condition": "SUCCESS"}}, server["dependsOn"], "the server waits for the schema")
+			script := fmt.Sprint(schema["command"])
+			for _, step := range []string{
+				"--db temporal setup-schema -v 0.0",
+				"--db temporal update-schema -d /etc/temporal/schema/postgresql/v12/temporal/versioned",
+				"--db temporal_visibility setup-schema -v 0.0",
+				"--db temporal_visibility update-schema -d /etc/temporal/schema/postgresql/v12/visibility/versioned",
+			} {
+				assert.Contains(t, script, step)
+			}
+			assert.Contains(t, script, `--ep "$POSTGRES_SEEDS"`)
+			assert.Equal(t, env(server, "environment")["POSTGRES_SEEDS"], env(schema, "environment")["POSTGRES_SEEDS"], "it sees the server's database")
+			assert.Equal(t, env(server, "secrets")["POSTGRES_PWD"], env(schema, "secrets")["POSTGRES_PWD"])
+		}
+	}
 }
