@@ -150,6 +150,25 @@ func (a *TemporalArgs) setDefaults() {
 	}
 }
 
+// mibPerHistoryShard is what each shard a history host owns costs it in
+// memory (its mutable-state cache, task queues and their goroutines), a
+// sizing rule of ours: Temporal's own development default is 4 shards, its
+// production guidance 512 across several history hosts.
+const mibPerHistoryShard = 2
+
+// shardsPerHistoryTask is how many shards each history task owns.
+func (a TemporalArgs) shardsPerHistoryTask() int {
+	return (a.NumHistoryShards + a.DesiredCount - 1) / a.DesiredCount
+}
+
+// historyMemoryMiB is the memory the history service has in its task.
+func (a TemporalArgs) historyMemoryMiB() int {
+	if a.Mode == TemporalCombined {
+		return a.Memory / 2
+	}
+	return a.Memory
+}
+
 // Validate reports every invalid field at once.
 func (a TemporalArgs) Validate() error {
 	a.setDefaults()
@@ -162,6 +181,12 @@ func (a TemporalArgs) Validate() error {
 	}
 	if n := a.NumHistoryShards; n < 1 || n > 16384 || n&(n-1) != 0 {
 		errs = append(errs, fieldErr("numHistoryShards", n, "a power of two in 1..16384 (permanent after the first start)"))
+	}
+	if owned, budget := a.shardsPerHistoryTask(), a.historyMemoryMiB()/mibPerHistoryShard; owned > budget && a.NumHistoryShards&(a.NumHistoryShards-1) == 0 {
+		errs = append(errs, fmt.Errorf("numHistoryShards: got %d with memory %d MiB (%s mode, desiredCount %d), want at most %d shards per history task "+
+			"(%d MiB each; in combined mode half the task's memory is left to frontend, matching and worker): "+
+			"lower numHistoryShards before the first start, or raise memory or desiredCount",
+			a.NumHistoryShards, a.Memory, a.Mode, a.DesiredCount, budget, mibPerHistoryShard))
 	}
 	for f, v := range InOrder(map[string]string{"version": a.Version, "uiVersion": a.UIVersion}) {
 		if !imageTagRegexp.MatchString(v) {

@@ -150,6 +150,28 @@ func TestTemporalArgsValidate(t *testing.T) {
 		`numHistoryShards: got 500, want a power of two in 1..16384 (permanent after the first start)`,
 		`mode: got "cluster", want "split" or "combined"`,
 	})
+	// Issue 13, item 7: 512 shards in a combined 1 GiB task (dev's old
+	// setting) leave 1 MiB per shard; 4 fit, and 512 fit split history tasks
+	// of 1 GiB that own 256 (two tasks) or 512 (one).
+	crowded := valid
+	crowded.Mode, crowded.NumHistoryShards, crowded.Memory = components.TemporalCombined, 512, 1024
+	assertErrors(t, crowded.Validate(), []string{
+		`numHistoryShards: got 512 with memory 1024 MiB (combined mode, desiredCount 1), want at most 256 shards per history task ` +
+			`(2 MiB each; in combined mode half the task's memory is left to frontend, matching and worker): lower numHistoryShards before the first start, or raise memory or desiredCount`,
+	})
+	for _, ok := range []components.TemporalArgs{
+		{Mode: components.TemporalCombined, NumHistoryShards: 4, Memory: 1024},
+		{Mode: components.TemporalSplit, NumHistoryShards: 512, Memory: 1024, DesiredCount: 1},
+		{Mode: components.TemporalSplit, NumHistoryShards: 512, Memory: 1024, DesiredCount: 2},
+	} {
+		a := valid
+		a.Mode, a.NumHistoryShards, a.Memory, a.DesiredCount = ok.Mode, ok.NumHistoryShards, ok.Memory, ok.DesiredCount
+		assertErrors(t, a.Validate(), nil)
+	}
+	tooMany := valid
+	tooMany.NumHistoryShards, tooMany.Memory = 1024, 1024
+	assert.ErrorContains(t, tooMany.Validate(), "numHistoryShards: got 1024 with memory 1024 MiB (split mode, desiredCount 1), want at most 512")
+
 	unpinned := valid
 	unpinned.Version = "1.28.0"
 	assertErrors(t, unpinned.Validate(), []string{
