@@ -99,7 +99,7 @@ func TestRegistry(t *testing.T) {
 		assert.Equal(t, "imageCountMoreThan", doc.Rules[1].Selection["countType"])
 		assert.Equal(t, 30.0, doc.Rules[1].Selection["countNumber"])
 	}
-	assert.Len(t, p.ByType("aws:ecr/repository:Repository"), 4)
+	assert.Len(t, p.ByType("aws:ecr/repository:Repository"), 5, "web, slack-bot, workers, db-init, tls-proxy")
 	assertErrors(t, components.RegistryArgs{Prefix: "x", Repositories: []string{"web", "web"}, Tags: stackTags}.Validate(),
 		[]string{`repositories[1]: got "web", want a distinct lower-case repository name`})
 }
@@ -134,7 +134,7 @@ func TestWebService(t *testing.T) {
 			assert.Equal(t, c.strategy, strategy(svc.Get("capacityProviderStrategies")))
 			assert.Equal(t, c.exec, svc.Get("enableExecuteCommand"))
 			assert.Equal(t, 8080, svc.Int("loadBalancers.0.containerPort"))
-			assert.Equal(t, name, svc.Str("loadBalancers.0.containerName"))
+			assert.Equal(t, "tls-proxy", svc.Str("loadBalancers.0.containerName"), "the load balancer reaches the TLS proxy, not the app")
 			assert.Contains(t, svc.Str("loadBalancers.0.targetGroupArn"), "ingress-web-tg")
 
 			td := mustNamed(t, p, "web-task")
@@ -143,8 +143,23 @@ func TestWebService(t *testing.T) {
 			assert.Equal(t, "awsvpc", td.Str("networkMode"))
 			var containers []map[string]any
 			require.NoError(t, json.Unmarshal([]byte(td.Str("containerDefinitions")), &containers))
-			require.Len(t, containers, 1)
-			ct := containers[0]
+			require.Len(t, containers, 2, "the app and its TLS proxy")
+			ct, proxy := containers[0], containers[1]
+			// Issue 13, item 6: TLS from the ALB to the target is real. The
+			// proxy serves HTTPS on the target group's port (8080, seed: ALB
+			// to ECS over TLS) and forwards to the app on localhost:3000.
+			assert.Equal(t, "3000", env(ct, "environment")["PORT"], "the app listens behind the proxy")
+			assert.Nil(t, ct["portMappings"], "the app's port is not the target's")
+			assert.Equal(t, "tls-proxy", proxy["name"])
+			assert.Equal(t, true, proxy["essential"], "no proxy, no traffic: the task is replaced")
+			assert.True(t, strings.HasSuffix(proxy["image"].(string), ".amazonaws.com/docustack-"+c.stack+"/tls-proxy:v1.0.0"), proxy["image"])
+			assert.Equal(t, 8080.0, proxy["portMappings"].([]any)[0].(map[string]any)["containerPort"])
+			assert.Equal(t, map[string]string{"LISTEN_PORT": "8080", "UPSTREAM": "http://127.0.0.1:3000"}, env(proxy, "environment"))
+			tg := mustNamed(t, p, "ingress-web-tg")
+			assert.Equal(t, "HTTPS", tg.Str("protocol"))
+			assert.Equal(t, 8080, tg.Int("port"))
+			assert.Equal(t, "HTTPS", tg.Str("healthCheck.protocol"), "health checks go through the proxy to the app")
+			assert.Contains(t, []string{"", "traffic-port"}, tg.Str("healthCheck.port"))
 			assert.True(t, strings.HasSuffix(ct["image"].(string), ".amazonaws.com/docustack-"+c.stack+"/web:v0.1.0"), ct["image"])
 			assert.Equal(t, "awslogs", ct["logConfiguration"].(map[string]any)["logDriver"])
 			secrets := ct["secrets"].([]any)
@@ -171,7 +186,10 @@ func TestWebService(t *testing.T) {
 				resources[s.Sid] = s.Resource
 			}
 			assert.Equal(t, "*", resources["ECRAuth"], "GetAuthorizationToken has no resource-level permission")
-			assert.Contains(t, resources["PullImage"], ":repository/docustack-"+c.stack+"/web")
+			assert.Equal(t, []any{
+				"arn:aws:ecr:us-east-1:" + map[string]string{"dev": "111111111111", "prod": "333333333333"}[c.stack] + ":repository/docustack-" + c.stack + "/web",
+				"arn:aws:ecr:us-east-1:" + map[string]string{"dev": "111111111111", "prod": "333333333333"}[c.stack] + ":repository/docustack-" + c.stack + "/tls-proxy",
+			}, resources["PullImage"], "its image and the proxy's")
 			assert.Contains(t, resources["WriteLogs"], ":log-group:/ecs/docustack-"+c.stack+"-web:*")
 			assert.Equal(t, []any{dbPassword["valueFrom"], secret["valueFrom"]}, resources["ReadSecrets"], "exactly its own secrets")
 

@@ -96,6 +96,17 @@ type ServiceArgs struct {
 	TaskOnly bool
 	// TargetGroupArn registers tasks with a load balancer. Optional.
 	TargetGroupArn pulumi.StringInput
+	// TLSProxyImage puts the tls-proxy container (cmd/tlsproxy) in front of
+	// the application: the load balancer's target, it serves HTTPS on
+	// ContainerPort with a certificate it generates at start and forwards
+	// to the application on localhost:AppPort. Optional, with TargetGroupArn
+	// and TLSProxyRepositoryArn (its image's repository, to pull from).
+	TLSProxyImage, TLSProxyRepositoryArn pulumi.StringInput
+	// AppPort is where the application listens behind the proxy (its PORT).
+	// Default: DefaultAppPortBehindProxy.
+	AppPort int
+	// tlsProxyImage is TLSProxyImage resolved.
+	tlsProxyImage string
 	// HealthCheckGraceSeconds before load balancer health counts. Default: 60.
 	HealthCheckGraceSeconds int
 	// ServiceConnectNamespace joins the cluster's Service Connect namespace
@@ -143,6 +154,9 @@ func (a *ServiceArgs) setDefaults() {
 	if a.Memory == 0 {
 		a.Memory = DefaultTaskMemory
 	}
+	if a.TLSProxyImage != nil && a.AppPort == 0 {
+		a.AppPort = DefaultAppPortBehindProxy
+	}
 	if a.CPUArchitecture == "" {
 		a.CPUArchitecture = "X86_64"
 	}
@@ -175,6 +189,12 @@ func (a ServiceArgs) Validate() error {
 	}
 	if a.ContainerPort < 0 || a.ContainerPort > 65535 {
 		add(fieldErr("containerPort", a.ContainerPort, "0 (no inbound traffic) or a TCP port"))
+	}
+	if a.TLSProxyImage != nil && (a.TargetGroupArn == nil || a.TLSProxyRepositoryArn == nil) {
+		add(fieldErr("tlsProxyImage", "set", "a load balancer's target group and the proxy's repository with it"))
+	}
+	if a.TLSProxyImage != nil && (a.AppPort == a.ContainerPort || a.AppPort < 1 || a.AppPort > 65535) {
+		add(fieldErr("appPort", a.AppPort, "a TCP port other than containerPort %d", a.ContainerPort))
 	}
 	if a.TargetGroupArn != nil && a.ContainerPort == 0 {
 		add(fieldErr("containerPort", a.ContainerPort, "the port the load balancer's target group reaches"))
@@ -304,12 +324,14 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	for _, k := range secretNames {
 		secretArns = append(secretArns, args.Secrets[k])
 	}
-	repo := pulumi.StringInput(pulumi.String(""))
-	if args.RepositoryArn != nil {
-		repo = args.RepositoryArn
+	repos := pulumi.StringArray{}
+	for _, r := range []pulumi.StringInput{args.RepositoryArn, args.TLSProxyRepositoryArn} {
+		if r != nil {
+			repos = append(repos, r)
+		}
 	}
-	execPolicy := pulumi.All(repo, s.LogGroup.Arn, secretArns).ApplyT(func(v []any) string {
-		return ExecutionPolicy(args.Region, v[0].(string), v[1].(string), stringsOf(v[2]))
+	execPolicy := pulumi.All(repos, s.LogGroup.Arn, secretArns).ApplyT(func(v []any) string {
+		return ExecutionPolicy(args.Region, stringsOf(v[0]), v[1].(string), stringsOf(v[2]))
 	}).(pulumi.StringOutput)
 	execName := childName(name, "execution-role")
 	s.ExecutionRole, err = iam.NewRole(ctx, execName, &iam.RoleArgs{
@@ -347,7 +369,11 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	for _, k := range dynNames {
 		dynValues = append(dynValues, args.DynamicEnvironment[k])
 	}
-	containers := pulumi.All(args.Image, s.LogGroup.Name, secretArns, dynValues).ApplyT(func(v []any) (string, error) {
+	proxyImage := pulumi.StringInput(pulumi.String(""))
+	if args.TLSProxyImage != nil {
+		proxyImage = args.TLSProxyImage
+	}
+	containers := pulumi.All(args.Image, s.LogGroup.Name, secretArns, dynValues, proxyImage).ApplyT(func(v []any) (string, error) {
 		secrets := map[string]string{}
 		for i, arn := range stringsOf(v[2]) {
 			secrets[secretNames[i]] = arn
@@ -360,6 +386,7 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		for i, val := range stringsOf(v[3]) {
 			withDyn.Environment[dynNames[i]] = val
 		}
+		withDyn.tlsProxyImage = v[4].(string)
 		return ContainerDefinitions(withDyn, v[0].(string), v[1].(string), secrets)
 	}).(pulumi.StringOutput)
 	tdName := childName(name, "task")
@@ -452,7 +479,7 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	svcArgs.Triggers = pulumi.StringMap{"capacityProviderStrategy": pulumi.String(strategyKey(args.Strategy))}
 	if args.TargetGroupArn != nil {
 		svcArgs.LoadBalancers = ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
-			TargetGroupArn: args.TargetGroupArn, ContainerName: pulumi.String(args.ServiceName), ContainerPort: pulumi.Int(args.ContainerPort),
+			TargetGroupArn: args.TargetGroupArn, ContainerName: pulumi.String(args.targetContainer()), ContainerPort: pulumi.Int(args.ContainerPort),
 		}}
 		svcArgs.HealthCheckGracePeriodSeconds = pulumi.Int(args.HealthCheckGraceSeconds)
 	}
@@ -539,15 +566,19 @@ var GuardDutyAgentRepositories = map[string]string{
 // images) and the GuardDuty agent of the region, write one log group and
 // read only the listed secrets.
 // https://docs.aws.amazon.com/guardduty/latest/ug/prereq-runtime-monitoring-ecs-support.html
-func ExecutionPolicy(region, repositoryArn, logGroupArn string, secretArns []string) string {
+func ExecutionPolicy(region string, repositoryArns []string, logGroupArn string, secretArns []string) string {
 	statements := []PolicyStatement{
 		{Sid: "WriteLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: logGroupArn + ":*"},
 		// GetAuthorizationToken has no resource-level permissions.
 		{Sid: "ECRAuth", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*"},
 	}
-	if repositoryArn != "" {
+	if len(repositoryArns) > 0 {
+		var res any = repositoryArns
+		if len(repositoryArns) == 1 {
+			res = repositoryArns[0]
+		}
 		statements = append(statements,
-			PolicyStatement{Sid: "PullImage", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: repositoryArn})
+			PolicyStatement{Sid: "PullImage", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: res})
 	}
 	if agent, ok := GuardDutyAgentRepositories[region]; ok {
 		statements = append(statements, PolicyStatement{Sid: "PullGuardDutyAgent", Effect: "Allow",
@@ -597,8 +628,20 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		// An init process reaps zombies and is what ECS Exec needs.
 		"linuxParameters": map[string]any{"initProcessEnabled": true},
 	}
-	if a.ContainerPort > 0 {
+	if a.ContainerPort > 0 && a.tlsProxyImage == "" {
 		c["portMappings"] = []map[string]any{{"containerPort": a.ContainerPort, "protocol": "tcp", "name": portName}}
+	}
+	if a.tlsProxyImage != "" {
+		// The application serves plain HTTP on localhost:AppPort only to the
+		// proxy beside it; nothing outside the task can reach that port
+		// (the security group admits ContainerPort alone).
+		env := map[string]string{"PORT": fmt.Sprint(a.AppPort)}
+		for k, v := range a.Environment {
+			if k != "PORT" {
+				env[k] = v
+			}
+		}
+		a.Environment = env
 	}
 	if len(a.EntryPoint) > 0 {
 		c["entryPoint"] = a.EntryPoint
@@ -658,8 +701,39 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 	if inits != nil {
 		c["dependsOn"] = inits
 	}
+	if a.tlsProxyImage != "" {
+		containers = append(containers, map[string]any{
+			"name": TLSProxyContainer, "image": a.tlsProxyImage, "essential": true,
+			"portMappings": []map[string]any{{"containerPort": a.ContainerPort, "protocol": "tcp", "name": portName}},
+			"environment": []kv{
+				{Name: "LISTEN_PORT", Value: fmt.Sprint(a.ContainerPort)},
+				{Name: "UPSTREAM", Value: fmt.Sprintf("http://127.0.0.1:%d", a.AppPort)},
+			},
+			"readonlyRootFilesystem": true,
+			"dependsOn":              []map[string]string{{"containerName": a.ServiceName, "condition": "START"}},
+			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
+				"awslogs-group": logGroup, "awslogs-region": a.Region, "awslogs-stream-prefix": a.ServiceName + "-" + TLSProxyContainer,
+			}},
+		})
+	}
 	b, err := json.Marshal(containers)
 	return string(b), err
+}
+
+// TLSProxyContainer names the tls-proxy container, the load balancer's
+// target in a task with TLSProxyImage.
+const TLSProxyContainer = "tls-proxy"
+
+// DefaultAppPortBehindProxy is where an application listens behind the
+// tls-proxy (its PORT).
+const DefaultAppPortBehindProxy = 3000
+
+// targetContainer is the container the load balancer sends to.
+func (a ServiceArgs) targetContainer() string {
+	if a.TLSProxyImage != nil {
+		return TLSProxyContainer
+	}
+	return a.ServiceName
 }
 
 // Sidecar is a helper container of a task: it shares the task's network

@@ -199,6 +199,9 @@ type WebConfig struct {
 	// Secrets are environment variables whose values live in Secrets
 	// Manager; the program creates each secret empty.
 	Secrets []string `json:"secrets"`
+	// TLSProxyImageTag is the tls-proxy image (cmd/tlsproxy) in front of
+	// the app. Default: DefaultTLSProxyImageTag.
+	TLSProxyImageTag string `json:"tlsProxyImageTag"`
 }
 
 // TemporalConfig is the `docustack:temporal` object.
@@ -396,6 +399,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Web.Strategy.IsZero() {
 		c.Web.Strategy = DefaultWebStrategy
+	}
+	if c.Web.TLSProxyImageTag == "" {
+		c.Web.TLSProxyImageTag = DefaultTLSProxyImageTag
 	}
 	c.Workers.setDefaults(DefaultWorkerStrategy, 1)
 	c.SlackBot.setDefaults(DefaultWebStrategy, 1)

@@ -194,7 +194,8 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	taskPolicy := dataKey.ApplyT(func(key string) string {
 		return documentsAccessPolicy(docs.BucketArn, key)
 	}).(pulumi.StringOutput)
-	webArgs := cfg.webArgs(pulumi.Sprintf("%s:%s", registry.URL("web"), cfg.Web.ImageTag), registry.Arn("web"), cluster.Arn,
+	webArgs := cfg.webArgs(pulumi.Sprintf("%s:%s", registry.URL("web"), cfg.Web.ImageTag), registry.Arn("web"),
+		pulumi.Sprintf("%s:%s", registry.URL("tls-proxy"), cfg.Web.TLSProxyImageTag), registry.Arn("tls-proxy"), cluster.Arn,
 		private, pulumi.StringArray{sgs.ECS.ID().ToStringOutput()}, ingress.TargetGroup.Arn, logsKey, taskPolicy)
 	if webSecrets == nil {
 		webSecrets = map[string]pulumi.StringInput{}

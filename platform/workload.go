@@ -9,8 +9,12 @@ import (
 	"github.com/docustack/infrastructure/components"
 )
 
-// Repositories are the platform's images (seed layers 2-5).
-var Repositories = []string{"web", "slack-bot", "workers", "db-init"}
+// Repositories are the platform's images (seed layers 2-5) and the web
+// task's tls-proxy (cmd/tlsproxy, built from this repository).
+var Repositories = []string{"web", "slack-bot", "workers", "db-init", "tls-proxy"}
+
+// DefaultTLSProxyImageTag is the tls-proxy release the web task runs.
+const DefaultTLSProxyImageTag = "v1.0.0"
 
 // DefaultWorkerStrategy runs Temporal workers on Fargate Spot with one task
 // in five on on-demand Fargate, so work continues while Spot is reclaimed.
@@ -53,9 +57,10 @@ func (c *Config) validateWorkload() []error {
 			errs = append(errs, bad(KeyDatabase+".backupRetentionDays", c.Database.BackupRetentionDays, "at least %d in prod (seed Backup Strategy)", ProdBackupRetentionDays))
 		}
 	}
-	for k, tag := range components.InOrder(map[string]string{KeyWeb: c.Web.ImageTag, KeyWorkers: c.Workers.ImageTag, KeySlackBot: c.SlackBot.ImageTag}) {
+	for k, tag := range components.InOrder(map[string]string{KeyWeb + ".imageTag": c.Web.ImageTag, KeyWeb + ".tlsProxyImageTag": c.Web.TLSProxyImageTag,
+		KeyWorkers + ".imageTag": c.Workers.ImageTag, KeySlackBot + ".imageTag": c.SlackBot.ImageTag}) {
 		if !imageTagPattern.MatchString(tag) || tag == "latest" {
-			errs = append(errs, bad(k+".imageTag", tag, "an immutable image tag (not latest), e.g. a release or commit"))
+			errs = append(errs, bad(k, tag, "an immutable image tag (not latest), e.g. a release or commit"))
 		}
 	}
 	seen := map[string]bool{}
@@ -73,7 +78,7 @@ func (c *Config) validateWorkload() []error {
 		{KeyECS, c.clusterArgs(nil).Validate()},
 		{KeyECS, c.registryArgs(nil).Validate()},
 		{KeyIngress, c.ingressArgs(nil, nil, nil).Validate()},
-		{KeyWeb, c.webArgs(nil, nil, nil, nil, nil, nil, nil, nil).Validate()},
+		{KeyWeb, c.webArgs(nil, nil, nil, nil, nil, nil, nil, nil, nil, nil).Validate()},
 		{"documents", c.documentsArgs(nil, nil, nil).Validate()},
 		{KeyTemporal, c.temporalArgs().Validate()},
 		{KeyWorkers, c.appArgs("workers", c.Workers).Validate()},
@@ -179,30 +184,32 @@ func (c *Config) documentsArgs(key, replicaKey pulumi.StringInput, dr pulumi.Pro
 	}
 }
 
-func (c *Config) webArgs(image, repo, cluster pulumi.StringInput, subnets, sgs pulumi.StringArrayInput,
+func (c *Config) webArgs(image, repo, proxyImage, proxyRepo, cluster pulumi.StringInput, subnets, sgs pulumi.StringArrayInput,
 	tg, logsKey pulumi.StringInput, taskPolicy pulumi.StringInput) components.ServiceArgs {
 	w := c.Web
 	return components.ServiceArgs{
-		ServiceName:      c.prefix() + "-web",
-		Image:            image,
-		RepositoryArn:    repo,
-		ClusterArn:       cluster,
-		CPU:              w.CPU,
-		Memory:           w.Memory,
-		CPUArchitecture:  w.CPUArchitecture,
-		DesiredCount:     *w.DesiredCount,
-		ContainerPort:    components.DefaultApplicationPort,
-		Environment:      map[string]string{"NODE_ENV": "production", "PORT": fmt.Sprint(components.DefaultApplicationPort), "DOCUSTACK_ENV": string(c.Environment)},
-		Strategy:         w.Strategy,
-		SubnetIDs:        subnets,
-		SecurityGroupIDs: sgs,
-		TargetGroupArn:   tg,
-		TaskPolicy:       taskPolicy,
-		EnableExec:       c.Environment != Prod,
-		LogsKMSKeyArn:    logsKey,
-		AccountID:        c.AccountID,
-		Region:           c.Region,
-		Tags:             c.StackTags(),
+		ServiceName:           c.prefix() + "-web",
+		Image:                 image,
+		RepositoryArn:         repo,
+		ClusterArn:            cluster,
+		CPU:                   w.CPU,
+		Memory:                w.Memory,
+		CPUArchitecture:       w.CPUArchitecture,
+		DesiredCount:          *w.DesiredCount,
+		ContainerPort:         components.DefaultApplicationPort,
+		Environment:           map[string]string{"NODE_ENV": "production", "PORT": fmt.Sprint(components.DefaultApplicationPort), "DOCUSTACK_ENV": string(c.Environment)},
+		Strategy:              w.Strategy,
+		SubnetIDs:             subnets,
+		SecurityGroupIDs:      sgs,
+		TargetGroupArn:        tg,
+		TLSProxyImage:         proxyImage,
+		TLSProxyRepositoryArn: proxyRepo,
+		TaskPolicy:            taskPolicy,
+		EnableExec:            c.Environment != Prod,
+		LogsKMSKeyArn:         logsKey,
+		AccountID:             c.AccountID,
+		Region:                c.Region,
+		Tags:                  c.StackTags(),
 	}
 }
 
