@@ -91,6 +91,11 @@ type ServiceArgs struct {
 	// The pair lives here, not in Temporal, so that the service can be
 	// created after the frontend it waits for. Optional.
 	TemporalSecurityGroupID pulumi.StringInput
+	// Redeploy are facts whose change must roll the service (with
+	// forceNewDeployment): its images' digests and its secrets' versions,
+	// so that a push or a new secret value after a failed deployment is
+	// rolled out by the next `pulumi up`, with no manual redeploy. Optional.
+	Redeploy map[string]string
 	// TaskOnly creates the task definition without a service: a one-off task
 	// run on demand (schema migrations). Default: false.
 	TaskOnly bool
@@ -476,7 +481,11 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	// requires force_new_deployment = true"). The trigger redeploys when, and
 	// only when, the strategy changes, so a re-preview stays clean.
 	svcArgs.ForceNewDeployment = pulumi.Bool(true)
-	svcArgs.Triggers = pulumi.StringMap{"capacityProviderStrategy": pulumi.String(strategyKey(args.Strategy))}
+	triggers := pulumi.StringMap{"capacityProviderStrategy": pulumi.String(strategyKey(args.Strategy))}
+	for k, v := range args.Redeploy {
+		triggers[k] = pulumi.String(v)
+	}
+	svcArgs.Triggers = triggers
 	if args.TargetGroupArn != nil {
 		svcArgs.LoadBalancers = ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
 			TargetGroupArn: args.TargetGroupArn, ContainerName: pulumi.String(args.targetContainer()), ContainerPort: pulumi.Int(args.ContainerPort),

@@ -117,9 +117,17 @@ func (p *fakeProvider) placement() (string, string) {
 
 func (p *fakeProvider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
 	account, region := p.placement()
-	out, ok := fakeaws.Invoke(req.GetTok(), account, region, nil)
+	args, err := unmarshal(req.GetArgs())
+	if err != nil {
+		return nil, err
+	}
+	out, failure, ok := fakeaws.World{}.Invoke(req.GetTok(), account, region, nil, args)
 	if !ok {
 		return nil, fmt.Errorf("e2e provider: no answer for invoke %s; add one to internal/fakeaws", req.GetTok())
+	}
+	if failure != nil {
+		// As a provider reports a failed data source read.
+		return &pulumirpc.InvokeResponse{Failures: []*pulumirpc.CheckFailure{{Reason: failure.Error()}}}, nil
 	}
 	ret, err := marshal(out)
 	if err != nil {

@@ -180,30 +180,83 @@ func Computed(typ, name, id, account, region string, state resource.PropertyMap)
 // Invoke answers the data-source calls a program may make. ok is false for a
 // token the table does not know.
 func Invoke(token, account, region string, azs []string) (resource.PropertyMap, bool) {
+	out, err, ok := World{}.Invoke(token, account, region, azs, nil)
+	return out, ok && err == nil
+}
+
+// World is what already exists in the account when the program runs, as the
+// preflight invokes see it. The zero World is a deployed account: every
+// repository and pushed image, every secret with a current value.
+type World struct {
+	// Fresh: nothing of the platform exists yet (a first deploy).
+	Fresh bool
+	// MissingImages are "repository:tag" pairs not pushed.
+	MissingImages map[string]bool
+	// EmptySecrets exist without a current value; NewSecrets do not exist.
+	EmptySecrets, NewSecrets map[string]bool
+}
+
+// Invoke answers an invoke in this world: a result, or the error AWS would
+// return (with AWS's error code, which the program recognizes), or !ok for a
+// token the table does not know.
+func (w World) Invoke(token, account, region string, azs []string, args resource.PropertyMap) (resource.PropertyMap, error, bool) {
+	arg := func(k string) string {
+		if v, ok := args[resource.PropertyKey(k)]; ok && v.IsString() {
+			return v.StringValue()
+		}
+		return ""
+	}
+	switch token {
+	case "aws:ecr/getImage:getImage":
+		repo, tag := arg("repositoryName"), arg("imageTag")
+		if w.Fresh {
+			return nil, fmt.Errorf("reading ECR Image: RepositoryNotFoundException: The repository with name '%s' does not exist in the registry with id '%s'", repo, account), true
+		}
+		if w.MissingImages[repo+":"+tag] {
+			return nil, fmt.Errorf("reading ECR Image: ImageNotFoundException: The image with imageId {imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'", tag, repo, account), true
+		}
+		digest := "sha256:" + hash64(repo+":"+tag)
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": digest, "imageDigest": digest, "imageTag": tag, "imageTags": []any{tag}, "repositoryName": repo, "registryId": account,
+			"imageUri": fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s@%s", account, region, repo, digest),
+		}), nil, true
+	case "aws:secretsmanager/getSecretVersions:getSecretVersions":
+		id := arg("secretId")
+		if w.Fresh || w.NewSecrets[id] {
+			return nil, fmt.Errorf("reading Secrets Manager Secret Versions (%s): ResourceNotFoundException: Secrets Manager can't find the specified secret.", id), true
+		}
+		var versions []any
+		if !w.EmptySecrets[id] {
+			versions = []any{map[string]any{"versionId": hash64(id)[:32], "versionStages": []any{"AWSCURRENT"}, "createdTime": "2026-12-01T00:00:00Z", "lastAccessedDate": ""}}
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": id, "secretId": id, "name": id, "arn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, account, id, suffix6(id)), "versions": versions,
+		}), nil, true
+	}
 	switch token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": account, "arn": fmt.Sprintf("arn:aws:iam::%s:user/synth", account),
 			"userId": "SYNTH", "id": account,
-		}), true
+		}), nil, true
 	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": region, "id": region}), true
+		return resource.NewPropertyMapFromMap(map[string]any{"name": region, "id": region}), nil, true
 	case "aws:index/getPartition:getPartition":
-		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), true
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil, true
 	case "aws:ec2/getAmi:getAmi":
 		// A well-formed AMI ID: what the program passes on is the point.
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": "ami-0a1b2c3d4e5f60718", "imageId": "ami-0a1b2c3d4e5f60718", "architecture": "arm64",
 			"name": "al2023-ami-2023.9.20261120.0-kernel-6.12-arm64", "ownerId": "137112412989",
-		}), true
+		}), nil, true
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		names := make([]any, len(azs))
 		for i, az := range azs {
 			names[i] = az
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": region}), true
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": region}), nil, true
 	}
-	return nil, false
+	return nil, nil, false
 }
 
 // ecsServiceArn is a service's ARN in its cluster (the long ARN format):
@@ -219,9 +272,12 @@ func ecsServiceArn(inputs resource.PropertyMap) string {
 
 // suffix6 is the six characters AWS appends to a secret's name, derived
 // from its ID so that it is stable.
-func suffix6(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])[:6]
+func suffix6(id string) string { return hash64(id)[:6] }
+
+// hash64 is a stable 64-hex-digit digest of s (image digests, version IDs).
+func hash64(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 func inputString(m resource.PropertyMap, key resource.PropertyKey) string {

@@ -20,6 +20,7 @@ type mocks struct {
 	project, stack    string
 	accountID, region string
 	azs               []string
+	world             fakeaws.World
 
 	mu        sync.Mutex
 	resources []Resource
@@ -78,8 +79,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 
 // Call answers the invokes a program may make, from the shared table.
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	if out, ok := fakeaws.Invoke(args.Token, m.accountID, m.region, m.azs); ok {
-		return out, nil
+	if out, err, ok := m.world.Invoke(args.Token, m.accountID, m.region, m.azs, args.Args); ok {
+		return out, err
 	}
 	return nil, fmt.Errorf("synth: no offline answer for invoke %s; add one to internal/fakeaws", args.Token)
 }

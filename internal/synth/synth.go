@@ -23,6 +23,9 @@ type Options struct {
 	Stack string
 	// Config is the stack configuration, keys namespaced ("docustack:environment").
 	Config map[string]string
+	// World is what the preflight invokes find in the account. Default: a
+	// deployed account (every image pushed, every secret set).
+	World fakeaws.World
 }
 
 // Run runs program under the mock monitor and returns its plan. A program
@@ -36,7 +39,7 @@ func Run(opts Options, program pulumi.RunFunc) (*Plan, error) {
 	if opts.Stack == "" {
 		opts.Stack = "test"
 	}
-	m := &mocks{project: opts.Project, stack: opts.Stack, accountID: fakeaws.DefaultAccountID, region: fakeaws.DefaultRegion}
+	m := &mocks{project: opts.Project, stack: opts.Stack, accountID: fakeaws.DefaultAccountID, region: fakeaws.DefaultRegion, world: opts.World}
 	if v := opts.Config[platform.KeyRegion]; v != "" {
 		m.region = v
 	}

@@ -1,0 +1,165 @@
+package platform
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Preflight: before any workload is registered, the program asks AWS
+// whether what the workloads need from outside it is there: each configured
+// image tag in its ECR repository, and a current value in each secret an
+// operator sets (the database roles' secrets are DB-init's to write). It
+// runs at preview as at update, so a missing image or secret is a clear
+// error before anything changes, instead of a service that the circuit
+// breaker stops.
+//
+// On a first deploy into an empty account none of the platform's
+// repositories exists yet: the program then deploys the foundation, the
+// repositories and the operator secrets (empty), and stops there with the
+// list of what to push and set; the next `pulumi up` deploys the workloads.
+
+// imageNeed is one image the workloads run.
+type imageNeed struct{ key, repo, tag string }
+
+// secretNeed is one secret an operator must set.
+type secretNeed struct{ app, name string }
+
+// preflightResult is what the workloads read: whether this is the first
+// deploy, and the image digests and secret versions that the services'
+// redeploy triggers carry (self-recovery: a new push or a new secret value
+// rolls the service on the next `pulumi up`).
+type preflightResult struct {
+	fresh          bool
+	digests        map[string]string // repository -> image digest
+	secretVersions map[string]string // secret name -> AWSCURRENT version ID
+	next           []string          // first deploy: what to do before the next up
+}
+
+func (c *Config) imageNeeds() []imageNeed {
+	return []imageNeed{
+		{KeyWeb + ".imageTag", "web", c.Web.ImageTag},
+		{KeyWeb + ".tlsProxyImageTag", "tls-proxy", c.Web.TLSProxyImageTag},
+		{KeyWorkers + ".imageTag", "workers", c.Workers.ImageTag},
+		{KeySlackBot + ".imageTag", "slack-bot", c.SlackBot.ImageTag},
+		{KeyDBInit + ".imageTag", "db-init", c.DBInit.ImageTag},
+	}
+}
+
+// operatorSecrets are the secrets whose values an operator sets.
+func (c *Config) operatorSecrets() []secretNeed {
+	out := []secretNeed{{"slack-bot", "SLACK_BOT_TOKEN"}, {"slack-bot", "SLACK_APP_TOKEN"}}
+	for _, s := range c.Web.Secrets {
+		out = append(out, secretNeed{"web", s})
+	}
+	return out
+}
+
+func (c *Config) secretName(app, name string) string {
+	return "docustack/" + string(c.Environment) + "/" + app + "/" + name
+}
+
+// runPreflight asks AWS, through the provider, and reports every problem at
+// once, each with the key or secret and the command that fixes it.
+func runPreflight(ctx *pulumi.Context, c *Config, opts ...pulumi.InvokeOption) (*preflightResult, error) {
+	res := &preflightResult{digests: map[string]string{}, secretVersions: map[string]string{}}
+	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", c.AccountID, c.Region)
+	var problems []string
+	var absentRepos []imageNeed
+	for _, n := range c.imageNeeds() {
+		repo := c.prefix() + "/" + n.repo
+		img, err := ecr.GetImage(ctx, &ecr.GetImageArgs{RepositoryName: repo, ImageTag: pulumi.StringRef(n.tag)}, opts...)
+		switch {
+		case err != nil && strings.Contains(err.Error(), "RepositoryNotFoundException"):
+			absentRepos = append(absentRepos, n)
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%s:%s: image %s:%s is not in ECR (%v); push it: docker push %s/%s:%s",
+				Namespace, n.key, repo, n.tag, firstLine(err), registry, repo, n.tag))
+		default:
+			res.digests[n.repo] = img.ImageDigest
+		}
+	}
+	if len(absentRepos) == len(c.imageNeeds()) {
+		// A first deploy: nothing of ours is there yet.
+		res.fresh = true
+		res.next = append(res.next, "aws ecr get-login-password --region "+c.Region+" | docker login --username AWS --password-stdin "+registry)
+		for _, n := range c.imageNeeds() {
+			res.next = append(res.next, fmt.Sprintf("docker push %s/%s/%s:%s   (%s:%s)", registry, c.prefix(), n.repo, n.tag, Namespace, n.key))
+		}
+		for _, s := range c.operatorSecrets() {
+			res.next = append(res.next, fmt.Sprintf("aws secretsmanager put-secret-value --secret-id %s --secret-string '<value>'", c.secretName(s.app, s.name)))
+		}
+		return res, nil
+	}
+	for _, n := range absentRepos {
+		problems = append(problems, fmt.Sprintf("%s:%s: repository %s/%s does not exist while the platform's other repositories do; "+
+			"run `pulumi refresh` and check that nobody deleted it", Namespace, n.key, c.prefix(), n.repo))
+	}
+	for _, s := range c.operatorSecrets() {
+		id := c.secretName(s.app, s.name)
+		v, err := secretsmanager.GetSecretVersions(ctx, &secretsmanager.GetSecretVersionsArgs{SecretId: id}, opts...)
+		if err != nil {
+			if strings.Contains(err.Error(), "ResourceNotFoundException") {
+				// New in this deploy (created empty below): its service reads
+				// it only once set, and the set value rolls the service.
+				ctx.Log.Warn(fmt.Sprintf("secret %s is new: this deploy creates it empty; set it (aws secretsmanager put-secret-value --secret-id %s --secret-string '<value>') and run pulumi up again", id, id), nil)
+				continue
+			}
+			problems = append(problems, fmt.Sprintf("secret %s: %v", id, firstLine(err)))
+			continue
+		}
+		current := ""
+		for _, ver := range v.Versions {
+			for _, stage := range ver.VersionStages {
+				if stage == "AWSCURRENT" {
+					current = ver.VersionId
+				}
+			}
+		}
+		if current == "" {
+			problems = append(problems, fmt.Sprintf("secret %s has no value, and %s reads it at start; set it: aws secretsmanager put-secret-value --secret-id %s --secret-string '<value>'", id, s.app, id))
+			continue
+		}
+		res.secretVersions[id] = current
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("preflight: the workloads cannot start:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return res, nil
+}
+
+// firstLine keeps an invoke error's first line (the provider appends its
+// request details).
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// triggers is what rolls a service when it changes: its images' digests and
+// the versions of the secrets it reads.
+func (p *preflightResult) triggers(repos []string, secrets []string) map[string]string {
+	out := map[string]string{}
+	for _, r := range repos {
+		if d := p.digests[r]; d != "" {
+			out["image:"+r] = d
+		}
+	}
+	for _, s := range secrets {
+		if v := p.secretVersions[s]; v != "" {
+			out["secret:"+s] = v
+		}
+	}
+	return out
+}
+
+// secretIDs names an app's operator secrets.
+func secretIDs(c *Config, app string, names ...string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, c.secretName(app, n))
+	}
+	return out
+}

@@ -1,0 +1,85 @@
+package platform_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/fakeaws"
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/platform"
+)
+
+// synthIn synthesizes a stack as its files say, in a given account state.
+func synthIn(t *testing.T, stack string, world fakeaws.World) (*synth.Plan, error) {
+	t.Helper()
+	proj, err := synth.LoadProject("..")
+	require.NoError(t, err)
+	cfg, err := synth.LoadStackConfig("..", stack, proj)
+	require.NoError(t, err)
+	return synth.Run(synth.Options{Project: proj.Name, Stack: stack, Config: cfg, World: world}, platform.Program)
+}
+
+// Issue 13: the preflight refuses, at preview, a configured image tag that
+// is not in its repository and an operator secret without a value, naming
+// the key or secret and the command that fixes it, every problem at once;
+// nothing is registered past it.
+func TestPreflightNamesWhatIsMissing(t *testing.T) {
+	world := fakeaws.World{
+		MissingImages: map[string]bool{"docustack-dev/web:v0.1.0": true, "docustack-dev/db-init:v0.1.0": true},
+		EmptySecrets:  map[string]bool{"docustack/dev/slack-bot/SLACK_BOT_TOKEN": true},
+	}
+	_, err := synthIn(t, "dev", world)
+	require.Error(t, err)
+	for _, want := range []string{
+		"preflight: the workloads cannot start:",
+		"docustack:web.imageTag: image docustack-dev/web:v0.1.0 is not in ECR (reading ECR Image: ImageNotFoundException",
+		"push it: docker push 111111111111.dkr.ecr.us-east-1.amazonaws.com/docustack-dev/web:v0.1.0",
+		"docustack:dbInit.imageTag: image docustack-dev/db-init:v0.1.0 is not in ECR",
+		"secret docustack/dev/slack-bot/SLACK_BOT_TOKEN has no value, and slack-bot reads it at start; set it: " +
+			"aws secretsmanager put-secret-value --secret-id docustack/dev/slack-bot/SLACK_BOT_TOKEN --secret-string '<value>'",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.NotContains(t, err.Error(), "workers:", "only what is missing")
+}
+
+// Issue 13, items 4 and 5: a first deploy into an empty account deploys the
+// foundation, the repositories and the operator secrets, and nothing that
+// needs an image (DB-init's function, whose CreateFunction would fail, the
+// services); the next up, with images pushed and secrets set, deploys them.
+func TestFirstDeployStopsBeforeTheWorkloads(t *testing.T) {
+	first, err := synthIn(t, "dev", fakeaws.World{Fresh: true})
+	require.NoError(t, err)
+	full, err := synthIn(t, "dev", fakeaws.World{})
+	require.NoError(t, err)
+	for _, name := range []string{"registry-web", "registry-db-init", "registry-tls-proxy", "database-instance", "ingress-alb",
+		"slack-bot-secrets-slack-bot-token", "web-secrets-nextauth-secret"} {
+		_, ok := first.Named(name)
+		assert.True(t, ok, "the first deploy creates %s", name)
+	}
+	for _, typ := range []string{"aws:lambda/function:Function", "aws:lambda/invocation:Invocation", "aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition"} {
+		assert.Empty(t, first.ByType(typ), "the first deploy creates no %s", typ)
+		assert.NotEmpty(t, full.ByType(typ), "the second creates %s", typ)
+	}
+	assert.Less(t, first.CustomCount(), full.CustomCount())
+}
+
+// Self-recovery: each service's redeploy trigger carries its images'
+// digests and its secrets' versions, so a push or a new secret value after a
+// failed or circuit-broken deployment rolls it on the next `pulumi up`.
+func TestServicesRollOnNewImagesAndSecretValues(t *testing.T) {
+	p, err := synthIn(t, "dev", fakeaws.World{})
+	require.NoError(t, err)
+	web, ok := p.Named("web-service")
+	require.True(t, ok)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, web.Str("triggers.image:web"))
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, web.Str("triggers.image:tls-proxy"))
+	assert.NotEmpty(t, web.Str("triggers.secret:docustack/dev/web/NEXTAUTH_SECRET"))
+	slack, _ := p.Named("slack-bot-service")
+	assert.NotEmpty(t, slack.Str("triggers.secret:docustack/dev/slack-bot/SLACK_APP_TOKEN"))
+	assert.Equal(t, true, slack.Get("forceNewDeployment"), "a trigger change redeploys in place")
+	workers, _ := p.Named("workers-service")
+	assert.Regexp(t, `^sha256:`, workers.Str("triggers.image:workers"))
+}
