@@ -219,6 +219,16 @@ func TestServiceArgsValidate(t *testing.T) {
 		}, []string{`secrets.TOKEN: got "TOKEN", want a name not also in environment`}},
 		{"target group without port", func(a *components.ServiceArgs) { a.TargetGroupArn = pulumi.String("tg") }, []string{`containerPort: got 0`}},
 		{"log retention", func(a *components.ServiceArgs) { a.LogRetentionDays = 14 }, []string{`logRetentionDays: got 14, want 90..3653 days`}},
+		{"tls proxy without a target group", func(a *components.ServiceArgs) { a.TLSProxyImage = pulumi.String("proxy:v1") },
+			[]string{`tlsProxyImage: got "set", want a load balancer's target group and the proxy's repository with it`}},
+		{"tls proxy on the app's port", func(a *components.ServiceArgs) {
+			a.TLSProxyImage, a.TLSProxyRepositoryArn, a.TargetGroupArn = pulumi.String("proxy:v1"), pulumi.String("repo"), pulumi.String("tg")
+			a.ContainerPort, a.AppPort = 8080, 8080
+		}, []string{`appPort: got 8080, want a TCP port other than containerPort 8080`}},
+		{"PORT beside the tls proxy", func(a *components.ServiceArgs) {
+			a.TLSProxyImage, a.TLSProxyRepositoryArn, a.TargetGroupArn, a.ContainerPort = pulumi.String("proxy:v1"), pulumi.String("repo"), pulumi.String("tg"), 8080
+			a.Environment = map[string]string{"PORT": "8080"}
+		}, []string{`environment.PORT: got "8080", want unset: behind the tls-proxy the service sets PORT to appPort`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

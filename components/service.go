@@ -198,6 +198,9 @@ func (a ServiceArgs) Validate() error {
 	if a.TLSProxyImage != nil && (a.TargetGroupArn == nil || a.TLSProxyRepositoryArn == nil) {
 		add(fieldErr("tlsProxyImage", "set", "a load balancer's target group and the proxy's repository with it"))
 	}
+	if _, set := a.Environment["PORT"]; set && a.TLSProxyImage != nil {
+		add(fieldErr("environment.PORT", a.Environment["PORT"], "unset: behind the tls-proxy the service sets PORT to appPort"))
+	}
 	if a.TLSProxyImage != nil && (a.AppPort == a.ContainerPort || a.AppPort < 1 || a.AppPort > 65535) {
 		add(fieldErr("appPort", a.AppPort, "a TCP port other than containerPort %d", a.ContainerPort))
 	}
@@ -646,9 +649,7 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		// (the security group admits ContainerPort alone).
 		env := map[string]string{"PORT": fmt.Sprint(a.AppPort)}
 		for k, v := range a.Environment {
-			if k != "PORT" {
-				env[k] = v
-			}
+			env[k] = v
 		}
 		a.Environment = env
 	}

@@ -38,7 +38,7 @@ func newAppSecrets(ctx *pulumi.Context, cfg *Config, app string, names []string,
 		recovery = components.DefaultSecretRecoveryDays
 	}
 	s, err := components.NewSecrets(ctx, app+"-secrets", components.SecretsArgs{
-		Path: "docustack/" + string(cfg.Environment) + "/" + app, Names: names, RecoveryDays: recovery, Tags: cfg.StackTags(),
+		Path: cfg.secretPath(app), Names: names, RecoveryDays: recovery, Tags: cfg.StackTags(),
 	}, opts...)
 	if err != nil {
 		return nil, err

@@ -95,7 +95,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 
 	// The operator secrets exist from the first deploy on (empty), so that
 	// they can be set before the workloads that read them start.
-	slackSecrets, err := newAppSecrets(ctx, cfg, "slack-bot", []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}, opts)
+	slackSecrets, err := newAppSecrets(ctx, cfg, "slack-bot", slackBotSecrets, opts)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	slackArgs.Secrets = slackSecrets // Socket Mode: app and bot tokens, no inbound traffic
 	slackArgs.TemporalSecurityGroupID = temporal.SecurityGroupID
 	slackArgs.After = append(append([]pulumi.Resource{}, dbReady...), temporal.Frontend().Service)
-	slackArgs.Redeploy = pre.triggers([]string{"slack-bot"}, secretIDs(cfg, "slack-bot", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"))
+	slackArgs.Redeploy = pre.triggers([]string{"slack-bot"}, secretIDs(cfg, "slack-bot", slackBotSecrets...))
 	slack, err := components.NewService(ctx, "slack-bot", slackArgs, opts...)
 	if err != nil {
 		return err

@@ -51,16 +51,25 @@ func (c *Config) imageNeeds() []imageNeed {
 
 // operatorSecrets are the secrets whose values an operator sets.
 func (c *Config) operatorSecrets() []secretNeed {
-	out := []secretNeed{{"slack-bot", "SLACK_BOT_TOKEN"}, {"slack-bot", "SLACK_APP_TOKEN"}}
+	var out []secretNeed
+	for _, s := range slackBotSecrets {
+		out = append(out, secretNeed{"slack-bot", s})
+	}
 	for _, s := range c.Web.Secrets {
 		out = append(out, secretNeed{"web", s})
 	}
 	return out
 }
 
-func (c *Config) secretName(app, name string) string {
-	return "docustack/" + string(c.Environment) + "/" + app + "/" + name
+// secretPath is where an app's secrets live in Secrets Manager.
+func (c *Config) secretPath(app string) string {
+	return "docustack/" + string(c.Environment) + "/" + app
 }
+
+func (c *Config) secretName(app, name string) string { return c.secretPath(app) + "/" + name }
+
+// slackBotSecrets are the Slack bot's tokens (Socket Mode: app and bot).
+var slackBotSecrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}
 
 // runPreflight asks AWS, through the provider, and reports every problem at
 // once, each with the key or secret and the command that fixes it.

@@ -83,3 +83,20 @@ func TestServicesRollOnNewImagesAndSecretValues(t *testing.T) {
 	workers, _ := p.Named("workers-service")
 	assert.Regexp(t, `^sha256:`, workers.Str("triggers.image:workers"))
 }
+
+// A secret new in this deploy is created empty and warned about, not
+// refused (its service rolls once it is set); a repository missing while the
+// others exist is refused: that is a deleted repository, not a first deploy.
+func TestPreflightNewSecretAndLostRepository(t *testing.T) {
+	p, err := synthIn(t, "dev", fakeaws.World{NewSecrets: map[string]bool{"docustack/dev/web/NEXTAUTH_SECRET": true}})
+	require.NoError(t, err)
+	web, ok := p.Named("web-service")
+	require.True(t, ok)
+	assert.Nil(t, web.Get("triggers.secret:docustack/dev/web/NEXTAUTH_SECRET"), "no version yet")
+	_, ok = p.Named("web-secrets-nextauth-secret")
+	assert.True(t, ok, "created by this deploy")
+
+	_, err = synthIn(t, "dev", fakeaws.World{MissingRepositories: map[string]bool{"docustack-dev/workers": true}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "docustack:workers.imageTag: repository docustack-dev/workers does not exist while the platform's other repositories do")
+}

@@ -197,7 +197,7 @@ func (c *Config) webArgs(image, repo, proxyImage, proxyRepo, cluster pulumi.Stri
 		CPUArchitecture:       w.CPUArchitecture,
 		DesiredCount:          *w.DesiredCount,
 		ContainerPort:         components.DefaultApplicationPort,
-		Environment:           map[string]string{"NODE_ENV": "production", "PORT": fmt.Sprint(components.DefaultApplicationPort), "DOCUSTACK_ENV": string(c.Environment)},
+		Environment:           map[string]string{"NODE_ENV": "production", "DOCUSTACK_ENV": string(c.Environment)}, // PORT is set by the service: the app's port behind the tls-proxy
 		Strategy:              w.Strategy,
 		SubnetIDs:             subnets,
 		SecurityGroupIDs:      sgs,

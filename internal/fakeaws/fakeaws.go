@@ -190,6 +190,8 @@ func Invoke(token, account, region string, azs []string) (resource.PropertyMap, 
 type World struct {
 	// Fresh: nothing of the platform exists yet (a first deploy).
 	Fresh bool
+	// MissingRepositories do not exist (while others do).
+	MissingRepositories map[string]bool
 	// MissingImages are "repository:tag" pairs not pushed.
 	MissingImages map[string]bool
 	// EmptySecrets exist without a current value; NewSecrets do not exist.
@@ -209,7 +211,7 @@ func (w World) Invoke(token, account, region string, azs []string, args resource
 	switch token {
 	case "aws:ecr/getImage:getImage":
 		repo, tag := arg("repositoryName"), arg("imageTag")
-		if w.Fresh {
+		if w.Fresh || w.MissingRepositories[repo] {
 			return nil, fmt.Errorf("reading ECR Image: RepositoryNotFoundException: The repository with name '%s' does not exist in the registry with id '%s'", repo, account), true
 		}
 		if w.MissingImages[repo+":"+tag] {

@@ -46,7 +46,12 @@ func (w *world) backupIntents() []AccessIntent {
 			out = append(out, AccessIntent{Name: name + ": " + what, Want: true, pol: pol,
 				Request: Request{Principal: p, Action: action, Resource: resource, Context: tls(ctx)}})
 		}
-		plan, _ := w.plan.ByID(sel.Str("planId"))
+		plan, found := w.plan.ByID(sel.Str("planId"))
+		if !found {
+			out = append(out, AccessIntent{Name: name + ": belongs to a backup plan of this plan", Want: true, pol: policies{resName: "none"},
+				Request: Request{Principal: p, Action: "backup:StartBackupJob", Resource: sel.Str("planId")}})
+			continue
+		}
 		for _, db := range strs(sel.Get("resources")) {
 			if _, isDB := dbKeys[db]; !isDB {
 				out = append(out, AccessIntent{Name: name + ": selects only database instances of this plan", Want: true, pol: policies{resName: "none"},
