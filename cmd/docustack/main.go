@@ -8,6 +8,8 @@
 //	docustack controls
 //	docustack cost --stack dev [--json] [--dir DIR]
 //	docustack graph --stack prod [--dir DIR]
+//	docustack diff --base REV [--stack S ...] [--format text|markdown|json] [--save FILE]
+//	docustack snapshot --stack S [--dir DIR]
 package main
 
 import (
@@ -39,6 +41,11 @@ commands:
   cost      estimated monthly USD per resource and component, and what the scheduler and Spot save
   graph     a Mermaid diagram of the stack's components and main resources
   docs      regenerate docs/controls.md, docs/architecture.md and docs/config.md
+  diff      what the working tree changes against --base REV in every stack (or --stack S,
+            repeatable): resources added, updated, replaced, deleted; stop signs; policy,
+            verify and cost deltas. --format text|markdown|json, --save FILE (JSON).
+            Exit 0 no change, 2 changes, 1 error. Offline: no credentials.
+  snapshot  one stack's plan, findings, waivers, intents and cost as JSON (diff's input)
 
 flags:
   --stack NAME   stack to synthesize (dev, staging, prod, org)
@@ -53,6 +60,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "diff" {
+		return diffCmd(rest, stdout, stderr)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "stack name")
@@ -89,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return costCmd(root, *stack, *asJSON, stdout, stderr)
 	case "graph":
 		return graphCmd(root, *stack, stdout, stderr)
+	case "snapshot":
+		return snapshotCmd(root, *stack, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "docustack: unknown command %q\n%s", cmd, usage)
 		return exitUsage

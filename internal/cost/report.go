@@ -31,6 +31,12 @@ func ForStack(root, stack string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ForPlan(root, plan)
+}
+
+// ForPlan prices a stack's plan already synthesized from root.
+func ForPlan(root string, plan *synth.Plan) (*Report, error) {
+	stack := plan.Stack
 	proj, err := synth.LoadProject(root)
 	if err != nil {
 		return nil, err

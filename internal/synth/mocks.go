@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"github.com/docustack/infrastructure/internal/fakeaws"
 )
@@ -61,6 +62,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		RetainOnDelete:       rpc.GetRetainOnDelete(),
 		IgnoreChanges:        rpc.GetIgnoreChanges(),
 		Dependencies:         sortedCopy(rpc.GetDependencies()),
+		Aliases:              m.aliases(rpc, args.TypeToken, args.Name),
 		PropertyDependencies: map[string][]string{},
 	}
 	for k, deps := range rpc.GetPropertyDependencies() {
@@ -91,6 +93,48 @@ func (m *mocks) urn(parent, typ, name string) string {
 		parentType = p.QualifiedType()
 	}
 	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// aliases resolves a registration's aliases to URNs the way the engine
+// does: an unset name, type, project, stack or parent is the resource's own
+// (pulumirpc.Alias_Spec). Aliases of the parent are not multiplied in.
+func (m *mocks) aliases(rpc *pulumirpc.RegisterResourceRequest, typ, name string) []string {
+	var out []string
+	for _, a := range rpc.GetAliases() {
+		if urn := a.GetUrn(); urn != "" {
+			out = append(out, urn)
+			continue
+		}
+		spec := a.GetSpec()
+		if spec == nil {
+			continue
+		}
+		n, t, stack, project := spec.GetName(), spec.GetType(), spec.GetStack(), spec.GetProject()
+		if n == "" {
+			n = name
+		}
+		if t == "" {
+			t = typ
+		}
+		if stack == "" {
+			stack = m.stack
+		}
+		if project == "" {
+			project = m.project
+		}
+		parent := rpc.GetParent()
+		if spec.GetNoParent() {
+			parent = ""
+		} else if p := spec.GetParentUrn(); p != "" {
+			parent = p
+		}
+		parentType := tokens.Type("")
+		if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+			parentType = p.QualifiedType()
+		}
+		out = append(out, string(resource.NewURN(tokens.QName(stack), tokens.PackageName(project), parentType, tokens.Type(t), n)))
+	}
+	return sortedCopy(out)
 }
 
 // recordProvider remembers an aws provider's account (allowedAccountIds) and region.

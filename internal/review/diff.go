@@ -1,0 +1,492 @@
+package review
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// Report is the diff of every stack between a base revision and the
+// working tree.
+type Report struct {
+	Base       string `json:"base"`
+	BaseCommit string `json:"baseCommit"`
+	// StopSigns are the changes a reviewer must acknowledge (label
+	// StopSignLabel) before the pull request's preview runs.
+	StopSigns []StopSign  `json:"stopSigns"`
+	Stacks    []StackDiff `json:"stacks"`
+	Waivers   WaiverDelta `json:"waivers"`
+}
+
+// StopSignLabel is the pull-request label reviewers apply to accept the
+// stop signs of a change (docs/review.md).
+const StopSignLabel = "accept-stop-signs"
+
+// StopSign is a replace or delete of a protected or stateful resource, or
+// protection removed from one.
+type StopSign struct {
+	Stack  string `json:"stack"`
+	URN    string `json:"urn"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Action string `json:"action"` // replace, delete, unprotect
+	Why    string `json:"why"`
+}
+
+// StackDiff is one stack's delta.
+type StackDiff struct {
+	Stack string `json:"stack"`
+	// Note says when the stack exists on one side only.
+	Note    string        `json:"note,omitempty"`
+	Added   []ResourceRef `json:"added"`
+	Removed []ResourceRef `json:"removed"`
+	Changed []Change      `json:"changed"`
+	Outputs []PropChange  `json:"outputs,omitempty"`
+	Policy  PolicyDelta   `json:"policy"`
+	Verify  VerifyDelta   `json:"verify"`
+	Cost    CostDelta     `json:"cost"`
+}
+
+// ResourceRef names a resource.
+type ResourceRef struct {
+	URN     string `json:"urn"`
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Protect bool   `json:"protect,omitempty"`
+}
+
+// Change is a resource on both sides whose inputs or options differ.
+type Change struct {
+	ResourceRef
+	// Action is "update" or "replace".
+	Action string `json:"action"`
+	// RenamedFrom is the base URN when the resource was matched through an alias.
+	RenamedFrom string       `json:"renamedFrom,omitempty"`
+	Properties  []PropChange `json:"properties"`
+	Options     []PropChange `json:"options,omitempty"`
+}
+
+// PropChange is one path whose value differs. Old or New is "" when absent.
+type PropChange struct {
+	Path     string `json:"path"`
+	Old      string `json:"old"`
+	New      string `json:"new"`
+	Replaces bool   `json:"replaces,omitempty"`
+}
+
+// PolicyDelta is what the policy pack says differently.
+type PolicyDelta struct {
+	NewlyViolated []Finding `json:"newlyViolated"`
+	NewlyPassing  []Finding `json:"newlyPassing"`
+}
+
+// Finding is a policy finding as the diff reports it.
+type Finding struct {
+	Rule     string `json:"rule"`
+	Resource string `json:"resource"`
+	Level    string `json:"level"`
+	Waived   bool   `json:"waived"`
+	Message  string `json:"message"`
+}
+
+// WaiverDelta lists waivers added and removed (rule on resource).
+type WaiverDelta struct {
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+}
+
+// VerifyDelta is what docustack verify says differently.
+type VerifyDelta struct {
+	NewlyFailing []Intent `json:"newlyFailing"`
+	NewlyPassing []Intent `json:"newlyPassing"`
+	Added        int      `json:"added"`
+	Removed      int      `json:"removed"`
+}
+
+// Intent is one verify intent.
+type Intent struct {
+	Intent string `json:"intent"`
+	Detail string `json:"detail"`
+}
+
+// CostDelta is the monthly estimate on both sides.
+type CostDelta struct {
+	BaseUSD     float64          `json:"baseUsd"`
+	HeadUSD     float64          `json:"headUsd"`
+	DeltaUSD    float64          `json:"deltaUsd"`
+	ByComponent []ComponentDelta `json:"byComponent"`
+}
+
+// ComponentDelta is one component's change in monthly cost.
+type ComponentDelta struct {
+	Component string  `json:"component"`
+	BaseUSD   float64 `json:"baseUsd"`
+	HeadUSD   float64 `json:"headUsd"`
+	DeltaUSD  float64 `json:"deltaUsd"`
+}
+
+// Changed reports whether anything differs.
+func (r *Report) Changed() bool {
+	if len(r.Waivers.Added)+len(r.Waivers.Removed) > 0 {
+		return true
+	}
+	for _, s := range r.Stacks {
+		if !s.empty() {
+			return true
+		}
+	}
+	return false
+}
+
+func (s StackDiff) empty() bool {
+	return s.Note == "" && len(s.Added)+len(s.Removed)+len(s.Changed)+len(s.Outputs) == 0 &&
+		len(s.Policy.NewlyViolated)+len(s.Policy.NewlyPassing) == 0 &&
+		len(s.Verify.NewlyFailing)+len(s.Verify.NewlyPassing)+s.Verify.Added+s.Verify.Removed == 0 &&
+		len(s.Cost.ByComponent) == 0
+}
+
+// Counts are a stack's resources to add, update, replace and delete.
+func (s StackDiff) Counts() (add, update, replace, del int) {
+	for _, c := range s.Changed {
+		if c.Action == "replace" {
+			replace++
+		} else {
+			update++
+		}
+	}
+	return len(s.Added), update, replace, len(s.Removed)
+}
+
+// Compare diffs one stack's two snapshots; base or head may be Missing.
+func Compare(base, head *Snapshot) StackDiff {
+	d := StackDiff{Stack: head.Stack}
+	var bres, hres []synth.Resource
+	switch {
+	case base.Missing && head.Missing:
+		return d
+	case base.Missing:
+		d.Note = "new stack: no stack file at the base"
+	case head.Missing:
+		d.Note = "stack removed: no stack file in the working tree"
+	}
+	if base.Plan != nil {
+		bres = base.Plan.Resources
+	}
+	if head.Plan != nil {
+		hres = head.Plan.Resources
+	}
+	d.Added, d.Removed, d.Changed = diffResources(bres, hres)
+	if base.Plan != nil && head.Plan != nil {
+		d.Outputs = diffValues("", base.Plan.Outputs, head.Plan.Outputs, "")
+	}
+	d.Policy = diffPolicy(base, head)
+	d.Verify = diffVerify(base, head)
+	d.Cost = diffCost(base, head)
+	return d
+}
+
+// diffResources matches resources by URN, then by alias (a head resource
+// whose aliases name a base URN is that resource renamed).
+func diffResources(base, head []synth.Resource) (added, removed []ResourceRef, changed []Change) {
+	byURN := map[string]synth.Resource{}
+	for _, r := range base {
+		byURN[r.URN] = r
+	}
+	matched := map[string]bool{}
+	for _, h := range head {
+		b, ok := byURN[h.URN]
+		from := ""
+		if !ok {
+			for _, a := range h.Aliases {
+				if b, ok = byURN[a]; ok && !matched[a] {
+					from = a
+					break
+				}
+				ok = false
+			}
+		}
+		if !ok {
+			added = append(added, ref(h))
+			continue
+		}
+		matched[b.URN] = true
+		if c, diff := diffResource(b, h); diff || from != "" {
+			c.RenamedFrom = from
+			changed = append(changed, c)
+		}
+	}
+	for _, b := range base {
+		if !matched[b.URN] {
+			removed = append(removed, ref(b))
+		}
+	}
+	return added, removed, changed
+}
+
+func ref(r synth.Resource) ResourceRef {
+	return ResourceRef{URN: r.URN, Type: r.Type, Name: r.Name, Protect: r.Protect}
+}
+
+func diffResource(b, h synth.Resource) (Change, bool) {
+	c := Change{ResourceRef: ref(h), Action: "update"}
+	c.Properties = diffValues("", b.Inputs, h.Inputs, h.Type)
+	for _, p := range c.Properties {
+		if p.Replaces {
+			c.Action = "replace"
+		}
+	}
+	opt := func(name string, old, new any) {
+		if !reflect.DeepEqual(old, new) {
+			c.Options = append(c.Options, PropChange{Path: name, Old: show(old), New: show(new)})
+		}
+	}
+	opt("protect", b.Protect, h.Protect)
+	opt("retainOnDelete", b.RetainOnDelete, h.RetainOnDelete)
+	opt("ignoreChanges", sorted(b.IgnoreChanges), sorted(h.IgnoreChanges))
+	opt("dependsOn", sorted(b.Dependencies), sorted(h.Dependencies))
+	opt("parent", b.Parent, h.Parent)
+	opt("provider", b.Provider, h.Provider)
+	return c, len(c.Properties)+len(c.Options) > 0
+}
+
+func sorted(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+// diffValues lists the paths under prefix whose values differ. A string
+// holding a JSON document (a policy) is compared as the document, so a
+// reviewer sees the statement that changed rather than two blobs.
+func diffValues(prefix string, old, new any, typ string) []PropChange {
+	if reflect.DeepEqual(old, new) {
+		return nil
+	}
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch o := old.(type) {
+	case map[string]any:
+		if n, ok := new.(map[string]any); ok {
+			keys := map[string]bool{}
+			for k := range o {
+				keys[k] = true
+			}
+			for k := range n {
+				keys[k] = true
+			}
+			var out []PropChange
+			for _, k := range sortedKeys(keys) {
+				out = append(out, diffValues(join(k), o[k], n[k], typ)...)
+			}
+			return out
+		}
+	case []any:
+		if n, ok := new.([]any); ok && len(n) == len(o) {
+			var out []PropChange
+			for i := range o {
+				out = append(out, diffValues(join(strconv.Itoa(i)), o[i], n[i], typ)...)
+			}
+			return out
+		}
+	case string:
+		if n, ok := new.(string); ok {
+			if od, nd, ok := jsonDocs(o, n); ok {
+				return diffValues(prefix, od, nd, typ)
+			}
+		}
+	}
+	return []PropChange{{Path: prefix, Old: show(old), New: show(new), Replaces: typ != "" && replaces(typ, prefix)}}
+}
+
+// jsonDocs parses two strings that are both JSON objects or arrays.
+func jsonDocs(a, b string) (any, any, bool) {
+	isDoc := func(s string) bool {
+		s = strings.TrimSpace(s)
+		return strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[")
+	}
+	if !isDoc(a) || !isDoc(b) {
+		return nil, nil, false
+	}
+	var av, bv any
+	if json.Unmarshal([]byte(a), &av) != nil || json.Unmarshal([]byte(b), &bv) != nil {
+		return nil, nil, false
+	}
+	return av, bv, true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// maxValue is the longest value printed; longer ones are shortened.
+const maxValue = 80
+
+// show renders a value for a reviewer: absent is "", long values are
+// shortened, and the masks synth puts on secrets stay masks.
+func show(v any) string {
+	if v == nil {
+		return ""
+	}
+	var s string
+	switch t := v.(type) {
+	case string:
+		s = strconv.Quote(t)
+	default:
+		b, err := json.Marshal(t)
+		if err != nil {
+			s = fmt.Sprint(t)
+		} else {
+			s = string(b)
+		}
+	}
+	if len(s) > maxValue {
+		s = s[:maxValue-1] + "…"
+	}
+	return s
+}
+
+func diffPolicy(base, head *Snapshot) PolicyDelta {
+	// A finding whose waiver changed is the waiver delta's business.
+	key := func(f Finding) string { return f.Rule + "\x00" + f.Resource }
+	conv := func(s *Snapshot) map[string]Finding {
+		out := map[string]Finding{}
+		for _, f := range s.Findings {
+			g := Finding{Rule: f.Rule, Resource: f.Resource, Level: f.Level, Waived: f.Waived, Message: f.Message}
+			out[key(g)] = g
+		}
+		return out
+	}
+	b, h := conv(base), conv(head)
+	var d PolicyDelta
+	for _, k := range sortedKeys(h) {
+		if _, ok := b[k]; !ok {
+			d.NewlyViolated = append(d.NewlyViolated, h[k])
+		}
+	}
+	for _, k := range sortedKeys(b) {
+		if _, ok := h[k]; !ok {
+			d.NewlyPassing = append(d.NewlyPassing, b[k])
+		}
+	}
+	return d
+}
+
+func diffVerify(base, head *Snapshot) VerifyDelta {
+	var d VerifyDelta
+	if base.Intents == nil || head.Intents == nil {
+		return d // verify did not exist on one side
+	}
+	b := map[string]bool{}
+	for _, f := range base.Intents {
+		b[f.Intent] = f.OK
+	}
+	seen := map[string]bool{}
+	for _, f := range head.Intents {
+		seen[f.Intent] = true
+		ok, existed := b[f.Intent]
+		switch {
+		case !existed:
+			d.Added++
+			if !f.OK {
+				d.NewlyFailing = append(d.NewlyFailing, Intent{f.Intent, f.Detail})
+			}
+		case ok && !f.OK:
+			d.NewlyFailing = append(d.NewlyFailing, Intent{f.Intent, f.Detail})
+		case !ok && f.OK:
+			d.NewlyPassing = append(d.NewlyPassing, Intent{f.Intent, f.Detail})
+		}
+	}
+	for _, f := range base.Intents {
+		if !seen[f.Intent] {
+			d.Removed++
+		}
+	}
+	return d
+}
+
+func diffCost(base, head *Snapshot) CostDelta {
+	d := CostDelta{BaseUSD: round(base.CostUSD), HeadUSD: round(head.CostUSD)}
+	d.DeltaUSD = round(d.HeadUSD - d.BaseUSD)
+	names := map[string]bool{}
+	for k := range base.CostByComponent {
+		names[k] = true
+	}
+	for k := range head.CostByComponent {
+		names[k] = true
+	}
+	for _, n := range sortedKeys(names) {
+		b, h := round(base.CostByComponent[n]), round(head.CostByComponent[n])
+		if b != h {
+			d.ByComponent = append(d.ByComponent, ComponentDelta{Component: n, BaseUSD: b, HeadUSD: h, DeltaUSD: round(h - b)})
+		}
+	}
+	return d
+}
+
+func round(f float64) float64 { return math.Round(f*100) / 100 }
+
+// stopSigns finds a stack's stop signs.
+func stopSigns(d StackDiff) []StopSign {
+	var out []StopSign
+	kind := func(r ResourceRef) string {
+		if k, ok := stateful[r.Type]; ok {
+			return k
+		}
+		return ""
+	}
+	for _, r := range d.Removed {
+		if k := kind(r); k != "" || r.Protect {
+			out = append(out, StopSign{Stack: d.Stack, URN: r.URN, Type: r.Type, Name: r.Name, Action: "delete", Why: why(k, r.Protect, "deleted")})
+		}
+	}
+	for _, c := range d.Changed {
+		if c.Action == "replace" {
+			if k := kind(c.ResourceRef); k != "" || c.Protect {
+				var props []string
+				for _, p := range c.Properties {
+					if p.Replaces {
+						props = append(props, p.Path)
+					}
+				}
+				out = append(out, StopSign{Stack: d.Stack, URN: c.URN, Type: c.Type, Name: c.Name, Action: "replace",
+					Why: why(k, c.Protect, "replaced because "+strings.Join(props, ", ")+" cannot change in place")})
+			}
+		}
+		for _, o := range c.Options {
+			if (o.Path == "protect" || o.Path == "retainOnDelete") && o.Old == "true" {
+				out = append(out, StopSign{Stack: d.Stack, URN: c.URN, Type: c.Type, Name: c.Name, Action: "unprotect",
+					Why: o.Path + " removed: the next change can delete it"})
+			}
+		}
+	}
+	return out
+}
+
+func why(kind string, protect bool, what string) string {
+	var s []string
+	if kind != "" {
+		s = append(s, "a "+kind)
+	}
+	if protect {
+		s = append(s, "protected")
+	}
+	return strings.Join(s, ", ") + ", " + what
+}
