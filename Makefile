@@ -2,7 +2,13 @@
 STACK ?= dev
 GO    ?= go
 
-.PHONY: plan test verify e2e golden lint bench check docs cost graph
+.PHONY: plan test verify e2e golden lint bench check docs cost graph diff
+
+BASE ?= origin/main
+
+## diff: what the working tree changes in every stack against BASE (offline; exit 2 when it changes something)
+diff:
+	$(GO) run ./cmd/docustack diff --base $(BASE)
 
 ## cost: estimated monthly cost of STACK
 cost:

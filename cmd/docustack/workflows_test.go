@@ -9,11 +9,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/docustack/infrastructure/internal/review"
 )
 
 type workflow struct {
-	On   map[string]any `yaml:"on"`
-	Jobs map[string]struct {
+	On          map[string]any    `yaml:"on"`
+	Permissions map[string]string `yaml:"permissions"`
+	Jobs        map[string]struct {
+		If          string            `yaml:"if"`
 		Needs       any               `yaml:"needs"`
 		Uses        string            `yaml:"uses"`
 		With        map[string]any    `yaml:"with"`
@@ -26,6 +30,8 @@ type workflow struct {
 			} `yaml:"matrix"`
 		} `yaml:"strategy"`
 		Steps []struct {
+			Name string         `yaml:"name"`
+			If   string         `yaml:"if"`
 			Uses string         `yaml:"uses"`
 			Run  string         `yaml:"run"`
 			With map[string]any `yaml:"with"`
@@ -66,12 +72,14 @@ func TestWorkflows(t *testing.T) {
 		if s.Uses == "aws-actions/configure-aws-credentials@v4" {
 			assert.Contains(t, s.With["role-to-assume"], "-ci-preview", "previews use the preview role")
 		}
-		if s.Uses == "pulumi/actions@v6" {
+		if s.Uses == "pulumi/actions@v7" {
 			assert.Equal(t, "preview", s.With["command"])
 			assert.Equal(t, "policies", s.With["policyPacks"])
 			assert.Equal(t, true, s.With["comment-on-pr"])
 		}
 	}
+
+	assert.Equal(t, []any{"test", "diff"}, preview.Needs, "the offline diff comes before the credentialed preview")
 
 	deploy, _ := loadWorkflow(t, "deploy.yml")
 	assert.Contains(t, deploy.On, "push")
@@ -89,4 +97,52 @@ func TestWorkflows(t *testing.T) {
 	assert.Contains(t, drift.On, "schedule")
 	assert.Contains(t, raw, "expect-no-changes: true")
 	assert.True(t, strings.Contains(raw, "-ci-preview"), "drift detection is read-only")
+}
+
+// TestDiffWorkflows: the offline diff runs for every pull request with a
+// read-only token and gates stop signs on the reviewers' label; the comment
+// is posted by a workflow_run workflow that runs nothing of the pull
+// request's (GitHub's documented pattern for forks).
+func TestDiffWorkflows(t *testing.T) {
+	pr, raw := loadWorkflow(t, "pull-request.yml")
+	assert.Equal(t, map[string]string{"contents": "read"}, pr.Permissions, "the workflow's token is read-only")
+	diff := pr.Jobs["diff"]
+	assert.Equal(t, map[string]string{"contents": "read"}, diff.Permissions, "no id-token, no write: fork code runs here")
+	assert.NotContains(t, raw, "pull_request_target", "never a fork's code with the base's token")
+	var run, gate string
+	var uploads bool
+	for _, s := range diff.Steps {
+		if strings.Contains(s.Run, "docustack diff") {
+			run = s.Run
+		}
+		if strings.HasPrefix(s.Uses, "actions/upload-artifact@") {
+			uploads = true
+			assert.Equal(t, "docustack-diff", s.With["name"])
+		}
+		if strings.Contains(s.Name, "Stop signs") {
+			gate = s.If + "\n" + s.Run
+		}
+		if strings.HasPrefix(s.Uses, "actions/checkout@") {
+			assert.Equal(t, 0, s.With["fetch-depth"], "the base commit must be fetched")
+			assert.Equal(t, false, s.With["persist-credentials"])
+		}
+	}
+	assert.Contains(t, run, `--base "$BASE_SHA" --format markdown --save report/diff.json`)
+	assert.True(t, uploads, "the report leaves as an artifact")
+	assert.Contains(t, gate, "contains(github.event.pull_request.labels.*.name, '"+review.StopSignLabel+"')")
+	assert.Contains(t, gate, ".stopSigns | length")
+	assert.Contains(t, pr.On["pull_request"].(map[string]any)["types"], "labeled", "applying the label re-runs the gate")
+
+	cm, raw := loadWorkflow(t, "pr-comment.yml")
+	wr := cm.On["workflow_run"].(map[string]any)
+	assert.Equal(t, []any{"pull-request"}, wr["workflows"])
+	assert.Equal(t, map[string]string{"contents": "read"}, cm.Permissions)
+	job := cm.Jobs["comment"]
+	assert.Equal(t, map[string]string{"actions": "read", "pull-requests": "write"}, job.Permissions)
+	for _, s := range job.Steps {
+		assert.False(t, strings.HasPrefix(s.Uses, "actions/checkout"), "nothing is checked out")
+		assert.Empty(t, s.Run, "no shell step: the artifact is data")
+	}
+	assert.Contains(t, raw, review.Marker, "updates its own comment")
+	assert.Contains(t, raw, "pull.head.sha !== context.payload.workflow_run.head_sha", "the PR number from the artifact is checked")
 }

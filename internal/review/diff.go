@@ -226,7 +226,74 @@ func diffResources(base, head []synth.Resource) (added, removed []ResourceRef, c
 			removed = append(removed, ref(b))
 		}
 	}
-	return added, removed, changed
+	return added, removed, propagate(head, added, changed)
+}
+
+// propagate carries replacements to the resources that read them: a
+// replaced resource gets a new ID and ARN, so every input that depends on
+// it changes, and a resource whose replace-causing input does is replaced
+// in turn (a replaced KMS key replaces the database encrypted with it).
+// Synthesis cannot see this by itself: offline IDs do not change.
+func propagate(head []synth.Resource, added []ResourceRef, changed []Change) []Change {
+	isNew := map[string]bool{}
+	for _, a := range added {
+		isNew[a.URN] = true
+	}
+	index := map[string]int{}
+	replaced := map[string]string{}
+	for i, c := range changed {
+		index[c.URN] = i
+		if c.Action == "replace" {
+			replaced[c.URN] = c.Name
+		}
+	}
+	for grew := true; grew; {
+		grew = false
+		for _, h := range head {
+			if isNew[h.URN] {
+				continue
+			}
+			for _, prop := range sortedKeys(h.PropertyDependencies) {
+				dep := ""
+				for _, u := range h.PropertyDependencies[prop] {
+					if name, ok := replaced[u]; ok {
+						dep = name
+						break
+					}
+				}
+				if dep == "" {
+					continue
+				}
+				i, ok := index[h.URN]
+				if !ok {
+					changed = append(changed, Change{ResourceRef: ref(h), Action: "update"})
+					i = len(changed) - 1
+					index[h.URN] = i
+				}
+				c := &changed[i]
+				if hasPath(c.Properties, prop) {
+					continue
+				}
+				p := PropChange{Path: prop, Old: show(h.Inputs[prop]), New: "(new value after " + dep + " is replaced)", Replaces: replaces(h.Type, prop)}
+				c.Properties = append(c.Properties, p)
+				if p.Replaces && c.Action != "replace" {
+					c.Action = "replace"
+					replaced[h.URN] = h.Name
+					grew = true
+				}
+			}
+		}
+	}
+	return changed
+}
+
+func hasPath(props []PropChange, top string) bool {
+	for _, p := range props {
+		if p.Path == top || strings.HasPrefix(p.Path, top+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func ref(r synth.Resource) ResourceRef {
@@ -470,11 +537,15 @@ func stopSigns(d StackDiff) []StopSign {
 					Why: why(k, c.Protect, "replaced because "+strings.Join(props, ", ")+" cannot change in place")})
 			}
 		}
+		var dropped []string
 		for _, o := range c.Options {
 			if (o.Path == "protect" || o.Path == "retainOnDelete") && o.Old == "true" {
-				out = append(out, StopSign{Stack: d.Stack, URN: c.URN, Type: c.Type, Name: c.Name, Action: "unprotect",
-					Why: o.Path + " removed: the next change can delete it"})
+				dropped = append(dropped, o.Path)
 			}
+		}
+		if len(dropped) > 0 {
+			out = append(out, StopSign{Stack: d.Stack, URN: c.URN, Type: c.Type, Name: c.Name, Action: "unprotect",
+				Why: strings.Join(dropped, " and ") + " removed: the next change can delete it"})
 		}
 	}
 	return out

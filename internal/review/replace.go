@@ -98,6 +98,15 @@ var replaceOnChange = map[string][]string{
 	"aws:wafv2/webAclAssociation:WebAclAssociation":               {"resourceArn", "webAclArn"},
 }
 
+// noReplaceProperties are the types the stacks use whose inputs all update
+// in place (or that have none a change could reach), so the table's test
+// can tell a decision from an omission.
+var noReplaceProperties = map[string]bool{
+	"aws:ec2/internetGateway:InternetGateway": true, // vpcId: detach and attach in place
+	"aws:guardduty/detector:Detector":         true,
+	"aws:securityhub/account:Account":         true,
+}
+
 // stateful are the types whose replacement or deletion loses data or
 // cryptographic material that no `pulumi up` brings back: a stop sign.
 var stateful = map[string]string{

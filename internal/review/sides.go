@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // AllStacks are the stacks a diff covers by default.
@@ -87,14 +88,26 @@ func Diff(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	sides := []*side{{name: fmt.Sprintf("base %s (%s)", opts.Base, sha[:12]), root: baseRoot}, {name: "working tree", root: root}}
-	var wg sync.WaitGroup
 	for _, s := range sides {
+		if s.digest, err = sourceDigest(s.root); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	var wg sync.WaitGroup
+	builders := sides
+	if sides[0].digest == sides[1].digest {
+		builders = sides[:1] // one program: build it once
+	}
+	for _, s := range builders {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.err = s.build(ctx, opts.Cache) }()
 	}
 	wg.Wait()
 	if err := errors.Join(sides[0].err, sides[1].err); err != nil {
 		return nil, err
+	}
+	if sides[1].bin == "" {
+		sides[1].bin = sides[0].bin
 	}
 
 	// Every (side, stack) is its own process; they run concurrently.
@@ -130,32 +143,57 @@ func Diff(ctx context.Context, opts Options) (*Report, error) {
 
 // side is one revision's project directory and the binary built from it.
 type side struct {
-	name, root, bin string
-	err             error
+	name, root  string
+	digest, bin string
+	err         error
 }
 
 // build builds the side's docustack, or reuses the one built before from
-// the same sources. -trimpath makes Go's build cache shared between the
-// two directories, so only what differs is compiled.
+// the same sources. No -trimpath: the dependencies (pulumi-aws above all)
+// then come from the build cache that `go build` and `go test` fill, and
+// only the project's own packages compile in the base's directory.
 func (s *side) build(ctx context.Context, cache string) error {
-	digest, err := sourceDigest(s.root)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.name, err)
-	}
-	s.bin = filepath.Join(cache, digest, "docustack")
+	s.bin = filepath.Join(cache, s.digest, "docustack")
 	if _, err := os.Stat(s.bin); err == nil {
-		return nil
+		now := time.Now()
+		return os.Chtimes(s.bin, now, now) // recently used: kept by prune
 	}
+	defer prune(cache, keepBinaries)
 	if err := os.MkdirAll(filepath.Dir(s.bin), 0o755); err != nil {
 		return err
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", s.bin, os.Getpid())
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-buildvcs=false", "-o", tmp, "./cmd/docustack")
+	cmd := exec.CommandContext(ctx, goTool(), "build", "-buildvcs=false", "-o", tmp, "./cmd/docustack")
 	cmd.Dir = s.root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s does not build: %v\n%s", s.name, err, tail(out, 40))
 	}
 	return os.Rename(tmp, s.bin)
+}
+
+// keepBinaries is how many built binaries the cache keeps (about 60 MB each).
+const keepBinaries = 6
+
+// prune removes all but the keep most recently used binaries.
+func prune(cache string, keep int) {
+	entries, err := os.ReadDir(cache)
+	if err != nil {
+		return
+	}
+	type bin struct {
+		dir string
+		at  time.Time
+	}
+	var bins []bin
+	for _, e := range entries {
+		if fi, err := os.Stat(filepath.Join(cache, e.Name(), "docustack")); err == nil {
+			bins = append(bins, bin{filepath.Join(cache, e.Name()), fi.ModTime()})
+		}
+	}
+	sort.Slice(bins, func(i, j int) bool { return bins[i].at.After(bins[j].at) })
+	for i := keep; i < len(bins); i++ {
+		os.RemoveAll(bins[i].dir)
+	}
 }
 
 func (s *side) snapshot(ctx context.Context, stack string) (*Snapshot, error) {

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -134,7 +135,7 @@ func (m *mocks) aliases(rpc *pulumirpc.RegisterResourceRequest, typ, name string
 		}
 		out = append(out, string(resource.NewURN(tokens.QName(stack), tokens.PackageName(project), parentType, tokens.Type(t), n)))
 	}
-	return sortedCopy(out)
+	return slices.Compact(sortedCopy(out))
 }
 
 // recordProvider remembers an aws provider's account (allowedAccountIds) and region.

@@ -33,13 +33,13 @@ type Resource struct {
 	ID       string         `json:"id,omitempty"`
 	Inputs   map[string]any `json:"inputs"`
 
-	Protect              bool                `json:"protect,omitempty"`
-	RetainOnDelete       bool                `json:"retainOnDelete,omitempty"`
-	IgnoreChanges        []string            `json:"ignoreChanges,omitempty"`
-	Dependencies         []string            `json:"dependencies,omitempty"`
+	Protect        bool     `json:"protect,omitempty"`
+	RetainOnDelete bool     `json:"retainOnDelete,omitempty"`
+	IgnoreChanges  []string `json:"ignoreChanges,omitempty"`
+	Dependencies   []string `json:"dependencies,omitempty"`
 	// Aliases are the URNs this resource had before (pulumi.Aliases,
 	// resolved as the engine resolves them), so a rename is not a delete.
-	Aliases []string `json:"aliases,omitempty"`
+	Aliases              []string            `json:"aliases,omitempty"`
 	PropertyDependencies map[string][]string `json:"propertyDependencies,omitempty"`
 
 	// Properties are the inputs as Pulumi property values, for policy checks.

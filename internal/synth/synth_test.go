@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -235,4 +237,23 @@ func BenchmarkSynth(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestPlanRecordsAliases: aliases are resolved to the URNs the engine would
+// match (docustack diff reads a rename with an alias as a change).
+func TestPlanRecordsAliases(t *testing.T) {
+	p, err := synth.Run(synth.Options{Stack: "dev"}, func(ctx *pulumi.Context) error {
+		_, err := s3.NewBucketV2(ctx, "docs-bucket", &s3.BucketV2Args{}, pulumi.Aliases([]pulumi.Alias{
+			{Name: pulumi.String("documents-bucket")},
+			{Type: pulumi.String("aws:s3/bucket:Bucket")},
+		}))
+		return err
+	})
+	require.NoError(t, err)
+	b, ok := p.Named("docs-bucket")
+	require.True(t, ok)
+	assert.Equal(t, []string{
+		"urn:pulumi:dev::docustack::aws:s3/bucket:Bucket::docs-bucket",
+		"urn:pulumi:dev::docustack::aws:s3/bucketV2:BucketV2::documents-bucket",
+	}, b.Aliases)
 }

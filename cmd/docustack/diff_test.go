@@ -1,0 +1,342 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/review"
+)
+
+var updateDiffGolden = flag.Bool("update-diff", false, "rewrite testdata/review/*.md")
+
+// diffRepo is a temporary git repository holding a copy of this project:
+// a first commit before the project existed (tag pre-project), then the
+// project (HEAD). Cases edit its working tree and diff against HEAD.
+var diffRepo struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "git %v: %s", args, out)
+	return string(out)
+}
+
+func testRepo(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds docustack from temporary git revisions")
+	}
+	diffRepo.once.Do(func() {
+		dir, err := os.MkdirTemp("", "docustack-diff-test-")
+		if err != nil {
+			diffRepo.err = err
+			return
+		}
+		diffRepo.dir = dir
+		src, _ := filepath.Abs("../..")
+		out, err := exec.Command("git", "-C", src, "ls-files", "-co", "--exclude-standard").Output()
+		if err != nil {
+			diffRepo.err = err
+			return
+		}
+		gitIn(t, dir, "init", "-q", "-b", "main")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("# DocuStack\n"), 0o644))
+		gitIn(t, dir, "add", "-A")
+		gitIn(t, dir, "commit", "-qm", "before the project")
+		gitIn(t, dir, "tag", "pre-project")
+		for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			b, err := os.ReadFile(filepath.Join(src, f))
+			if err != nil {
+				continue // deleted in the working tree
+			}
+			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
+		}
+		gitIn(t, dir, "add", "-A")
+		gitIn(t, dir, "commit", "-qm", "the project")
+	})
+	require.NoError(t, diffRepo.err)
+	// Every case starts from HEAD.
+	gitIn(t, diffRepo.dir, "checkout", "-q", "--", ".")
+	gitIn(t, diffRepo.dir, "clean", "-qfd")
+	return diffRepo.dir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if diffRepo.dir != "" {
+		os.RemoveAll(diffRepo.dir)
+	}
+	os.Exit(code)
+}
+
+// edit replaces old with new in a file of the repository; old must occur
+// exactly once, so a case fails loudly when the code it edits moves.
+func edit(t *testing.T, dir, file, old, new string) {
+	t.Helper()
+	p := filepath.Join(dir, file)
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(string(b), old), "%s: %q must occur once", file, old)
+	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+}
+
+type diffRun struct {
+	code           int
+	stdout, stderr string
+	rep            review.Report
+}
+
+func runDiff(t *testing.T, dir string, args ...string) diffRun {
+	t.Helper()
+	save := filepath.Join(t.TempDir(), "diff.json")
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"diff", "--dir", dir, "--save", save}, args...), &stdout, &stderr)
+	r := diffRun{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	if b, err := os.ReadFile(save); err == nil {
+		require.NoError(t, json.Unmarshal(b, &r.rep))
+	}
+	return r
+}
+
+func (r diffRun) stack(t *testing.T, name string) review.StackDiff {
+	t.Helper()
+	for _, s := range r.rep.Stacks {
+		if s.Stack == name {
+			return s
+		}
+	}
+	t.Fatalf("no stack %s in the report", name)
+	return review.StackDiff{}
+}
+
+func (r diffRun) change(t *testing.T, stack, name string) review.Change {
+	t.Helper()
+	for _, c := range r.stack(t, stack).Changed {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("%s: no change to %s; changed: %+v", stack, name, r.stack(t, stack).Changed)
+	return review.Change{}
+}
+
+func prop(c review.Change, path string) (review.PropChange, bool) {
+	for _, p := range c.Properties {
+		if p.Path == path {
+			return p, true
+		}
+	}
+	for _, p := range c.Options {
+		if p.Path == path {
+			return p, true
+		}
+	}
+	return review.PropChange{}, false
+}
+
+// TestDiff runs `docustack diff` over real revisions of a temporary git
+// repository: each side is built from its own sources and synthesized.
+func TestDiff(t *testing.T) {
+	cases := []struct {
+		name   string
+		edit   func(t *testing.T, dir string)
+		args   []string
+		code   int
+		check  func(t *testing.T, r diffRun)
+		golden string
+	}{{
+		name: "no change: a README edit synthesizes to the same stacks",
+		edit: func(t *testing.T, dir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("# DocuStack, edited\n"), 0o644))
+		},
+		code: exitOK,
+		check: func(t *testing.T, r diffRun) {
+			assert.Empty(t, r.rep.StopSigns)
+			assert.Len(t, r.rep.Stacks, 4, "every stack by default")
+			assert.Contains(t, r.stdout, "No changes.")
+		},
+	}, {
+		name: "image tag: the task definition gets a new revision, the service rolls to it",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "Pulumi.dev.yaml", "  docustack:web:\n    imageTag: v0.1.0", "  docustack:web:\n    imageTag: v0.2.0")
+		},
+		code: exitChanges,
+		check: func(t *testing.T, r diffRun) {
+			task := r.change(t, "dev", "web-task")
+			assert.Equal(t, "replace", task.Action, "an ECS task definition revision is immutable")
+			p, ok := prop(task, "containerDefinitions.0.image")
+			require.True(t, ok)
+			assert.Equal(t, `"111111111111.dkr.ecr.us-east-1.amazonaws.com/docustack-dev/web:v0.2.0"`, p.New)
+			svc := r.change(t, "dev", "web-service")
+			assert.Equal(t, "update", svc.Action)
+			_, ok = prop(svc, "taskDefinition")
+			assert.True(t, ok, "the service follows the new revision")
+			assert.Empty(t, r.rep.StopSigns)
+			assert.Zero(t, r.stack(t, "dev").Cost.DeltaUSD)
+			for _, s := range []string{"staging", "prod", "org"} {
+				assert.Empty(t, r.stack(t, s).Changed, s)
+			}
+		},
+	}, {
+		name: "subnet CIDR: the subnet and what stands in it are replaced",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "Pulumi.dev.yaml", "publicSubnets: [10.0.1.0/24,", "publicSubnets: [10.0.3.0/24,")
+		},
+		args: []string{"--stack", "dev"},
+		code: exitChanges,
+		check: func(t *testing.T, r diffRun) {
+			require.Len(t, r.rep.Stacks, 1, "--stack limits the stacks")
+			subnet := r.change(t, "dev", "network-public-0")
+			assert.Equal(t, "replace", subnet.Action)
+			p, _ := prop(subnet, "cidrBlock")
+			assert.Equal(t, review.PropChange{Path: "cidrBlock", Old: `"10.0.1.0/24"`, New: `"10.0.3.0/24"`, Replaces: true}, p)
+			// AWS: a NAT gateway cannot move subnets; it follows its subnet.
+			assert.Equal(t, "replace", r.change(t, "dev", "network-nat-0").Action)
+			assert.Equal(t, "update", r.change(t, "dev", "ingress-alb").Action, "the ALB changes subnets in place")
+			assert.Empty(t, r.rep.StopSigns, "nothing stateful is replaced")
+		},
+	}, {
+		name: "database protection removed: a stop sign",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "platform/workload.go", "		Protect:               c.ProtectStatefulResources,\n		SubnetIDs:", "		Protect:               false,\n		SubnetIDs:")
+		},
+		args:   []string{"--stack", "prod", "--format", "markdown"},
+		code:   exitChanges,
+		golden: "stop-sign.md",
+		check: func(t *testing.T, r diffRun) {
+			db := r.change(t, "prod", "database-instance")
+			p, ok := prop(db, "protect")
+			require.True(t, ok)
+			assert.Equal(t, review.PropChange{Path: "protect", Old: "true", New: "false"}, p)
+			var signs []string
+			for _, s := range r.rep.StopSigns {
+				signs = append(signs, s.Stack+" "+s.Name+" "+s.Action+": "+s.Why)
+			}
+			// The database's audit log groups share its protection
+			// (components/database.go auditLogOptions).
+			assert.Equal(t, []string{
+				"prod database-postgresql-log unprotect: protect and retainOnDelete removed: the next change can delete it",
+				"prod database-upgrade-log unprotect: protect and retainOnDelete removed: the next change can delete it",
+				"prod database-instance unprotect: protect and retainOnDelete removed: the next change can delete it",
+			}, signs)
+			assert.True(t, strings.HasPrefix(r.stdout, review.Marker), "the comment starts with its marker")
+			assert.Contains(t, r.stdout, "[!CAUTION]")
+			assert.Contains(t, r.stdout, review.StopSignLabel)
+		},
+	}, {
+		name: "deletion protection dropped from the database: DS-RDS-006 newly violated",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "platform/workload.go", "		DeletionProtection:    c.DeletionProtection,\n		FinalSnapshot:", "		DeletionProtection:    false,\n		FinalSnapshot:")
+		},
+		args: []string{"--stack", "prod"},
+		code: exitChanges,
+		check: func(t *testing.T, r diffRun) {
+			pol := r.stack(t, "prod").Policy
+			require.NotEmpty(t, pol.NewlyViolated)
+			assert.Equal(t, "DS-RDS-006", pol.NewlyViolated[0].Rule)
+			assert.Equal(t, "database-instance", pol.NewlyViolated[0].Resource)
+			assert.Empty(t, pol.NewlyPassing)
+			assert.Contains(t, r.stdout, "newly violated DS-RDS-006 `database-instance`")
+		},
+	}, {
+		name: "an added Fargate service: a cost delta on its component",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "platform/layers.go", `	track("slack-bot", slack, slackArgs)
+`, `	track("slack-bot", slack, slackArgs)
+	reportArgs := cfg.appArgs("reports", cfg.Workers)
+	appEnv(&reportArgs, "workers", cfg.Workers.ImageTag)
+	reportArgs.TemporalSecurityGroupID = temporal.SecurityGroupID
+	if _, err := components.NewService(ctx, "reports", reportArgs, opts...); err != nil {
+		return err
+	}
+`)
+		},
+		args: []string{"--stack", "dev", "--format", "json"},
+		code: exitChanges,
+		check: func(t *testing.T, r diffRun) {
+			s := r.stack(t, "dev")
+			var names []string
+			for _, a := range s.Added {
+				names = append(names, a.Name)
+			}
+			assert.Contains(t, names, "reports-service")
+			assert.Empty(t, s.Removed)
+			assert.Greater(t, s.Cost.DeltaUSD, 1.0, "a Fargate task on Spot, its logs and alarms")
+			var reports float64
+			for _, c := range s.Cost.ByComponent {
+				if c.Component == "reports" {
+					reports = c.DeltaUSD
+					assert.Zero(t, c.BaseUSD)
+				}
+			}
+			assert.Greater(t, reports, 1.0, "the new component carries the cost: %+v", s.Cost.ByComponent)
+			var parsed review.Report
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &parsed), "--format json prints the report")
+		},
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := testRepo(t)
+			c.edit(t, dir)
+			r := runDiff(t, dir, append([]string{"--base", "HEAD"}, c.args...)...)
+			require.Equal(t, c.code, r.code, "stderr: %s", r.stderr)
+			c.check(t, r)
+			if c.golden != "" {
+				// The commit differs per run; the rest is the program's.
+				out := strings.ReplaceAll(r.stdout, r.rep.BaseCommit[:12], "<commit>")
+				path := filepath.Join("testdata", "review", c.golden)
+				if *updateDiffGolden {
+					require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+					require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "go test ./cmd/docustack -run TestDiff -update-diff writes it")
+				assert.Equal(t, string(want), out, "Markdown comment changed; review it and rerun with -update-diff")
+			}
+		})
+	}
+}
+
+// TestDiffErrors: a bad revision, a base from before the project, and a
+// working tree that does not synthesize are errors (exit 1) that say why.
+func TestDiffErrors(t *testing.T) {
+	dir := testRepo(t)
+	r := runDiff(t, dir, "--base", "no-such-rev")
+	assert.Equal(t, exitFail, r.code)
+	assert.Contains(t, r.stderr, `--base "no-such-rev" is not a commit of this repository`)
+
+	r = runDiff(t, dir, "--base", "pre-project")
+	assert.Equal(t, exitFail, r.code)
+	assert.Contains(t, r.stderr, `--base "pre-project"`)
+	assert.Contains(t, r.stderr, "has no Pulumi.yaml")
+	assert.Contains(t, r.stderr, "choose a later base")
+
+	r = runDiff(t, dir, "--base", "HEAD", "--format", "yaml", "--stack", "qa")
+	assert.Equal(t, exitFail, r.code)
+	assert.Contains(t, r.stderr, `--format "yaml": want text, markdown or json`)
+	assert.Contains(t, r.stderr, `--stack "qa": want one of dev, staging, prod, org`, "every problem at once")
+
+	edit(t, dir, "Pulumi.dev.yaml", "vpcCidr: 10.0.0.0/16", "vpcCidr: 10.0.0.0/33")
+	r = runDiff(t, dir, "--base", "HEAD", "--stack", "dev")
+	assert.Equal(t, exitFail, r.code)
+	assert.Contains(t, r.stderr, "working tree, stack dev, cannot be synthesized")
+	assert.Contains(t, r.stderr, "10.0.0.0/33", "the value is named")
+	assert.Contains(t, r.stderr, "vpcCidr", "the key is named")
+}

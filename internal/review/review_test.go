@@ -1,0 +1,195 @@
+package review
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/internal/verify"
+	"github.com/docustack/infrastructure/policies/rules"
+)
+
+// TestReplaceTableMatchesTheProvider: every property the table says forces
+// a replacement is an input of that resource type in the pulumi-aws SDK the
+// program is built with (a misspelt entry would never fire), and every AWS
+// type the four stacks use is in the table, so a new type is a decision.
+func TestReplaceTableMatchesTheProvider(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi-aws/sdk/v6").Output()
+	require.NoError(t, err)
+	sdk := filepath.Join(strings.TrimSpace(string(out)), "go", "aws")
+	for typ, props := range replaceOnChange {
+		mod := strings.Split(strings.TrimPrefix(typ, "aws:"), "/")[0]
+		files, _ := filepath.Glob(filepath.Join(sdk, mod, "*.go"))
+		var src string
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			if strings.Contains(string(b), `RegisterResource("`+typ+`"`) {
+				src = string(b)
+				break
+			}
+		}
+		if !assert.NotEmpty(t, src, "%s is not a pulumi-aws v6 resource type", typ) {
+			continue
+		}
+		for _, p := range props {
+			if p == "*" {
+				continue
+			}
+			assert.Regexp(t, regexp.MustCompile("pulumi:\""+regexp.QuoteMeta(p)+"\""), src, "%s has no input %q", typ, p)
+		}
+		assert.True(t, strings.HasPrefix(DocURL(typ), "https://www.pulumi.com/registry/packages/aws/api-docs/"+mod+"/"), typ)
+	}
+	for _, stack := range AllStacks {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", stack+".json"))
+		require.NoError(t, err)
+		var plan synth.Plan
+		require.NoError(t, json.Unmarshal(b, &plan))
+		for _, r := range plan.Resources {
+			if r.Custom && strings.HasPrefix(r.Type, "aws:") {
+				if _, ok := replaceOnChange[r.Type]; !ok && !noReplaceProperties[r.Type] {
+					t.Errorf("%s (%s in %s) is in neither replaceOnChange nor noReplaceProperties", r.Type, r.Name, stack)
+				}
+			}
+		}
+	}
+}
+
+func res(typ, name string, inputs map[string]any) synth.Resource {
+	return synth.Resource{URN: "urn:pulumi:dev::docustack::" + typ + "::" + name, Type: typ, Name: name, Custom: true, Inputs: inputs}
+}
+
+func TestCompare(t *testing.T) {
+	key := res("aws:kms/key:Key", "keys-data", map[string]any{"customerMasterKeySpec": "SYMMETRIC_DEFAULT", "enableKeyRotation": true})
+	db := res("aws:rds/instance:Instance", "database-instance", map[string]any{"kmsKeyId": "keys-data-arn", "instanceClass": "db.t4g.micro"})
+	db.PropertyDependencies = map[string][]string{"kmsKeyId": {key.URN}}
+	role := res("aws:iam/role:Role", "web-task-role", map[string]any{
+		"inlinePolicies": []any{map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`}},
+		"password":       "[secret]",
+	})
+	bucket := res("aws:s3/bucketV2:BucketV2", "documents-bucket", map[string]any{"bucket": "docs"})
+	bucket.Protect = true
+	sg := res("aws:ec2/securityGroup:SecurityGroup", "network-sg-web", map[string]any{"description": "web"})
+
+	clone := func(r synth.Resource, f func(*synth.Resource)) synth.Resource {
+		b, _ := json.Marshal(r)
+		var c synth.Resource
+		_ = json.Unmarshal(b, &c)
+		c.PropertyDependencies = r.PropertyDependencies
+		f(&c)
+		return c
+	}
+	cases := []struct {
+		name       string
+		base, head []synth.Resource
+		want       func(t *testing.T, d StackDiff, signs []StopSign)
+	}{{
+		name: "a replaced KMS key replaces the database encrypted with it: two stop signs",
+		base: []synth.Resource{key, db},
+		head: []synth.Resource{clone(key, func(r *synth.Resource) { r.Inputs["customerMasterKeySpec"] = "RSA_2048" }), db},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Changed, 2)
+			assert.Equal(t, "replace", d.Changed[0].Action)
+			assert.Equal(t, "replace", d.Changed[1].Action, "kmsKeyId forces a new database")
+			assert.Equal(t, PropChange{Path: "kmsKeyId", Old: `"keys-data-arn"`, New: "(new value after keys-data is replaced)", Replaces: true}, d.Changed[1].Properties[0])
+			require.Len(t, signs, 2)
+			assert.Equal(t, "a KMS key, replaced because customerMasterKeySpec cannot change in place", signs[0].Why)
+			assert.Equal(t, "a database, replaced because kmsKeyId cannot change in place", signs[1].Why)
+		},
+	}, {
+		name: "a policy document is diffed as JSON; secrets stay masked",
+		base: []synth.Resource{role},
+		head: []synth.Resource{clone(role, func(r *synth.Resource) {
+			r.Inputs["inlinePolicies"] = []any{map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`}}
+		})},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Changed, 1)
+			assert.Equal(t, []PropChange{{Path: "inlinePolicies.0.policy.Statement.0.Action", Old: `"s3:GetObject"`, New: `"s3:*"`}}, d.Changed[0].Properties)
+			assert.Equal(t, "update", d.Changed[0].Action)
+			assert.Empty(t, signs)
+		},
+	}, {
+		name: "a renamed resource with an alias is a change, not a delete and a create",
+		base: []synth.Resource{bucket},
+		head: []synth.Resource{clone(bucket, func(r *synth.Resource) {
+			r.Aliases = []string{r.URN}
+			r.URN = strings.Replace(r.URN, "documents-bucket", "docs-bucket", 1)
+			r.Name = "docs-bucket"
+		})},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			assert.Empty(t, d.Added)
+			assert.Empty(t, d.Removed)
+			require.Len(t, d.Changed, 1)
+			assert.Equal(t, bucket.URN, d.Changed[0].RenamedFrom)
+			assert.Empty(t, signs)
+		},
+	}, {
+		name: "the same rename without an alias deletes a protected bucket: a stop sign",
+		base: []synth.Resource{bucket},
+		head: []synth.Resource{clone(bucket, func(r *synth.Resource) {
+			r.URN = strings.Replace(r.URN, "documents-bucket", "docs-bucket", 1)
+			r.Name = "docs-bucket"
+		})},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Removed, 1)
+			require.Len(t, d.Added, 1)
+			require.Len(t, signs, 1)
+			assert.Equal(t, StopSign{Stack: "dev", URN: bucket.URN, Type: bucket.Type, Name: "documents-bucket", Action: "delete", Why: "a bucket, protected, deleted"}, signs[0])
+		},
+	}, {
+		name: "a security group's description cannot change in place; a long value is shortened",
+		base: []synth.Resource{sg},
+		head: []synth.Resource{clone(sg, func(r *synth.Resource) { r.Inputs["description"] = strings.Repeat("x", 200) })},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Changed, 1)
+			assert.Equal(t, "replace", d.Changed[0].Action)
+			p := d.Changed[0].Properties[0]
+			assert.True(t, p.Replaces)
+			assert.Len(t, []rune(p.New), maxValue)
+			assert.True(t, strings.HasSuffix(p.New, "…"))
+			assert.Empty(t, signs, "a security group holds no data")
+		},
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := Compare(&Snapshot{Stack: "dev", Plan: &synth.Plan{Resources: c.base}}, &Snapshot{Stack: "dev", Plan: &synth.Plan{Resources: c.head}})
+			c.want(t, d, stopSigns(d))
+		})
+	}
+}
+
+func TestPolicyVerifyAndCostDeltas(t *testing.T) {
+	base := &Snapshot{Stack: "prod", CostUSD: 10, CostByComponent: map[string]float64{"web": 4, "db": 6},
+		Waivers: []Waiver{{Rule: "DS-LOG-001", Resource: "x", Reason: "r", Expires: "2027-01-01"}}}
+	head := &Snapshot{Stack: "prod", CostUSD: 12.5, CostByComponent: map[string]float64{"web": 4, "db": 6, "reports": 2.5}}
+	base.Plan, head.Plan = &synth.Plan{}, &synth.Plan{}
+	d := Compare(base, head)
+	assert.Equal(t, CostDelta{BaseUSD: 10, HeadUSD: 12.5, DeltaUSD: 2.5, ByComponent: []ComponentDelta{{Component: "reports", HeadUSD: 2.5, DeltaUSD: 2.5}}}, d.Cost)
+	w := diffWaivers(base.Waivers, head.Waivers)
+	assert.Equal(t, []string{"DS-LOG-001 on x until 2027-01-01: r"}, w.Removed)
+	assert.Empty(t, w.Added)
+	assert.True(t, Compare(base, base).empty(), "a snapshot equals itself")
+
+	base.Findings = []rules.Finding{{Rule: "DS-S3-004", Resource: "docs", Level: "mandatory"}}
+	head.Findings = []rules.Finding{{Rule: "DS-IAM-001", Resource: "web-task-role", Level: "mandatory", Message: "Allows s3:*. Fix: list actions."}}
+	base.Intents = []verify.Finding{{Intent: "web -> database tcp/5432", OK: true}, {Intent: "internet -> database", OK: false}, {Intent: "gone", OK: true}}
+	head.Intents = []verify.Finding{{Intent: "web -> database tcp/5432", OK: false, Detail: "no egress rule"}, {Intent: "internet -> database", OK: true}}
+	d = Compare(base, head)
+	assert.Equal(t, PolicyDelta{
+		NewlyViolated: []Finding{{Rule: "DS-IAM-001", Resource: "web-task-role", Level: "mandatory", Message: "Allows s3:*. Fix: list actions."}},
+		NewlyPassing:  []Finding{{Rule: "DS-S3-004", Resource: "docs", Level: "mandatory"}},
+	}, d.Policy)
+	assert.Equal(t, VerifyDelta{
+		NewlyFailing: []Intent{{"web -> database tcp/5432", "no egress rule"}},
+		NewlyPassing: []Intent{{"internet -> database", ""}},
+		Removed:      1,
+	}, d.Verify)
+}
