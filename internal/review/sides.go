@@ -88,9 +88,21 @@ func Diff(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	sides := []*side{{name: fmt.Sprintf("base %s (%s)", opts.Base, sha[:12]), root: baseRoot}, {name: "working tree", root: root}}
-	for _, s := range sides {
-		if s.digest, err = sourceDigest(s.root); err != nil {
+	srcs := make([]map[string][]byte, 2)
+	for i, s := range sides {
+		if srcs[i], err = sources(s.root); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		s.digest = digest(srcs[i])
+	}
+	if sides[0].digest != sides[1].digest {
+		// The base builds in the head's directory where it can.
+		ov, err := overlay(srcs[0], srcs[1], baseRoot, root, tmp)
+		if err != nil {
+			return nil, err
+		}
+		if ov != "" {
+			sides[0].buildDir, sides[0].overlay = root, ov
 		}
 	}
 	var wg sync.WaitGroup
@@ -145,7 +157,10 @@ func Diff(ctx context.Context, opts Options) (*Report, error) {
 type side struct {
 	name, root  string
 	digest, bin string
-	err         error
+	// buildDir and overlay: where the binary is built, and the overlay
+	// that gives that directory this side's sources (default: root, none).
+	buildDir, overlay string
+	err               error
 }
 
 // build builds the side's docustack, or reuses the one built before from
@@ -163,8 +178,14 @@ func (s *side) build(ctx context.Context, cache string) error {
 		return err
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", s.bin, os.Getpid())
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-buildvcs=false", "-o", tmp, "./cmd/docustack")
+	args := []string{"build", "-buildvcs=false", "-o", tmp}
+	cmd := exec.CommandContext(ctx, goTool())
 	cmd.Dir = s.root
+	if s.overlay != "" {
+		args = append(args, "-overlay", s.overlay)
+		cmd.Dir = s.buildDir
+	}
+	cmd.Args = append([]string{"go"}, append(args, "./cmd/docustack")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s does not build: %v\n%s", s.name, err, tail(out, 40))
 	}
@@ -210,11 +231,12 @@ func (s *side) snapshot(ctx context.Context, stack string) (*Snapshot, error) {
 	return &snap, nil
 }
 
-// sourceDigest hashes what a docustack binary is built from: every Go file,
-// go.mod and go.sum, and the files of any directory that embeds files.
-// Stack files, waivers, prices and docs are read at run time, not built in.
-func sourceDigest(root string) (string, error) {
-	var files []string
+// sources reads what a docustack binary is built from, by path relative to
+// root: every Go file, go.mod and go.sum, and the files of any directory
+// that embeds files. Stack files, waivers, prices and docs are read at run
+// time, not built in.
+func sources(root string) (map[string][]byte, error) {
+	files := map[string][]byte{}
 	embeds := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -228,46 +250,83 @@ func sourceDigest(root string) (string, error) {
 			return nil
 		}
 		if strings.HasSuffix(name, ".go") || name == "go.mod" || name == "go.sum" {
-			files = append(files, path)
-			if strings.HasSuffix(name, ".go") {
-				b, err := os.ReadFile(path)
-				if err != nil {
-					return err
-				}
-				if bytes.Contains(b, []byte("//go:embed")) {
-					embeds[filepath.Dir(path)] = true
-				}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, path)
+			files[filepath.ToSlash(rel)] = b
+			if strings.HasSuffix(name, ".go") && bytes.Contains(b, []byte("//go:embed")) {
+				embeds[filepath.Dir(path)] = true
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for dir := range embeds {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for _, e := range entries {
 			if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), ".go") {
-				files = append(files, filepath.Join(dir, e.Name()))
+				b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err != nil {
+					return nil, err
+				}
+				rel, _ := filepath.Rel(root, filepath.Join(dir, e.Name()))
+				files[filepath.ToSlash(rel)] = b
 			}
 		}
 	}
-	sort.Strings(files)
+	return files, nil
+}
+
+// digest names a set of sources (and the toolchain building them).
+func digest(files map[string][]byte) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", err
-		}
-		r, _ := filepath.Rel(root, f)
-		fmt.Fprintf(h, "%s %d\n", filepath.ToSlash(r), len(b))
-		h.Write(b)
+	for _, rel := range sortedKeys(files) {
+		fmt.Fprintf(h, "%s %d\n", rel, len(files[rel]))
+		h.Write(files[rel])
 	}
-	return hex.EncodeToString(h.Sum(nil))[:24], nil
+	return hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+// overlay writes a `go build -overlay` file that makes the head's
+// directory hold the base's Go files: built there, every package the change
+// did not touch has the same inputs as the head's and comes from the build
+// cache, so only what the change touched compiles twice. It returns "" when
+// only .go files cannot express the difference (go.mod, go.sum or an
+// embedded file differs); the base then builds in its own directory.
+func overlay(base, head map[string][]byte, baseRoot, headRoot, dir string) (string, error) {
+	replace := map[string]string{}
+	for rel, b := range base {
+		h, inHead := head[rel]
+		if inHead && bytes.Equal(b, h) {
+			continue
+		}
+		if !strings.HasSuffix(rel, ".go") {
+			return "", nil
+		}
+		replace[filepath.Join(headRoot, filepath.FromSlash(rel))] = filepath.Join(baseRoot, filepath.FromSlash(rel))
+	}
+	for rel := range head {
+		if _, inBase := base[rel]; !inBase {
+			if !strings.HasSuffix(rel, ".go") {
+				return "", nil
+			}
+			replace[filepath.Join(headRoot, filepath.FromSlash(rel))] = "" // deleted at the base
+		}
+	}
+	b, err := json.Marshal(map[string]any{"Replace": replace})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "overlay.json")
+	return path, os.WriteFile(path, b, 0o644)
 }
 
 // extract writes the tree of commit sha into dir.
