@@ -193,3 +193,25 @@ func TestPolicyVerifyAndCostDeltas(t *testing.T) {
 		Removed:      1,
 	}, d.Verify)
 }
+
+// TestOverlay: the base builds in the head's directory with only the Go
+// files that differ swapped in; a go.mod or embedded-file difference needs
+// the base's own directory.
+func TestOverlay(t *testing.T) {
+	dir := t.TempDir()
+	base := map[string][]byte{"go.mod": []byte("module x"), "a.go": []byte("package a // base"), "same.go": []byte("package a"), "old.go": []byte("package a")}
+	head := map[string][]byte{"go.mod": []byte("module x"), "a.go": []byte("package a // head"), "same.go": []byte("package a"), "new.go": []byte("package a")}
+	path, err := overlay(base, head, "/base", "/head", dir)
+	require.NoError(t, err)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var got struct{ Replace map[string]string }
+	require.NoError(t, json.Unmarshal(b, &got))
+	assert.Equal(t, map[string]string{"/head/a.go": "/base/a.go", "/head/old.go": "/base/old.go", "/head/new.go": ""}, got.Replace)
+
+	head["go.mod"] = []byte("module x\nrequire y v1")
+	path, err = overlay(base, head, "/base", "/head", dir)
+	require.NoError(t, err)
+	assert.Empty(t, path, "a go.mod difference: build in the base's directory")
+	assert.NotEqual(t, digest(base), digest(head))
+}
