@@ -2,6 +2,7 @@ package review
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,4 +215,24 @@ func TestOverlay(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, path, "a go.mod difference: build in the base's directory")
 	assert.NotEqual(t, digest(base), digest(head))
+}
+
+// TestMarkdownFitsAComment: a change too large for a GitHub comment keeps
+// its summary and stop signs and drops the details.
+func TestMarkdownFitsAComment(t *testing.T) {
+	d := StackDiff{Stack: "prod"}
+	for i := 0; i < 3000; i++ {
+		d.Added = append(d.Added, ResourceRef{Name: fmt.Sprintf("alarm-%04d", i), Type: "aws:cloudwatch/metricAlarm:MetricAlarm"})
+	}
+	d.Removed = []ResourceRef{{Name: "database-instance", Type: "aws:rds/instance:Instance"}}
+	r := &Report{Base: "main", BaseCommit: "0123456789abcdef", Stacks: []StackDiff{d}, StopSigns: stopSigns(d)}
+	var b strings.Builder
+	r.Markdown(&b)
+	out := b.String()
+	assert.LessOrEqual(t, len(out), CommentLimit)
+	assert.True(t, strings.HasPrefix(out, Marker))
+	assert.Contains(t, out, "**prod** `database-instance` (`aws:rds/instance:Instance`): **delete**: a database, deleted")
+	assert.Contains(t, out, "| prod | 3000 | 0 | 0 | 1 |")
+	assert.Contains(t, out, "too long for a comment")
+	assert.NotContains(t, out, "alarm-0001")
 }
