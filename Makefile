@@ -2,7 +2,7 @@
 STACK ?= dev
 GO    ?= go
 
-.PHONY: plan test verify e2e golden lint bench check docs cost graph diff
+.PHONY: plan test verify e2e golden lint bench check docs cost graph diff mutate mutate-ci
 
 BASE ?= origin/main
 
@@ -30,6 +30,15 @@ test:
 ## deploys and re-previews every stack with the policy pack, against the project's test provider
 e2e:
 	$(GO) test -tags e2e ./e2e -count=1 -v -timeout 60m
+
+## mutate: plant every defect of testdata/mutants.tsv, one at a time, and run the suite without the
+## golden comparison; exit 1 when a mutant survives (no test pins its control) or an entry went stale
+mutate:
+	$(GO) run ./cmd/mutate
+
+## mutate-ci: the representative subset (entries marked ci) that CI runs on every push
+mutate-ci:
+	$(GO) run ./cmd/mutate -ci
 
 ## golden: rewrite testdata/golden/<stack>.json from the program; review the diff
 golden:

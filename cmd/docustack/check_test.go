@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,14 +23,16 @@ func TestCheckEveryStackPasses(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "prod", "org"} {
 		t.Run(stack, func(t *testing.T) {
 			code, out, stderr := runCLI("check", "--stack", stack, "--json", "--dir", "../..")
-			require.Equal(t, exitOK, code, "%s\n%s", out, stderr)
 			var rep checkReport
-			require.NoError(t, json.Unmarshal([]byte(out), &rep))
-			assert.True(t, rep.Summary.Passed)
-			assert.Zero(t, rep.Summary.Blocking)
+			require.NoError(t, json.Unmarshal([]byte(out), &rep), stderr)
+			// A regression that breaks a rule fails here, once, naming it.
 			for _, f := range rep.Findings {
-				assert.True(t, f.Waived || f.Level != "mandatory", "unwaived mandatory finding %+v", f)
+				if !f.Waived && f.Level == "mandatory" {
+					t.Errorf("%s on %s in %s: %s", f.Rule, f.Resource, stack, f.Message)
+				}
 			}
+			assert.Equal(t, exitOK, code)
+			assert.True(t, rep.Summary.Passed)
 		})
 	}
 }
@@ -47,16 +50,15 @@ func copyProject(t *testing.T) string {
 	return dir
 }
 
-// brokenPlan is the dev plan with one key's rotation switched off.
+// brokenPlan is a fixture of its own, not a live stack (whose findings a
+// regression elsewhere would change): one KMS key whose rotation is off.
 func brokenPlan(t *testing.T) *synth.Plan {
 	t.Helper()
-	plan, err := synth.Stack("../..", "dev")
+	plan, err := synth.Run(synth.Options{Stack: "dev"}, func(ctx *pulumi.Context) error {
+		_, err := kms.NewKey(ctx, "keys-data", &kms.KeyArgs{EnableKeyRotation: pulumi.Bool(false)})
+		return err
+	})
 	require.NoError(t, err)
-	for i := range plan.Resources {
-		if plan.Resources[i].Name == "keys-data" {
-			plan.Resources[i].Properties["enableKeyRotation"] = resource.NewProperty(false)
-		}
-	}
 	return plan
 }
 
@@ -90,7 +92,7 @@ waivers:
 	assert.Regexp(t, `DS-KMS-001\s+keys-data\s+mandatory\s+yes \[1\]`, out.String())
 	assert.Contains(t, out.String(), "Waivers (policies/waivers.yaml):")
 	assert.Contains(t, out.String(), "(until 2099-12-31)")
-	assert.Regexp(t, `PASSED: \d+ rules over \d+ resources: 1 finding\(s\), 1 waived, 0 blocking`, out.String())
+	assert.Contains(t, out.String(), "PASSED: 30 rules over 1 resources: 1 finding(s), 1 waived, 0 blocking")
 }
 
 func TestCheckRejectsBrokenStackFile(t *testing.T) {

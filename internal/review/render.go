@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/docustack/infrastructure/internal/synth"
 )
 
 // Marker starts the pull-request comment, so the workflow updates its own
@@ -102,24 +104,7 @@ func writeStackMarkdown(w *strings.Builder, s StackDiff) {
 	}
 	if len(s.Added)+len(s.Removed)+len(s.Changed) > 0 {
 		w.WriteString("**Resources**\n\n```diff\n")
-		for _, c := range s.Changed {
-			if c.Action == "replace" {
-				fmt.Fprintf(w, "! replace %s (%s)\n", c.Name, c.Type)
-			} else {
-				fmt.Fprintf(w, "~ update  %s (%s)\n", c.Name, c.Type)
-			}
-			if c.RenamedFrom != "" {
-				fmt.Fprintf(w, "    renamed from %s\n", c.RenamedFrom)
-			}
-			writeProps(w, c.Properties, "")
-			writeProps(w, c.Options, "option ")
-		}
-		for _, a := range s.Added {
-			fmt.Fprintf(w, "+ create  %s (%s)\n", a.Name, a.Type)
-		}
-		for _, d := range s.Removed {
-			fmt.Fprintf(w, "- delete  %s (%s)%s\n", d.Name, d.Type, protectedMark(d.Protect))
-		}
+		writeResources(w, s)
 		w.WriteString("```\n\n")
 	}
 	if len(s.Outputs) > 0 {
@@ -127,6 +112,42 @@ func writeStackMarkdown(w *strings.Builder, s StackDiff) {
 		writeProps(w, s.Outputs, "")
 		w.WriteString("```\n\n")
 	}
+}
+
+// writeResources lists the changed, created and deleted resources.
+func writeResources(w *strings.Builder, s StackDiff) {
+	for _, c := range s.Changed {
+		if c.Action == "replace" {
+			fmt.Fprintf(w, "! replace %s (%s)\n", c.Name, c.Type)
+		} else {
+			fmt.Fprintf(w, "~ update  %s (%s)\n", c.Name, c.Type)
+		}
+		if c.RenamedFrom != "" {
+			fmt.Fprintf(w, "    renamed from %s\n", c.RenamedFrom)
+		}
+		writeProps(w, c.Properties, "")
+		writeProps(w, c.Options, "option ")
+	}
+	for _, a := range s.Added {
+		fmt.Fprintf(w, "+ create  %s (%s)\n", a.Name, a.Type)
+	}
+	for _, d := range s.Removed {
+		fmt.Fprintf(w, "- delete  %s (%s)%s\n", d.Name, d.Type, protectedMark(d.Protect))
+	}
+}
+
+// PlanChanges describes how plan head differs from plan base, resource by
+// resource (property path, old → new; options; outputs): what TestGolden
+// prints, so that regenerating a golden file is a reviewed act.
+func PlanChanges(base, head *synth.Plan) string {
+	d := Compare(&Snapshot{Stack: head.Stack, Plan: base}, &Snapshot{Stack: head.Stack, Plan: head})
+	var b strings.Builder
+	writeResources(&b, d)
+	if len(d.Outputs) > 0 {
+		b.WriteString("stack outputs:\n")
+		writeProps(&b, d.Outputs, "")
+	}
+	return b.String()
 }
 
 func writeProps(w *strings.Builder, props []PropChange, prefix string) {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/docustack/infrastructure/components"
+	"github.com/docustack/infrastructure/internal/review"
 	"github.com/docustack/infrastructure/internal/synth"
 	"github.com/docustack/infrastructure/platform"
 )
@@ -56,7 +57,13 @@ func TestGolden(t *testing.T) {
 			want, err := os.ReadFile(path)
 			require.NoError(t, err, "missing golden file: run make golden")
 			if !bytes.Equal(want, got) {
-				t.Errorf("%s is stale: the plan changed. Review it with `make golden && git diff testdata/golden`", path)
+				var old synth.Plan
+				require.NoError(t, json.Unmarshal(want, &old))
+				changes := review.PlanChanges(&old, p)
+				if changes == "" {
+					changes = "(no resource, property or option differs: the file's formatting or order does)\n"
+				}
+				t.Errorf("%s is stale: the plan changed.\n%s\nIf every change is intended, run `make golden` and commit the diff with the change.", path, changes)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -73,6 +74,50 @@ var iamRules = []Rule{
 					}
 					if broad {
 						out = append(out, fmt.Sprintf("%s %s statement %d allows %s on *", r.Label(), path, i, quoteList(append(st.Action, st.NotAction...))))
+					}
+				}
+			}
+			return out
+		},
+	},
+	{
+		ID:          "DS-IAM-003",
+		Title:       "Allow statements name actions, never a whole service (s3:*, kms:*) or *, whatever the resource (KMS key policy account delegation excepted)",
+		HIPAA:       hipaaAccess,
+		Control:     "Multi-Account Strategy; Security Groups: least privilege, explicit allow rules",
+		Level:       Mandatory,
+		Remediation: "list the actions the principal needs (s3:GetObject, s3:PutObject, ...); only a key policy's statement for the account root may allow kms:*",
+		Types:       []string{tIAMPolicy, tIAMRole, tIAMRolePolicy, tIAMUserPolicy, tIAMGroupPol, tKMSKey, tBucketPolicy, tSNSTopicPolicy},
+		Resource: func(r Res) []string {
+			var out []string
+			docs := policyDocs(r)
+			paths := make([]string, 0, len(docs))
+			for p := range docs {
+				paths = append(paths, p)
+			}
+			sort.Strings(paths)
+			for _, path := range paths {
+				doc := docs[path]
+				for i, st := range doc.Statement {
+					if st.Effect != "Allow" {
+						continue
+					}
+					// AWS KMS's default key policy: the root statement
+					// delegates the key to IAM; it grants nothing by itself.
+					if r.Type == tKMSKey && kmsRootStatement(st) {
+						continue
+					}
+					var wide []string
+					for _, a := range st.Action {
+						if a == "*" || strings.HasSuffix(a, ":*") {
+							wide = append(wide, a)
+						}
+					}
+					if len(st.NotAction) > 0 {
+						wide = append(wide, "NotAction "+quoteList(st.NotAction))
+					}
+					if len(wide) > 0 {
+						out = append(out, fmt.Sprintf("%s %s statement %d (%s) allows %s", r.Label(), path, i, st.Sid, quoteList(wide)))
 					}
 				}
 			}

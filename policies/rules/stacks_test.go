@@ -61,6 +61,12 @@ func TestRulesOnSynthesizedStacks(t *testing.T) {
 				`{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},`+
 					`"Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:docustack/*","token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}`))
 		}},
+		{"prod", "DS-IAM-003", "documents-replication-role", func(p *synth.Plan) {
+			set(p, "documents-replication-role", "inlinePolicies", resource.NewProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+				"name":   resource.NewProperty("replication"),
+				"policy": resource.NewProperty(`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::replica/*"}]}`),
+			})}))
+		}},
 		{"prod", "DS-GEN-001", "network-vpc", func(p *synth.Plan) {
 			set(p, "aws", "region", resource.NewProperty("eu-west-1"))
 		}},
@@ -69,11 +75,8 @@ func TestRulesOnSynthesizedStacks(t *testing.T) {
 		t.Run(c.rule, func(t *testing.T) {
 			p, err := synth.Stack("../..", c.stack)
 			require.NoError(t, err)
-			before, err := rules.Evaluate(p.AnalyzerResources(), rules.Policies())
-			require.NoError(t, err)
-			for _, f := range before {
-				assert.NotEqual(t, c.rule, f.Rule, "%s reported before the break: %s", c.rule, f.Message)
-			}
+			// That the live stacks pass every rule is TestCheckEveryStackPasses's
+			// (cmd/docustack) to say, once, naming the rule and the resource.
 			c.breakIt(p)
 			after, err := rules.Evaluate(p.AnalyzerResources(), rules.Policies())
 			require.NoError(t, err)

@@ -41,11 +41,12 @@ const (
 	tConfigRule  = "aws:cfg/rule:Rule"
 	tRemediation = "aws:cfg/remediationConfiguration:RemediationConfiguration"
 
-	tIAMPolicy     = "aws:iam/policy:Policy"
-	tIAMRole       = "aws:iam/role:Role"
-	tIAMRolePolicy = "aws:iam/rolePolicy:RolePolicy"
-	tIAMUserPolicy = "aws:iam/userPolicy:UserPolicy"
-	tIAMGroupPol   = "aws:iam/groupPolicy:GroupPolicy"
+	tIAMPolicy      = "aws:iam/policy:Policy"
+	tIAMRole        = "aws:iam/role:Role"
+	tIAMRolePolicy  = "aws:iam/rolePolicy:RolePolicy"
+	tIAMUserPolicy  = "aws:iam/userPolicy:UserPolicy"
+	tIAMGroupPol    = "aws:iam/groupPolicy:GroupPolicy"
+	tSNSTopicPolicy = "aws:sns/topicPolicy:TopicPolicy"
 
 	tBackupVault   = "aws:backup/vault:Vault"
 	tKMSReplicaKey = "aws:kms/replicaKey:ReplicaKey"
