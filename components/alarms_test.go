@@ -34,34 +34,38 @@ func TestOperationalAlarms(t *testing.T) {
 			prefix := "docustack-" + stack
 			services := p.ByType("aws:ecs/service:Service")
 			require.NotEmpty(t, services)
+			// Full specifications, written from the seed ("CloudWatch:
+			// operational metrics, custom thresholds") and CloudWatch's metric
+			// documentation: ALB metrics are counts (Sum), UnHealthyHostCount a
+			// gauge (Maximum), FreeStorageSpace in bytes (Minimum).
 			for _, svc := range services {
 				name := svc.Str("name")
 				for metric, kind := range map[string]string{"CPUUtilization": "cpu", "MemoryUtilization": "memory"} {
 					a, ok := alarms[name+"-"+kind]
 					require.True(t, ok, "no %s alarm for ECS service %s", kind, name)
-					assert.Equal(t, "AWS/ECS", a.Str("namespace"))
-					assert.Equal(t, metric, a.Str("metricName"))
+					assert.Equal(t, spec{"AWS/ECS", metric, "Average", 300, 3, 80, "GreaterThanThreshold"}, specOf(a), name+"-"+kind)
 					assert.Equal(t, map[string]any{"ClusterName": prefix, "ServiceName": name}, a.Get("dimensions"))
-					assert.Equal(t, 80, a.Int("threshold"))
-					assert.Equal(t, "GreaterThanThreshold", a.Str("comparisonOperator"))
-					assert.Equal(t, 3, a.Int("evaluationPeriods"), "sustained for 15 minutes")
 				}
+			}
+			for name, want := range map[string]spec{
+				"alb-elb-5xx":           {"AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", 300, 1, 10, "GreaterThanOrEqualToThreshold"},
+				"alb-target-5xx":        {"AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", 300, 1, 10, "GreaterThanOrEqualToThreshold"},
+				"alb-unhealthy-targets": {"AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", 300, 3, 1, "GreaterThanOrEqualToThreshold"},
+				"database-cpu":          {"AWS/RDS", "CPUUtilization", "Average", 300, 3, 80, "GreaterThanThreshold"},
+				"database-free-storage": {"AWS/RDS", "FreeStorageSpace", "Minimum", 300, 1, 2 << 30, "LessThanThreshold"},
+			} {
+				a, ok := alarms[prefix+"-"+name]
+				require.True(t, ok, name)
+				assert.Equal(t, want, specOf(a), name)
+				assert.Equal(t, a.Int("evaluationPeriods"), a.Int("datapointsToAlarm"), "%s: every datapoint of the window breaches", name)
 			}
 
 			db := alarms[prefix+"-database-cpu"]
 			assert.Equal(t, map[string]any{"DBInstanceIdentifier": mustNamed(t, p, "database-instance").Str("identifier")}, db.Get("dimensions"))
-			storage := alarms[prefix+"-database-free-storage"]
-			assert.Equal(t, "FreeStorageSpace", storage.Str("metricName"))
-			assert.Equal(t, float64(2<<30), storage.Get("threshold"), "2 GB in bytes")
-			assert.Equal(t, "LessThanThreshold", storage.Str("comparisonOperator"))
-
 			elb := alarms[prefix+"-alb-elb-5xx"]
-			assert.Equal(t, "HTTPCode_ELB_5XX_Count", elb.Str("metricName"))
 			assert.Equal(t, "app/"+prefix+"/ingress-alb-id", elb.Str("dimensions.LoadBalancer"))
-			assert.Equal(t, 10, elb.Int("threshold"))
 			target := alarms[prefix+"-alb-target-5xx"]
 			assert.Equal(t, "targetgroup/"+prefix+"-web/ingress-web-tg-id", target.Str("dimensions.TargetGroup"))
-			assert.Equal(t, "UnHealthyHostCount", alarms[prefix+"-alb-unhealthy-targets"].Str("metricName"))
 
 			assert.Len(t, alarms, 2*len(services)+5)
 			// The alerts topic's ARN (the mock's form: the resource's ID in the stack's account).
@@ -74,6 +78,19 @@ func TestOperationalAlarms(t *testing.T) {
 		})
 	}
 	assert.Empty(t, alarmsOf(stackPlan(t, "org")), "the org stack runs no workload")
+}
+
+// spec is an alarm's specification.
+type spec struct {
+	namespace, metric, statistic string
+	period, periods              int
+	threshold                    float64
+	comparison                   string
+}
+
+func specOf(a synth.Resource) spec {
+	f, _ := a.Get("threshold").(float64)
+	return spec{a.Str("namespace"), a.Str("metricName"), a.Str("statistic"), a.Int("period"), a.Int("evaluationPeriods"), f, a.Str("comparisonOperator")}
 }
 
 func TestAlarmsAuroraAndCustomThresholds(t *testing.T) {

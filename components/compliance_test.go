@@ -175,7 +175,7 @@ func TestCloudTrail(t *testing.T) {
 	for _, f := range p.ByType("aws:cloudwatch/logMetricFilter:LogMetricFilter") {
 		filters[f.Str("name")] = f.Str("pattern")
 	}
-	for _, want := range []string{"cis-root-usage", "cis-unauthorized-api-calls", "cis-iam-policy-changes", "cis-cloudtrail-changes", "cis-config-changes"} {
+	for _, want := range []string{"cis-root-usage", "cis-unauthorized-api-calls", "cis-console-login-without-mfa", "cis-iam-policy-changes", "cis-cloudtrail-changes", "cis-config-changes"} {
 		assert.Contains(t, filters, want)
 	}
 	assert.Contains(t, filters["cis-root-usage"], `$.userIdentity.type = "Root"`)
@@ -187,7 +187,10 @@ func TestCloudTrail(t *testing.T) {
 			assert.Contains(t, strs(a.Get("alarmActions"))[0], ":docustack-prod-alerts", "%s alarms the alerts topic", a.Name)
 		}
 	}
-	assert.Equal(t, len(components.CISAlarms), cis)
+	// CIS AWS Foundations 1.4 section 4 alarms the program implements:
+	// 4.3 root use, 4.1 unauthorized calls, 4.2 console login without MFA,
+	// 4.4 IAM policy changes, 4.5 CloudTrail changes, 4.9 Config changes.
+	assert.Equal(t, 6, cis)
 }
 
 func TestDetection(t *testing.T) {
@@ -261,7 +264,13 @@ func TestBackup(t *testing.T) {
 			} else {
 				assert.Nil(t, lock.Get("changeableForDays"), "governance mode")
 			}
-			assert.Equal(t, 7, lock.Int("minRetentionDays"))
+			// Both vaults: recovery points kept at least 7 days (seed: RDS
+			// snapshots 7 days) and at most a year, by the lock.
+			for _, name := range []string{"backup-vault-lock", "backup-dr-vault-lock"} {
+				l := mustNamed(t, p, name)
+				assert.Equal(t, 7, l.Int("minRetentionDays"), name)
+				assert.Equal(t, 365, l.Int("maxRetentionDays"), name)
+			}
 
 			dr := mustNamed(t, p, "backup-dr-vault")
 			assert.Equal(t, "urn:pulumi:"+c.stack+"::docustack::pulumi:providers:aws::aws-dr", dr.Provider)

@@ -130,7 +130,13 @@ func TestKeyPolicies(t *testing.T) {
 				} else {
 					assert.Nil(t, s.Condition)
 				}
-				assert.NotContains(t, s.Action, "kms:*", "services get key use, not administration")
+				// AWS KMS's key-user actions ("Allows key users to use the
+				// key" in the default key policy) and grants for AWS services:
+				// never administration (ScheduleKeyDeletion, PutKeyPolicy...).
+				for _, a := range strs(toAny(s.Action)) {
+					assert.Contains(t, []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"}, a,
+						"%s statement %d: services and accounts get key use, not administration", c.purpose, i+1)
+				}
 			}
 		})
 	}
@@ -174,8 +180,14 @@ func TestKeysDefaults(t *testing.T) {
 		_, err := components.NewKeys(ctx, "k", validKeysArgs())
 		return err
 	})
-	require.Len(t, p.ByType("aws:kms/key:Key"), len(components.KeyPurposes))
+	var names []string
+	for _, k := range p.ByType("aws:kms/key:Key") {
+		names = append(names, k.Name)
+	}
+	// One key per purpose (seed: Customer Managed Key): documents, the
+	// database, logs, EBS volumes.
+	assert.ElementsMatch(t, []string{"k-data", "k-database", "k-logs", "k-ebs"}, names)
 	k := mustNamed(t, p, "k-data")
-	assert.Equal(t, components.DefaultKeyDeletionWindowDays, k.Int("deletionWindowInDays"))
+	assert.Equal(t, 30, k.Int("deletionWindowInDays"), "AWS's longest window: a mistaken deletion can be cancelled for 30 days")
 	assert.False(t, k.Protect, "protection is opt-in outside prod")
 }

@@ -353,7 +353,9 @@ func TestBastion(t *testing.T) {
 
 		lt := mustNamed(t, p, "bastion-launch-template")
 		assert.Equal(t, "t4g.nano", lt.Str("instanceType"), "small Graviton")
-		assert.Equal(t, components.DefaultBastionAMI, lt.Str("imageId"))
+		// AWS's public SSM parameter for Amazon Linux 2023 on arm64: the
+		// instance type is Graviton (t4g), so an x86_64 image would not boot.
+		assert.Equal(t, "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64", lt.Str("imageId"))
 		assert.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "IMDSv2 only")
 		assert.Equal(t, 1, lt.Int("metadataOptions.httpPutResponseHopLimit"))
 		assert.Equal(t, "true", lt.Str("blockDeviceMappings.0.ebs.encrypted"))
@@ -505,5 +507,17 @@ func TestTemporalSchemaRunsBeforeEveryServer(t *testing.T) {
 			assert.Equal(t, env(server, "environment")["POSTGRES_SEEDS"], env(schema, "environment")["POSTGRES_SEEDS"], "it sees the server's database")
 			assert.Equal(t, env(server, "secrets")["POSTGRES_PWD"], env(schema, "secrets")["POSTGRES_PWD"])
 		}
+	}
+}
+
+// Seed, Encryption at rest: Secrets Manager. Every secret stays recoverable
+// for 30 days after a deletion (AWS's longest recovery window), so a
+// mistaken delete is undone.
+func TestSecretsAreRecoverable(t *testing.T) {
+	p := stackPlan(t, "prod")
+	secrets := p.ByType("aws:secretsmanager/secret:Secret")
+	require.Len(t, secrets, 5, "the app and Temporal database passwords, two Slack tokens, NEXTAUTH_SECRET")
+	for _, s := range secrets {
+		assert.Equal(t, 30, s.Int("recoveryWindowInDays"), s.Name)
 	}
 }

@@ -31,10 +31,13 @@ func policyDocs(r Res) map[string]PolicyDoc {
 	return out
 }
 
-// wildcardAction reports an action that grants a whole service or everything.
+// serviceWide reports an action that grants a whole service or everything.
+func serviceWide(a string) bool { return a == "*" || strings.HasSuffix(a, ":*") }
+
+// wildcardAction reports whether any action is service-wide.
 func wildcardAction(actions []string) bool {
 	for _, a := range actions {
-		if a == "*" || strings.HasSuffix(a, ":*") {
+		if serviceWide(a) {
 			return true
 		}
 	}
@@ -109,7 +112,7 @@ var iamRules = []Rule{
 					}
 					var wide []string
 					for _, a := range st.Action {
-						if a == "*" || strings.HasSuffix(a, ":*") {
+						if serviceWide(a) {
 							wide = append(wide, a)
 						}
 					}
