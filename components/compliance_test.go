@@ -201,7 +201,9 @@ func TestDetection(t *testing.T) {
 		assert.Equal(t, "ENABLED", f.Str("status"))
 	}
 	assert.Len(t, features, 3)
-	assert.Equal(t, "ECS_FARGATE_AGENT_MANAGEMENT", features["RUNTIME_MONITORING"].Str("additionalConfigurations.0.name"), "ECS runtime protection")
+	// GuardDuty Runtime Monitoring on Fargate needs the managed agent: the
+	// additional configuration must be on, not only named.
+	assert.Equal(t, []any{map[string]any{"name": "ECS_FARGATE_AGENT_MANAGEMENT", "status": "ENABLED"}}, features["RUNTIME_MONITORING"].Get("additionalConfigurations"), "ECS runtime protection")
 	assert.Contains(t, features, "S3_DATA_EVENTS")
 	assert.Contains(t, features, "RDS_LOGIN_EVENTS")
 

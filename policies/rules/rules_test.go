@@ -222,6 +222,10 @@ func ruleCases() []ruleCase {
 		{rule: "DS-S3-004", name: "tls-only policy",
 			compliant: goodBucket("docs"),
 			violating: replace(goodBucket("docs"), "-policy", tlsPolicy(bucket("docs"), false))},
+		{rule: "DS-S3-004", name: "a deny on the wrong condition value",
+			// Deny when SecureTransport is "true" refuses TLS and admits plain HTTP.
+			violating: replace(goodBucket("docs"), "-policy", res("aws:s3/bucketPolicy:BucketPolicy", "docs-policy", map[string]any{"bucket": "docs",
+				"policy": `{"Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":["arn:aws:s3:::docs","arn:aws:s3:::docs/*"],"Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`}))},
 		{rule: "DS-S3-004", name: "no policy",
 			violating: without(goodBucket("docs"), "-policy")},
 		{rule: "DS-S3-005", name: "documents replicate",
