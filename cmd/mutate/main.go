@@ -168,7 +168,12 @@ func topLevel(tests []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, t := range tests {
-		t, _, _ = strings.Cut(t, "/")
+		// "internal/synth.TestGolden/dev": the package path has slashes too.
+		if i := strings.Index(t, "."); i >= 0 {
+			if j := strings.Index(t[i:], "/"); j >= 0 {
+				t = t[:i+j]
+			}
+		}
 		if !seen[t] {
 			seen[t] = true
 			out = append(out, t)

@@ -79,3 +79,8 @@ func TestRunCatchesAndReportsSurvivors(t *testing.T) {
 	report(&out, survived, false)
 	assert.Contains(t, out.String(), "SURVIVED net.go:0 unpinned")
 }
+
+func TestTopLevel(t *testing.T) {
+	assert.Equal(t, []string{"internal/synth.TestGolden", "components.TestBackup"},
+		topLevel([]string{"internal/synth.TestGolden/dev", "internal/synth.TestGolden/prod", "components.TestBackup"}))
+}
