@@ -13,8 +13,8 @@ import (
 	"github.com/docustack/infrastructure/internal/review"
 )
 
-// Exit codes of diff: 0 no change, 2 changes (exitUsage doubles as it, as
-// `git diff --exit-code` does with 1), 1 an error.
+// Exit codes of diff: 0 no change (exitOK), 2 changes, 1 an error
+// (exitFail), so a script can tell "changed" from "broken".
 const exitChanges = 2
 
 // stackList is a repeatable, comma-separated --stack.
