@@ -112,7 +112,7 @@ func TestDiffWorkflows(t *testing.T) {
 	var run, gate string
 	var uploads bool
 	for _, s := range diff.Steps {
-		if strings.Contains(s.Run, "docustack diff") {
+		if strings.Contains(s.Run, " diff --base") {
 			run = s.Run
 		}
 		if strings.HasPrefix(s.Uses, "actions/upload-artifact@") {
@@ -127,7 +127,8 @@ func TestDiffWorkflows(t *testing.T) {
 			assert.Equal(t, false, s.With["persist-credentials"])
 		}
 	}
-	assert.Contains(t, run, `--base "$BASE_SHA" --format markdown --save report/diff.json`)
+	assert.Contains(t, run, `"$RUNNER_TEMP/docustack" diff --base "$BASE_SHA" --format markdown --save report/diff.json`)
+	assert.NotContains(t, run, "go run ./cmd/docustack", "go run reports a program's exit code 2 (changes) as 1 (error)")
 	assert.True(t, uploads, "the report leaves as an artifact")
 	assert.Contains(t, gate, "contains(github.event.pull_request.labels.*.name, '"+review.StopSignLabel+"')")
 	assert.Contains(t, gate, ".stopSigns | length")
