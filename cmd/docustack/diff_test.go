@@ -40,7 +40,9 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 func testRepo(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("builds docustack from temporary git revisions")
+		// Only make mutate passes -short: each mutant would rebuild both
+		// sides for nothing a mutant of the program changes. make test runs it.
+		t.Skip("-short (make mutate): builds docustack from temporary git revisions")
 	}
 	diffRepo.once.Do(func() {
 		dir, err := os.MkdirTemp("", "docustack-diff-test-")

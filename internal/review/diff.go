@@ -3,8 +3,10 @@ package review
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -253,7 +255,7 @@ func propagate(head []synth.Resource, added []ResourceRef, changed []Change) []C
 			if isNew[h.URN] {
 				continue
 			}
-			for _, prop := range sortedKeys(h.PropertyDependencies) {
+			for _, prop := range slices.Sorted(maps.Keys(h.PropertyDependencies)) {
 				dep := ""
 				for _, u := range h.PropertyDependencies[prop] {
 					if name, ok := replaced[u]; ok {
@@ -355,7 +357,7 @@ func diffValues(prefix string, old, new any, typ string) []PropChange {
 				keys[k] = true
 			}
 			var out []PropChange
-			for _, k := range sortedKeys(keys) {
+			for _, k := range slices.Sorted(maps.Keys(keys)) {
 				out = append(out, diffValues(join(k), o[k], n[k], typ)...)
 			}
 			return out
@@ -392,15 +394,6 @@ func jsonDocs(a, b string) (any, any, bool) {
 		return nil, nil, false
 	}
 	return av, bv, true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // maxValue is the longest value printed; longer ones are shortened.
@@ -443,12 +436,12 @@ func diffPolicy(base, head *Snapshot) PolicyDelta {
 	}
 	b, h := conv(base), conv(head)
 	var d PolicyDelta
-	for _, k := range sortedKeys(h) {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		if _, ok := b[k]; !ok {
 			d.NewlyViolated = append(d.NewlyViolated, h[k])
 		}
 	}
-	for _, k := range sortedKeys(b) {
+	for _, k := range slices.Sorted(maps.Keys(b)) {
 		if _, ok := h[k]; !ok {
 			d.NewlyPassing = append(d.NewlyPassing, b[k])
 		}
@@ -499,7 +492,7 @@ func diffCost(base, head *Snapshot) CostDelta {
 	for k := range head.CostByComponent {
 		names[k] = true
 	}
-	for _, n := range sortedKeys(names) {
+	for _, n := range slices.Sorted(maps.Keys(names)) {
 		b, h := round(base.CostByComponent[n]), round(head.CostByComponent[n])
 		if b != h {
 			d.ByComponent = append(d.ByComponent, ComponentDelta{Component: n, BaseUSD: b, HeadUSD: h, DeltaUSD: round(h - b)})

@@ -146,6 +146,24 @@ func TestCompare(t *testing.T) {
 			assert.Equal(t, StopSign{Stack: "dev", URN: bucket.URN, Type: bucket.Type, Name: "documents-bucket", Action: "delete", Why: "a bucket, protected, deleted"}, signs[0])
 		},
 	}, {
+		name: "option changes are listed: dependsOn, provider, ignoreChanges",
+		base: []synth.Resource{sg},
+		head: []synth.Resource{clone(sg, func(r *synth.Resource) {
+			r.Dependencies = []string{key.URN}
+			r.Provider = "urn:pulumi:dev::docustack::pulumi:providers:aws::aws-dr"
+			r.IgnoreChanges = []string{"tags"}
+		})},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Changed, 1)
+			var paths []string
+			for _, o := range d.Changed[0].Options {
+				paths = append(paths, o.Path)
+			}
+			assert.Equal(t, []string{"ignoreChanges", "dependsOn", "provider"}, paths)
+			assert.Empty(t, d.Changed[0].Properties)
+			assert.Equal(t, "update", d.Changed[0].Action)
+		},
+	}, {
 		name: "a security group's description cannot change in place; a long value is shortened",
 		base: []synth.Resource{sg},
 		head: []synth.Resource{clone(sg, func(r *synth.Resource) { r.Inputs["description"] = strings.Repeat("x", 200) })},

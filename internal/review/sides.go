@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -288,7 +290,7 @@ func sources(root string) (map[string][]byte, error) {
 func digest(files map[string][]byte) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	for _, rel := range sortedKeys(files) {
+	for _, rel := range slices.Sorted(maps.Keys(files)) {
 		fmt.Fprintf(h, "%s %d\n", rel, len(files[rel]))
 		h.Write(files[rel])
 	}
@@ -469,12 +471,12 @@ func diffWaivers(base, head []Waiver) WaiverDelta {
 	}
 	b, h := set(base), set(head)
 	d := WaiverDelta{Added: []string{}, Removed: []string{}}
-	for _, k := range sortedKeys(h) {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		if !b[k] {
 			d.Added = append(d.Added, k)
 		}
 	}
-	for _, k := range sortedKeys(b) {
+	for _, k := range slices.Sorted(maps.Keys(b)) {
 		if !h[k] {
 			d.Removed = append(d.Removed, k)
 		}
