@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -70,6 +71,12 @@ type KeysArgs struct {
 	// CloudTrail, Config) may use the logs key: more than one only for the
 	// organization's Log Archive. Default: [AccountID].
 	SourceAccounts []string
+	// AdoptAutoScalingRole: the account already has Auto Scaling's
+	// service-linked role (any Auto Scaling group ever created makes it), so
+	// the component must not create it. Default: false, the role is created
+	// before the EBS key, whose policy names it (KMS refuses a key policy
+	// naming a principal that does not exist).
+	AdoptAutoScalingRole bool
 	// Protect marks the keys pulumi.Protect and RetainOnDelete, so neither
 	// `pulumi destroy` nor a refactor can schedule their deletion. Default: false.
 	Protect bool
@@ -163,6 +170,24 @@ func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.Res
 	outputs := pulumi.Map{}
 	for _, p := range args.Purposes {
 		keyName := childName(name, string(p))
+		keyOpts := stateful
+		if p == KeyEBS && !args.AdoptAutoScalingRole {
+			// KMS refuses a key policy naming a principal that does not
+			// exist ("Policy contains a statement with one or more invalid
+			// principals"), and a fresh account has no AWSServiceRoleForAutoScaling
+			// until something creates it. Kept on delete: other groups of the
+			// account may use it, and IAM refuses to delete it while they do.
+			// https://docs.aws.amazon.com/autoscaling/ec2/userguide/autoscaling-service-linked-role.html
+			slr, err := iam.NewServiceLinkedRole(ctx, childName(name, "autoscaling-role"), &iam.ServiceLinkedRoleArgs{
+				AwsServiceName: pulumi.String(AutoScalingServicePrincipal),
+				Description:    pulumi.String("Auto Scaling's service-linked role, named by the EBS key policy"),
+				Tags:           MergeTags(args.Tags, childName(name, "autoscaling-role"), Tags{TagComponent: name}),
+			}, pulumi.Parent(c), pulumi.RetainOnDelete(true))
+			if err != nil {
+				return nil, err
+			}
+			keyOpts = append(append([]pulumi.ResourceOption{}, stateful...), pulumi.DependsOn([]pulumi.Resource{slr}))
+		}
 		key, err := kms.NewKey(ctx, keyName, &kms.KeyArgs{
 			Description:           pulumi.Sprintf("DocuStack %s key (%s)", p, args.AliasPrefix),
 			KeyUsage:              pulumi.String("ENCRYPT_DECRYPT"),
@@ -171,7 +196,7 @@ func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.Res
 			DeletionWindowInDays:  pulumi.Int(args.DeletionWindowDays),
 			Policy:                pulumi.String(KeyPolicy(p, args.AccountID, args.Region, args.SourceAccounts...)),
 			Tags:                  MergeTags(args.Tags, keyName, Tags{TagComponent: name, "KeyPurpose": string(p)}),
-		}, stateful...)
+		}, keyOpts...)
 		if err != nil {
 			return nil, err
 		}
@@ -189,6 +214,16 @@ func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.Res
 		return nil, err
 	}
 	return c, nil
+}
+
+// AutoScalingServicePrincipal is Auto Scaling's service, whose service-linked
+// role launches the bastion's instances.
+const AutoScalingServicePrincipal = "autoscaling.amazonaws.com"
+
+// AutoScalingRoleArn is the ARN of Auto Scaling's default service-linked
+// role, AWSServiceRoleForAutoScaling, in an account.
+func AutoScalingRoleArn(accountID string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/%s/AWSServiceRoleForAutoScaling", awsPartition, accountID, AutoScalingServicePrincipal)
 }
 
 // KeyPolicy returns the key policy of a purpose's key: the account root may
@@ -247,7 +282,7 @@ func keyServiceStatements(p KeyPurpose, accountID, region string, sources []stri
 		// must be able to use the key and grant EC2 its use (AWS: "Required
 		// KMS key policy for use with encrypted volumes"). The role must exist
 		// before the key policy names it (see README, first deploy).
-		asg := fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", awsPartition, accountID)
+		asg := AutoScalingRoleArn(accountID)
 		return []PolicyStatement{
 			viaService("AllowEC2Use", "ec2"),
 			{Sid: "AllowAutoScalingUse", Effect: "Allow", Principal: map[string]any{"AWS": asg}, Action: keyUseActions, Resource: "*"},

@@ -17,12 +17,14 @@ type PolicyDocument struct {
 // PolicyStatement is one statement of a PolicyDocument. Action, Resource and
 // principal values are strings or string slices, as IAM accepts both.
 type PolicyStatement struct {
-	Sid       string                    `json:"Sid,omitempty"`
-	Effect    string                    `json:"Effect"`
-	Principal map[string]any            `json:"Principal,omitempty"`
-	Action    any                       `json:"Action,omitempty"`
-	NotAction any                       `json:"NotAction,omitempty"`
-	Resource  any                       `json:"Resource"`
+	Sid       string         `json:"Sid,omitempty"`
+	Effect    string         `json:"Effect"`
+	Principal map[string]any `json:"Principal,omitempty"`
+	Action    any            `json:"Action,omitempty"`
+	NotAction any            `json:"NotAction,omitempty"`
+	// Resource is omitted when nil: IAM refuses a trust policy that has the
+	// element at all, even as null ("Has prohibited field Resource").
+	Resource  any                       `json:"Resource,omitempty"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 

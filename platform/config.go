@@ -144,11 +144,13 @@ type LogArchiveConfig struct {
 
 // ComplianceConfig is the `docustack:compliance` object.
 type ComplianceConfig struct {
-	AdoptConfigRecorder bool     `json:"adoptConfigRecorder"`
-	AdoptGuardDuty      bool     `json:"adoptGuardDuty"`
-	AdoptSecurityHub    bool     `json:"adoptSecurityHub"`
-	RecordingFrequency  string   `json:"recordingFrequency"`
-	AlertEmails         []string `json:"alertEmails"`
+	AdoptConfigRecorder bool `json:"adoptConfigRecorder"`
+	AdoptGuardDuty      bool `json:"adoptGuardDuty"`
+	AdoptSecurityHub    bool `json:"adoptSecurityHub"`
+	// AdoptAutoScalingRole: the account already has AWSServiceRoleForAutoScaling.
+	AdoptAutoScalingRole bool     `json:"adoptAutoScalingRole"`
+	RecordingFrequency   string   `json:"recordingFrequency"`
+	AlertEmails          []string `json:"alertEmails"`
 }
 
 // OrgConfig is the `docustack:org` object of the org stack.
@@ -563,13 +565,14 @@ func (c *Config) KeysArgs() components.KeysArgs {
 		purposes = []components.KeyPurpose{components.KeyLogs}
 	}
 	return components.KeysArgs{
-		AccountID:          c.AccountID,
-		Region:             c.Region,
-		AliasPrefix:        c.prefix(),
-		Purposes:           purposes,
-		DeletionWindowDays: c.KMSDeletionWindowDays,
-		Protect:            c.ProtectStatefulResources,
-		Tags:               c.StackTags(),
+		AccountID:            c.AccountID,
+		Region:               c.Region,
+		AliasPrefix:          c.prefix(),
+		Purposes:             purposes,
+		DeletionWindowDays:   c.KMSDeletionWindowDays,
+		AdoptAutoScalingRole: c.Compliance.AdoptAutoScalingRole,
+		Protect:              c.ProtectStatefulResources,
+		Tags:                 c.StackTags(),
 	}
 }
 

@@ -62,7 +62,7 @@ func init() {
 		"aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/internetGateway:InternetGateway",
 		"aws:ec2/networkAcl:NetworkAcl", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
 		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-		"aws:kms/alias:Alias", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/instanceProfile:InstanceProfile",
+		"aws:kms/alias:Alias", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/serviceLinkedRole:ServiceLinkedRole",
 		"aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
 		"aws:ecs/taskDefinition:TaskDefinition", "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:lb/targetGroup:TargetGroup",
 		"aws:lb/listener:Listener", "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",

@@ -10,6 +10,8 @@
 package fakeaws
 
 import (
+	"github.com/docustack/infrastructure/internal/awsspec"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -97,6 +99,12 @@ func Computed(typ, name, id, account, region string, state resource.PropertyMap)
 		module = strings.Split(parts[1], "/")[0]
 	}
 	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", module, region, account, id)
+	if t := awsspec.ARNTemplate(typ); t != "" {
+		// The form CloudFormation's registry gives the type's ARN; its
+		// last, identifying placeholder is the name where the template
+		// names one, else the ID.
+		arn = fromTemplate(t, account, region, inputString(state, "name"), id)
+	}
 	switch typ {
 	case "aws:kms/key:Key":
 		state["keyId"] = resource.NewProperty(id)
@@ -169,11 +177,54 @@ func Computed(typ, name, id, account, region string, state resource.PropertyMap)
 		state["fqdn"] = resource.NewProperty(inputString(state, "name"))
 	case "aws:cloudwatch/logGroup:LogGroup":
 		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, account, id)
+	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+		// IAM names a provider by its URL without the scheme.
+		arn = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", account, strings.TrimPrefix(inputString(state, "url"), "https://"))
+	case "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+		// AWSServiceRoleFor<Service>, under aws-service-role/<service principal>/;
+		// the name table covers the services the program creates roles for.
+		svc := inputString(state, "awsServiceName")
+		roleName := map[string]string{"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}[svc]
+		state["name"] = resource.NewProperty(roleName)
+		arn = fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/%s/%s", account, svc, roleName)
 	case "aws:iam/role:Role", "aws:iam/policy:Policy":
 		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", account, strings.ToLower(typ[strings.LastIndex(typ, ":")+1:]), id)
 	}
 	if _, ok := state["arn"]; !ok {
 		state["arn"] = resource.NewProperty(arn)
+	}
+}
+
+// fromTemplate fills a CloudFormation ARN template.
+func fromTemplate(t, account, region, name, id string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(t, "${")
+		if i < 0 {
+			b.WriteString(t)
+			return b.String()
+		}
+		j := strings.Index(t[i:], "}")
+		if j < 0 {
+			b.WriteString(t)
+			return b.String()
+		}
+		b.WriteString(t[:i])
+		v := id
+		switch ph := t[i+2 : i+j]; {
+		case ph == "Partition":
+			v = "aws"
+		case ph == "Region":
+			v = region
+		case ph == "Account":
+			v = account
+		case (strings.HasSuffix(ph, "Name") || strings.HasSuffix(ph, "NameWithPath")) && name != "":
+			v = name
+		case ph == "Alias" && name != "":
+			v = strings.TrimPrefix(name, "alias/")
+		}
+		b.WriteString(v)
+		t = t[i+j+1:]
 	}
 }
 

@@ -56,7 +56,9 @@ func TestIDAndARN(t *testing.T) {
 		{"aws:kms/key:Key", "keys-data", map[string]any{}, "keys-data-id", "arn:aws:kms:us-east-1:111111111111:key/keys-data-id"},
 		{"aws:sns/topic:Topic", "alerts", map[string]any{"name": "docustack-dev-alerts"}, "alerts-id", "arn:aws:sns:us-east-1:111111111111:docustack-dev-alerts"},
 		{"aws:ecr/repository:Repository", "registry-web", map[string]any{"name": "docustack-dev/web"}, "registry-web-id", "arn:aws:ecr:us-east-1:111111111111:repository/docustack-dev/web"},
-		{"aws:ec2/subnet:Subnet", "network-private-0", map[string]any{}, "network-private-0-id", "arn:aws:ec2:us-east-1:111111111111:network-private-0-id"},
+		{"aws:ec2/subnet:Subnet", "network-private-0", map[string]any{}, "network-private-0-id", "arn:aws:ec2:us-east-1:111111111111:subnet/network-private-0-id"},
+		{"aws:iam/openIdConnectProvider:OpenIdConnectProvider", "github", map[string]any{"url": "https://token.actions.githubusercontent.com"}, "github-id", "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"},
+		{"aws:iam/serviceLinkedRole:ServiceLinkedRole", "keys-autoscaling-role", map[string]any{"awsServiceName": "autoscaling.amazonaws.com"}, "keys-autoscaling-role-id", "arn:aws:iam::111111111111:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"},
 	}
 	for _, c := range cases {
 		t.Run(c.typ, func(t *testing.T) {

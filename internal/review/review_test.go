@@ -13,20 +13,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/docustack/infrastructure/internal/awsspec"
 	"github.com/docustack/infrastructure/internal/synth"
 	"github.com/docustack/infrastructure/internal/verify"
+	"github.com/docustack/infrastructure/platform"
 	"github.com/docustack/infrastructure/policies/rules"
 )
 
-// TestReplaceTableMatchesTheProvider: every property the table says forces
-// a replacement is an input of that resource type in the pulumi-aws SDK the
-// program is built with (a misspelt entry would never fire), and every AWS
-// type the four stacks use is in the table, so a new type is a decision.
+// TestReplaceTableMatchesTheProvider: every input the shared replace table
+// says forces a replacement is an input of that resource type in the
+// pulumi-aws SDK the program is built with (a misspelt entry would never fire).
 func TestReplaceTableMatchesTheProvider(t *testing.T) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi-aws/sdk/v6").Output()
 	require.NoError(t, err)
 	sdk := filepath.Join(strings.TrimSpace(string(out)), "go", "aws")
-	for typ, props := range replaceOnChange {
+	for _, typ := range awsspec.ReplaceTypes() {
+		props, _ := awsspec.ForceNew(typ)
 		mod := strings.Split(strings.TrimPrefix(typ, "aws:"), "/")[0]
 		files, _ := filepath.Glob(filepath.Join(sdk, mod, "*.go"))
 		var src string
@@ -49,18 +51,86 @@ func TestReplaceTableMatchesTheProvider(t *testing.T) {
 		}
 		assert.True(t, strings.HasPrefix(DocURL(typ), "https://www.pulumi.com/registry/packages/aws/api-docs/"+mod+"/"), typ)
 	}
+}
+
+// coveragePlans are the four golden plans plus the variants a stack file
+// can select (Aurora instead of an RDS instance, a NAT instance), so every
+// type and input the program can produce is decided.
+func coveragePlans(t *testing.T) []*synth.Plan {
+	t.Helper()
+	var plans []*synth.Plan
 	for _, stack := range AllStacks {
 		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", stack+".json"))
 		require.NoError(t, err)
 		var plan synth.Plan
 		require.NoError(t, json.Unmarshal(b, &plan))
+		plans = append(plans, &plan)
+	}
+	root := filepath.Join("..", "..")
+	proj, err := synth.LoadProject(root)
+	require.NoError(t, err)
+	for name, override := range map[string]map[string]string{
+		"aurora":       {"docustack:database": `{"engine":"aurora-postgresql","instances":2,"multiAz":true}`},
+		"nat-instance": {"docustack:network": ""},
+	} {
+		cfg, err := synth.LoadStackConfig(root, "staging", proj)
+		require.NoError(t, err)
+		for k, v := range override {
+			if k == "docustack:network" {
+				var n map[string]any
+				require.NoError(t, json.Unmarshal([]byte(cfg[k]), &n))
+				n["natStrategy"] = "instance"
+				b, _ := json.Marshal(n)
+				v = string(b)
+			}
+			cfg[k] = v
+		}
+		plan, err := synth.Run(synth.Options{Project: proj.Name, Stack: "staging", Config: cfg}, platform.Program)
+		require.NoError(t, err, name)
+		plans = append(plans, plan)
+	}
+	return plans
+}
+
+// TestReplaceTableCoversThePlans: every AWS type of every plan is decided
+// by the replace table, and for every input the plans set, the provider's
+// ForceNew and the CloudFormation registry's causesReplacement agree or the
+// table says which wins and why (awsspec.reconciled).
+func TestReplaceTableCoversThePlans(t *testing.T) {
+	seen := map[string]bool{}
+	for _, plan := range coveragePlans(t) {
 		for _, r := range plan.Resources {
-			if r.Custom && strings.HasPrefix(r.Type, "aws:") {
-				if _, ok := replaceOnChange[r.Type]; !ok && !noReplaceProperties[r.Type] {
-					t.Errorf("%s (%s in %s) is in neither replaceOnChange nor noReplaceProperties", r.Type, r.Name, stack)
+			if !r.Custom || !strings.HasPrefix(r.Type, "aws:") {
+				continue
+			}
+			if _, known := awsspec.Replaces(r.Type, ""); !known && !seen[r.Type] {
+				t.Errorf("%s (%s in %s) is not in the replace table (internal/awsspec/replace.go)", r.Type, r.Name, plan.Stack)
+			}
+			if _, mapped := awsspec.CFNTypeOf(r.Type); !mapped && !seen[r.Type] {
+				t.Errorf("%s has no entry in internal/awsspec/cfn_types.json (its CloudFormation type, or null)", r.Type)
+			}
+			seen[r.Type] = true
+			for in := range r.Inputs {
+				if in == "tags" || in == "tagsAll" || seen[r.Type+"."+in] {
+					continue
+				}
+				seen[r.Type+"."+in] = true
+				if v := awsspec.Decide(r.Type, in); !v.Agree && v.Note == "" {
+					t.Errorf("%s.%s: the provider says replace=%v, CloudFormation's %s says causesReplacement=%s; reconcile it in internal/awsspec/replace.go",
+						r.Type, in, v.Provider, v.CFNProperty, v.CFN)
 				}
 			}
 		}
+	}
+	// The replacements the issue found reported as updates are decided as the engine makes them.
+	for _, c := range []struct{ typ, in string }{
+		{"aws:rds/cluster:Cluster", "kmsKeyId"},
+		{"aws:rds/parameterGroup:ParameterGroup", "description"},
+		{"aws:lambda/invocation:Invocation", "triggers"},
+	} {
+		assert.True(t, seen[c.typ+"."+c.in], "%s.%s is in no coverage plan", c.typ, c.in)
+		r, _ := awsspec.Replaces(c.typ, c.in)
+		assert.True(t, r, "%s.%s replaces", c.typ, c.in)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/docustack/infrastructure/components"
+	"github.com/docustack/infrastructure/internal/awsspec"
 	"github.com/docustack/infrastructure/internal/review"
 	"github.com/docustack/infrastructure/internal/synth"
 	"github.com/docustack/infrastructure/platform"
@@ -263,4 +264,26 @@ func TestPlanRecordsAliases(t *testing.T) {
 		"urn:pulumi:dev::docustack::aws:s3/bucket:Bucket::docs-bucket",
 		"urn:pulumi:dev::docustack::aws:s3/bucketV2:BucketV2::documents-bucket",
 	}, b.Aliases)
+}
+
+// TestComputedArnsMatchCloudFormation: every ARN the shared table computes
+// (internal/fakeaws, read by the mocks and the test provider) has the form
+// of its type's ARN template in the CloudFormation registry, so a policy
+// naming a resource by the ARN the plan gives it names what AWS would.
+func TestComputedArnsMatchCloudFormation(t *testing.T) {
+	checked := map[string]bool{}
+	for _, stack := range stacks {
+		p, err := synth.Stack(root, stack)
+		require.NoError(t, err)
+		for _, r := range p.Resources {
+			arn, _ := r.Outputs["arn"].(string)
+			tmpl := awsspec.ARNTemplate(r.Type)
+			if !r.Custom || arn == "" || tmpl == "" {
+				continue
+			}
+			checked[r.Type] = true
+			assert.True(t, awsspec.MatchesTemplate(tmpl, arn), "%s %s: ARN %s does not fit CloudFormation's %s", r.Type, r.Name, arn, tmpl)
+		}
+	}
+	assert.GreaterOrEqual(t, len(checked), 30, "types checked: %v", checked)
 }
