@@ -341,8 +341,12 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		for _, p := range params() {
 			pgParams = append(pgParams, rds.ParameterGroupParameterArgs{Name: pulumi.String(p["name"]), Value: pulumi.String(p["value"]), ApplyMethod: pulumi.String(p["applyMethod"])})
 		}
+		// A name prefix, not a fixed name: family and description force a
+		// new group, which the engine creates before deleting the old one
+		// while the instance still uses it; a fixed name would collide
+		// (DBParameterGroupAlreadyExists), a prefix gives the new group its own.
 		pg, err := rds.NewParameterGroup(ctx, pgName, &rds.ParameterGroupArgs{
-			Name: pulumi.String(args.Identifier), Family: pulumi.String(args.family()),
+			NamePrefix: pulumi.String(args.Identifier + "-"), Family: pulumi.String(args.family()),
 			Description: pulumi.String("DocuStack: TLS forced, pgaudit"), Parameters: pgParams, Tags: tags(pgName),
 		}, parent)
 		if err != nil {
@@ -398,8 +402,9 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		for _, p := range params() {
 			cParams = append(cParams, rds.ClusterParameterGroupParameterArgs{Name: pulumi.String(p["name"]), Value: pulumi.String(p["value"]), ApplyMethod: pulumi.String(p["applyMethod"])})
 		}
+		// A name prefix for the same reason as the instance's parameter group.
 		cpg, err := rds.NewClusterParameterGroup(ctx, cpgName, &rds.ClusterParameterGroupArgs{
-			Name: pulumi.String(args.Identifier), Family: pulumi.String(args.family()),
+			NamePrefix: pulumi.String(args.Identifier + "-"), Family: pulumi.String(args.family()),
 			Description: pulumi.String("DocuStack: TLS forced, pgaudit"), Parameters: cParams, Tags: tags(cpgName),
 		}, parent)
 		if err != nil {

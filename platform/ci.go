@@ -28,3 +28,20 @@ func (c *Config) githubArgs() components.GitHubOIDCArgs {
 		Tags:                c.StackTags(),
 	}
 }
+
+// AdoptedPrincipalsOutput is the stack output listing the principals the
+// program's policies name but does not create, each with the configuration
+// key that says it already exists: `docustack verify` accepts exactly these
+// as pre-existing (KMS and IAM refuse a policy naming a missing principal).
+const AdoptedPrincipalsOutput = "adoptedPrincipals"
+
+func (c *Config) adoptedPrincipals() map[string]string {
+	out := map[string]string{}
+	if c.GitHub.OIDCProviderArn != "" {
+		out[c.GitHub.OIDCProviderArn] = Namespace + ":github.oidcProviderArn"
+	}
+	if c.Compliance.AdoptAutoScalingRole && c.Environment.IsWorkload() {
+		out[components.AutoScalingRoleArn(c.AccountID)] = Namespace + ":compliance.adoptAutoScalingRole"
+	}
+	return out
+}

@@ -46,6 +46,7 @@ func Program(ctx *pulumi.Context) error {
 	}
 	ctx.Export("ciPreviewRoleArn", gh.PreviewRoleArn)
 	ctx.Export("ciDeployRoleArn", gh.DeployRoleArn)
+	ctx.Export(AdoptedPrincipalsOutput, pulumi.ToStringMap(cfg.adoptedPrincipals()))
 
 	if !cfg.Environment.IsWorkload() {
 		return organization(ctx, cfg, keys, opts)

@@ -190,10 +190,11 @@ func TestVerifyCommand(t *testing.T) {
 			OK        bool     `json:"ok"`
 			DecidedBy []string `json:"decidedBy"`
 		} `json:"findings"`
-		Summary struct{ Allowed, Denied, Total int } `json:"summary"`
+		Summary struct{ Allowed, Denied, Deployable, Total int } `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	assert.Equal(t, rep.Summary.Total, rep.Summary.Allowed+rep.Summary.Denied)
+	assert.Equal(t, rep.Summary.Total, rep.Summary.Allowed+rep.Summary.Denied+rep.Summary.Deployable)
+	assert.Greater(t, rep.Summary.Deployable, 50, "the deployable section's documents and principals are findings")
 	found := false
 	for _, f := range rep.Findings {
 		if f.Intent == "workers -> database tcp/5432" {

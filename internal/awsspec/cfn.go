@@ -25,8 +25,9 @@ type CFNSpec struct {
 // CFNType is one CloudFormation type: its ARN template and, per top-level
 // property, causesReplacement ("yes", "maybe", "no").
 type CFNType struct {
-	ARNTemplate string            `json:"arnTemplate"`
-	Properties  map[string]string `json:"properties"`
+	ARNTemplate       string            `json:"arnTemplate"`
+	PrimaryIdentifier []string          `json:"primaryIdentifier"`
+	Properties        map[string]string `json:"properties"`
 }
 
 // cfnMapping is a pulumi-aws type's CloudFormation counterpart.
@@ -118,4 +119,83 @@ func ARNTemplate(pulumiType string) string {
 // MatchesTemplate reports whether a concrete ARN fits a template.
 func MatchesTemplate(template, arn string) bool {
 	return templateRegexp(template).MatchString(arn)
+}
+
+// uniqueNames are the pulumi-aws types whose name input is a physical name
+// AWS keeps unique (per account and Region, or per parent), so a second
+// resource of that name cannot exist beside the first: the engine's default
+// create-before-delete replacement fails with AWS's "already exists" error.
+// TestUniqueNamesCoverCloudFormation derives the floor of this table from the
+// registry (every type whose primary identifier is a settable name); the
+// rest are named here with the API that refuses the duplicate.
+var uniqueNames = map[string]string{
+	"aws:autoscaling/group:Group":                         "name",
+	"aws:backup/plan:Plan":                                "name", // CreateBackupPlan: AlreadyExistsException
+	"aws:backup/vault:Vault":                              "name",
+	"aws:cfg/conformancePack:ConformancePack":             "name",
+	"aws:cfg/deliveryChannel:DeliveryChannel":             "name",
+	"aws:cfg/recorder:Recorder":                           "name",
+	"aws:cfg/rule:Rule":                                   "name",
+	"aws:cloudtrail/trail:Trail":                          "name",
+	"aws:cloudwatch/eventRule:EventRule":                  "name", // PutRule on an existing name overwrites it, and the old one's delete removes both
+	"aws:cloudwatch/logGroup:LogGroup":                    "name",
+	"aws:cloudwatch/logMetricFilter:LogMetricFilter":      "name",
+	"aws:cloudwatch/metricAlarm:MetricAlarm":              "name", // PutMetricAlarm overwrites; the old one's delete removes both
+	"aws:ec2/launchTemplate:LaunchTemplate":               "name", // InvalidLaunchTemplateName.AlreadyExistsException
+	"aws:ec2/securityGroup:SecurityGroup":                 "name", // InvalidGroup.Duplicate (per VPC)
+	"aws:ecr/pullThroughCacheRule:PullThroughCacheRule":   "ecrRepositoryPrefix",
+	"aws:ecr/repository:Repository":                       "name",
+	"aws:ecs/cluster:Cluster":                             "name",
+	"aws:ecs/service:Service":                             "name", // InvalidParameterException: Creation of service was not idempotent (per cluster)
+	"aws:iam/instanceProfile:InstanceProfile":             "name",
+	"aws:iam/policy:Policy":                               "name", // EntityAlreadyExists
+	"aws:iam/role:Role":                                   "name",
+	"aws:kms/alias:Alias":                                 "name",
+	"aws:lambda/function:Function":                        "name",
+	"aws:lb/loadBalancer:LoadBalancer":                    "name", // DuplicateLoadBalancerName
+	"aws:lb/targetGroup:TargetGroup":                      "name", // DuplicateTargetGroupName
+	"aws:rds/cluster:Cluster":                             "clusterIdentifier",
+	"aws:rds/clusterInstance:ClusterInstance":             "identifier",
+	"aws:rds/clusterParameterGroup:ClusterParameterGroup": "name",
+	"aws:rds/instance:Instance":                           "identifier",
+	"aws:rds/parameterGroup:ParameterGroup":               "name",
+	"aws:rds/subnetGroup:SubnetGroup":                     "name",
+	"aws:s3/bucketV2:BucketV2":                            "bucket",
+	"aws:scheduler/schedule:Schedule":                     "name",
+	"aws:scheduler/scheduleGroup:ScheduleGroup":           "name",
+	"aws:secretsmanager/secret:Secret":                    "name", // ResourceExistsException, also while the old secret waits out its recovery window
+	"aws:servicediscovery/httpNamespace:HttpNamespace":    "name",
+	"aws:sns/topic:Topic":                                 "name", // CreateTopic returns the existing topic; pulumi-aws refuses the duplicate instead
+	"aws:wafv2/ipSet:IpSet":                               "name",
+	"aws:wafv2/webAcl:WebAcl":                             "name",
+}
+
+// FixedName returns the input that holds a type's unique physical name and
+// its value in inputs, when the program set it (an autonamed resource gets a
+// fresh name on replacement and never collides).
+func FixedName(typ string, inputs map[string]any) (input, value string, ok bool) {
+	in, known := uniqueNames[typ]
+	if !known {
+		return "", "", false
+	}
+	v, set := inputs[in].(string)
+	return in, v, set && v != ""
+}
+
+// AlreadyExists is the error AWS answers a create with when the name is taken.
+func AlreadyExists(typ, name string) string {
+	svc := strings.Split(strings.TrimPrefix(typ, "aws:"), "/")[0]
+	switch svc {
+	case "iam":
+		return fmt.Sprintf("EntityAlreadyExists: %s with name %s already exists.", typ[strings.LastIndex(typ, ":")+1:], name)
+	case "rds":
+		return fmt.Sprintf("AlreadyExists: %s %s already exists", typ[strings.LastIndex(typ, ":")+1:], name)
+	case "s3":
+		return fmt.Sprintf("BucketAlreadyOwnedByYou: Your previous request to create the named bucket succeeded and you already own it (%s).", name)
+	case "cloudwatch":
+		return fmt.Sprintf("ResourceAlreadyExistsException: The specified resource %s already exists.", name)
+	case "secretsmanager":
+		return fmt.Sprintf("ResourceExistsException: The operation failed because the secret %s already exists.", name)
+	}
+	return fmt.Sprintf("AlreadyExists: a %s named %s already exists", typ, name)
 }

@@ -192,15 +192,31 @@ func (c *Catalogue) ResourceTypes(svc, arn string) []string {
 	if !ok {
 		return nil
 	}
-	a := globTokens(arn, false)
 	var out []string
 	for k, r := range s.Resources {
-		if intersects(a, globTokens(r.ARN, true)) {
+		if arnIntersects(arn, r.ARN) {
 			out = append(out, k)
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// arnIntersects compares an ARN pattern with a reference template field by
+// field: partition, service, Region and account hold no colon, so a
+// placeholder or wildcard there cannot swallow the next field; the resource
+// part may contain colons and slashes.
+func arnIntersects(arn, template string) bool {
+	a, t := strings.SplitN(arn, ":", 6), strings.SplitN(template, ":", 6)
+	if len(a) < 6 || len(t) < 6 {
+		return intersects(globTokens(arn, false), globTokens(template, true))
+	}
+	for i := range a {
+		if !intersects(globTokens(a[i], false), globTokens(t[i], true)) {
+			return false
+		}
+	}
+	return true
 }
 
 // A token of a pattern: a literal byte, one any character, or any run.

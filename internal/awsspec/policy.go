@@ -458,22 +458,37 @@ func checkARN(i int, r string) []Problem {
 	if len(c.ResourceTypes(svc, r)) > 0 {
 		return nil
 	}
-	// Say why no resource type matches, in Access Analyzer's words.
-	withRegion, without := 0, 0
+	// Say why no resource type matches, in Access Analyzer's words: among
+	// the types whose resource part fits, what the Region and account
+	// fields must be.
+	var fits []string
 	for _, t := range s.Resources {
-		if strings.SplitN(t.ARN, ":", 6)[3] == "" {
-			without++
-		} else {
-			withRegion++
+		tf := strings.SplitN(t.ARN, ":", 6)
+		if len(tf) == 6 && arnIntersects(strings.Join([]string{f[0], f[1], f[2], "*", "*", f[5]}, ":"), strings.Join([]string{tf[0], tf[1], tf[2], "x", "x", tf[5]}, ":")) {
+			fits = append(fits, t.ARN)
 		}
 	}
+	field := func(i int, empty bool) bool { // every fitting template has field i empty (or not)
+		for _, t := range fits {
+			if (strings.SplitN(t, ":", 6)[i] == "") != empty {
+				return false
+			}
+		}
+		return len(fits) > 0
+	}
 	switch {
-	case region != "" && withRegion == 0:
-		add("ARN Region not allowed", "%q: %s resource ARNs have no Region", r, s.Name)
-	case region == "" && without == 0:
-		add("Missing ARN Region", "%q: %s resource ARNs need a Region", r, s.Name)
-	default:
+	case len(fits) == 0:
 		add("Invalid ARN resource", "%q matches no resource type of %s (Service Authorization Reference %s)", r, s.Name, c.Version)
+	case region != "" && field(3, true):
+		add("ARN Region not allowed", "%q: %s resource ARNs of this type have no Region (%s)", r, s.Name, fits[0])
+	case region == "" && field(3, false):
+		add("Missing ARN Region", "%q: %s resource ARNs of this type need a Region (%s)", r, s.Name, fits[0])
+	case account != "" && field(4, true):
+		add("ARN account not allowed", "%q: %s resource ARNs of this type have no account (%s)", r, s.Name, fits[0])
+	case account == "" && field(4, false):
+		add("Missing ARN field", "%q: %s resource ARNs of this type need an account (%s)", r, s.Name, fits[0])
+	default:
+		add("Invalid ARN resource", "%q fits no resource type of %s (Service Authorization Reference %s)", r, s.Name, c.Version)
 	}
 	return ps
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/docustack/infrastructure/internal/awsspec"
 	"github.com/docustack/infrastructure/internal/synth"
 )
 
@@ -50,9 +51,19 @@ type StackDiff struct {
 	Removed []ResourceRef `json:"removed"`
 	Changed []Change      `json:"changed"`
 	Outputs []PropChange  `json:"outputs,omitempty"`
-	Policy  PolicyDelta   `json:"policy"`
-	Verify  VerifyDelta   `json:"verify"`
-	Cost    CostDelta     `json:"cost"`
+	// Refusals are changes AWS would refuse as the engine applies them.
+	Refusals []Refusal   `json:"refusals,omitempty"`
+	Policy   PolicyDelta `json:"policy"`
+	Verify   VerifyDelta `json:"verify"`
+	Cost     CostDelta   `json:"cost"`
+}
+
+// Refusal is a change the engine would apply in a way AWS refuses, with
+// AWS's error and the fix.
+type Refusal struct {
+	ResourceRef
+	Why string `json:"why"`
+	Fix string `json:"fix"`
 }
 
 // ResourceRef names a resource.
@@ -184,6 +195,7 @@ func Compare(base, head *Snapshot) StackDiff {
 		hres = head.Plan.Resources
 	}
 	d.Added, d.Removed, d.Changed = diffResources(bres, hres)
+	d.Refusals = nameCollisions(bres, hres, d)
 	if base.Plan != nil && head.Plan != nil {
 		d.Outputs = diffValues("", base.Plan.Outputs, head.Plan.Outputs, "")
 	}
@@ -317,6 +329,7 @@ func diffResource(b, h synth.Resource) (Change, bool) {
 	}
 	opt("protect", b.Protect, h.Protect)
 	opt("retainOnDelete", b.RetainOnDelete, h.RetainOnDelete)
+	opt("deleteBeforeReplace", b.DeleteBeforeReplace, h.DeleteBeforeReplace)
 	opt("ignoreChanges", sorted(b.IgnoreChanges), sorted(h.IgnoreChanges))
 	opt("dependsOn", sorted(b.Dependencies), sorted(h.Dependencies))
 	opt("parent", b.Parent, h.Parent)
@@ -503,9 +516,68 @@ func diffCost(base, head *Snapshot) CostDelta {
 
 func round(f float64) float64 { return math.Round(f*100) / 100 }
 
+// nameCollisions finds replacements and renames that would create a second
+// resource with a physical name AWS keeps unique while the first still
+// exists: the engine creates a replacement before it deletes the original
+// unless the resource says deleteBeforeReplace, and a rename without an
+// alias is a create and a delete, create first.
+func nameCollisions(base, head []synth.Resource, d StackDiff) []Refusal {
+	byURN := map[string]synth.Resource{}
+	for _, r := range base {
+		byURN[r.URN] = r
+	}
+	headByURN := map[string]synth.Resource{}
+	for _, r := range head {
+		headByURN[r.URN] = r
+	}
+	var out []Refusal
+	for _, c := range d.Changed {
+		if c.Action != "replace" {
+			continue
+		}
+		h := headByURN[c.URN]
+		b, ok := byURN[c.URN]
+		if c.RenamedFrom != "" {
+			b, ok = byURN[c.RenamedFrom]
+		}
+		in, name, fixed := awsspec.FixedName(h.Type, h.Inputs)
+		if !ok || !fixed || h.DeleteBeforeReplace {
+			continue
+		}
+		if _, old, _ := awsspec.FixedName(b.Type, b.Inputs); old != name {
+			continue // a new name: the replacement does not collide
+		}
+		out = append(out, Refusal{ResourceRef: c.ResourceRef,
+			Why: fmt.Sprintf("replacing it creates a second %s with %s %q before deleting the first; AWS answers %s",
+				h.Type, in, name, awsspec.AlreadyExists(h.Type, name)),
+			Fix: "pulumi.DeleteBeforeReplace(true) on the resource, or a name prefix so the replacement gets a new name"})
+	}
+	removedNames := map[string]synth.Resource{}
+	for _, r := range d.Removed {
+		b := byURN[r.URN]
+		if _, name, fixed := awsspec.FixedName(b.Type, b.Inputs); fixed {
+			removedNames[b.Type+"\x00"+name] = b
+		}
+	}
+	for _, a := range d.Added {
+		h := headByURN[a.URN]
+		in, name, fixed := awsspec.FixedName(h.Type, h.Inputs)
+		if b, gone := removedNames[h.Type+"\x00"+name]; fixed && gone {
+			out = append(out, Refusal{ResourceRef: a,
+				Why: fmt.Sprintf("%s takes %s %q from %s, which is deleted only after it is created; AWS answers %s",
+					h.Name, in, name, b.Name, awsspec.AlreadyExists(h.Type, name)),
+				Fix: fmt.Sprintf("pulumi.Aliases([]pulumi.Alias{{URN: pulumi.URN(%q)}}) on %s, so the engine renames it instead", b.URN, h.Name)})
+		}
+	}
+	return out
+}
+
 // stopSigns finds a stack's stop signs.
 func stopSigns(d StackDiff) []StopSign {
 	var out []StopSign
+	for _, r := range d.Refusals {
+		out = append(out, StopSign{Stack: d.Stack, URN: r.URN, Type: r.Type, Name: r.Name, Action: "fails", Why: r.Why + ". Fix: " + r.Fix})
+	}
 	kind := func(r ResourceRef) string {
 		if k, ok := stateful[r.Type]; ok {
 			return k

@@ -149,6 +149,7 @@ func TestCompare(t *testing.T) {
 	bucket := res("aws:s3/bucketV2:BucketV2", "documents-bucket", map[string]any{"bucket": "docs"})
 	bucket.Protect = true
 	sg := res("aws:ec2/securityGroup:SecurityGroup", "network-sg-web", map[string]any{"description": "web"})
+	pg := res("aws:rds/parameterGroup:ParameterGroup", "database-parameters", map[string]any{"name": "docustack-dev", "family": "postgres16", "description": "DocuStack: TLS forced, pgaudit"})
 
 	clone := func(r synth.Resource, f func(*synth.Resource)) synth.Resource {
 		b, _ := json.Marshal(r)
@@ -212,8 +213,45 @@ func TestCompare(t *testing.T) {
 		want: func(t *testing.T, d StackDiff, signs []StopSign) {
 			require.Len(t, d.Removed, 1)
 			require.Len(t, d.Added, 1)
+			require.Len(t, signs, 2)
+			assert.Equal(t, "fails", signs[0].Action, "the new bucket takes the old one's name before the old one is deleted")
+			assert.Contains(t, signs[0].Why, "BucketAlreadyOwnedByYou")
+			assert.Contains(t, signs[0].Why, "pulumi.Aliases")
+			assert.Equal(t, StopSign{Stack: "dev", URN: bucket.URN, Type: bucket.Type, Name: "documents-bucket", Action: "delete", Why: "a bucket, protected, deleted"}, signs[1])
+		},
+	}, {
+		name: "replacing a fixed-name parameter group fails in AWS: a stop sign with the fix",
+		base: []synth.Resource{pg},
+		head: []synth.Resource{clone(pg, func(r *synth.Resource) { r.Inputs["description"] = "DocuStack: TLS forced" })},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Changed, 1)
+			assert.Equal(t, "replace", d.Changed[0].Action, "the provider forces a new group on description")
+			require.Len(t, d.Refusals, 1)
 			require.Len(t, signs, 1)
-			assert.Equal(t, StopSign{Stack: "dev", URN: bucket.URN, Type: bucket.Type, Name: "documents-bucket", Action: "delete", Why: "a bucket, protected, deleted"}, signs[0])
+			assert.Equal(t, "fails", signs[0].Action)
+			assert.Contains(t, signs[0].Why, `name "docustack-dev"`)
+			assert.Contains(t, signs[0].Why, "DeleteBeforeReplace")
+		},
+	}, {
+		name: "the same replacement with deleteBeforeReplace, or under a name prefix, collides with nothing",
+		base: []synth.Resource{pg, clone(pg, func(r *synth.Resource) {
+			r.URN += "-prefixed"
+			delete(r.Inputs, "name")
+			r.Inputs["namePrefix"] = "docustack-dev-"
+		})},
+		head: []synth.Resource{
+			clone(pg, func(r *synth.Resource) { r.Inputs["description"] = "x"; r.DeleteBeforeReplace = true }),
+			clone(pg, func(r *synth.Resource) {
+				r.URN += "-prefixed"
+				delete(r.Inputs, "name")
+				r.Inputs["namePrefix"] = "docustack-dev-"
+				r.Inputs["description"] = "x"
+			}),
+		},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Changed, 2)
+			assert.Empty(t, d.Refusals)
+			assert.Empty(t, signs)
 		},
 	}, {
 		name: "option changes are listed: dependsOn, provider, ignoreChanges",

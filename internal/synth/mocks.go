@@ -62,6 +62,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Protect:              rpc.GetProtect(),
 		RetainOnDelete:       rpc.GetRetainOnDelete(),
 		IgnoreChanges:        rpc.GetIgnoreChanges(),
+		DeleteBeforeReplace:  rpc.GetDeleteBeforeReplace(),
 		Dependencies:         sortedCopy(rpc.GetDependencies()),
 		Aliases:              m.aliases(rpc, args.TypeToken, args.Name),
 		PropertyDependencies: map[string][]string{},

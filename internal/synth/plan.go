@@ -36,7 +36,10 @@ type Resource struct {
 	Protect        bool     `json:"protect,omitempty"`
 	RetainOnDelete bool     `json:"retainOnDelete,omitempty"`
 	IgnoreChanges  []string `json:"ignoreChanges,omitempty"`
-	Dependencies   []string `json:"dependencies,omitempty"`
+	// DeleteBeforeReplace: a replacement deletes the original first (a
+	// resource whose fixed physical name AWS keeps unique needs it).
+	DeleteBeforeReplace bool     `json:"deleteBeforeReplace,omitempty"`
+	Dependencies        []string `json:"dependencies,omitempty"`
 	// Aliases are the URNs this resource had before (pulumi.Aliases,
 	// resolved as the engine resolves them), so a rename is not a delete.
 	Aliases              []string            `json:"aliases,omitempty"`

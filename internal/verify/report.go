@@ -13,25 +13,33 @@ type Report struct {
 	Stack    string    `json:"stack"`
 	Findings []Finding `json:"findings"`
 	Summary  Summary   `json:"summary"`
+	// Deploy counts what the deployable section checked.
+	Deploy DeployStats `json:"deploy"`
 }
 
 // Summary counts intents by kind and failures.
 type Summary struct {
-	Allowed int  `json:"allowed"` // intents that must be open
-	Denied  int  `json:"denied"`  // intents that must be closed (deny, exposure, dangling)
-	Total   int  `json:"total"`
-	Failed  int  `json:"failed"`
-	Passed  bool `json:"passed"`
+	Allowed    int  `json:"allowed"`    // intents that must be open
+	Denied     int  `json:"denied"`     // intents that must be closed (deny, exposure, dangling)
+	Deployable int  `json:"deployable"` // documents, quotas and principals AWS must accept
+	Total      int  `json:"total"`
+	Failed     int  `json:"failed"`
+	Passed     bool `json:"passed"`
 }
 
 // Plan runs every analysis over a synthesized plan. org is the org stack's
 // plan, whose SCPs bound the workload accounts; nil when not known.
 func Plan(p *synth.Plan, org *synth.Plan) Report {
 	r := Report{Stack: p.Stack, Findings: append(Network(p), Access(p, org)...)}
+	deploy, stats := Deployable(p)
+	r.Findings, r.Deploy = append(r.Findings, deploy...), stats
 	for _, f := range r.Findings {
-		if f.Kind == "allow" || f.Kind == "access" {
+		switch {
+		case f.Kind == KindDeploy:
+			r.Summary.Deployable++
+		case f.Kind == "allow" || f.Kind == "access":
 			r.Summary.Allowed++
-		} else {
+		default:
 			r.Summary.Denied++
 		}
 		if !f.OK {
@@ -58,10 +66,11 @@ func (r Report) Write(w io.Writer, verbose bool) {
 			fmt.Fprintf(w, "     decided by: %s\n", strings.Join(f.DecidedBy, ", "))
 		}
 	}
+	fmt.Fprintln(w, deployLines(r.Findings, r.Deploy))
 	verdict := "passed"
 	if !r.Summary.Passed {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "%s: %d intents (%d allowed, %d denied), %d failed: %s\n",
-		r.Stack, r.Summary.Total, r.Summary.Allowed, r.Summary.Denied, r.Summary.Failed, verdict)
+	fmt.Fprintf(w, "%s: %d intents (%d allowed, %d denied, %d deployable), %d failed: %s\n",
+		r.Stack, r.Summary.Total, r.Summary.Allowed, r.Summary.Denied, r.Summary.Deployable, r.Summary.Failed, verdict)
 }

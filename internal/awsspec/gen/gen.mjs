@@ -10,7 +10,9 @@
 //             package @aws-cdk/aws-service-spec (Apache-2.0): for every
 //             CloudFormation type named in cfn_types.json, each top-level
 //             property's causesReplacement ("yes", "maybe" or "no"), and the
-//             type's ARN template (what the test provider's ARNs must match).
+//             type's ARN template (what the test provider's ARNs must match)
+//             and primary identifier (a settable one is a physical name that
+//             must be unique, so replacing it create-before-delete fails).
 //
 // Run through `make awsspec`, which fetches the pinned package versions with
 // `npm pack` into a temporary directory and calls:
@@ -132,7 +134,7 @@ for (const e of db.schema.resource.entities) {
   if (!wanted.has(e.cloudFormationType)) continue;
   const props = {};
   for (const [k, p] of Object.entries(e.properties)) props[k] = p.causesReplacement || 'no';
-  types[e.cloudFormationType] = { arnTemplate: e.arnTemplate || '', properties: sorted(props) };
+  types[e.cloudFormationType] = { arnTemplate: e.arnTemplate || '', primaryIdentifier: e.primaryIdentifier || [], properties: sorted(props) };
 }
 for (const t of wanted) if (!types[t]) throw new Error(`gen: ${t} is not in @aws-cdk/aws-service-spec ${cfnPkg.version}`);
 fs.writeFileSync(path.join(spec, 'data', 'cfn.json'), JSON.stringify({

@@ -1,0 +1,113 @@
+package verify
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/platform"
+)
+
+// plant rewrites one input of the first resource matching typ and name
+// (a name suffix) in a copy of the plan.
+func plant(t *testing.T, p *synth.Plan, typ, nameSuffix string, edit func(r *synth.Resource)) *synth.Plan {
+	t.Helper()
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+	var c synth.Plan
+	require.NoError(t, json.Unmarshal(b, &c))
+	for i := range c.Resources {
+		c.Resources[i].Outputs = p.Resources[i].Outputs
+	}
+	for i := range c.Resources {
+		if c.Resources[i].Type == typ && strings.HasSuffix(c.Resources[i].Name, nameSuffix) {
+			edit(&c.Resources[i])
+			return &c
+		}
+	}
+	t.Fatalf("no %s named *%s", typ, nameSuffix)
+	return nil
+}
+
+func failures(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Kind == KindDeploy && !f.OK {
+			out = append(out, f.Intent+": "+f.Detail)
+		}
+	}
+	return out
+}
+
+// Every stack's documents are valid, and the section counts what it read.
+func TestDeployableStacks(t *testing.T) {
+	for _, stack := range stacks {
+		fs, st := Deployable(plan(t, stack))
+		assert.Empty(t, failures(fs), stack)
+		assert.GreaterOrEqual(t, st.Documents, 17, stack)
+		assert.Greater(t, st.Principals, 0, stack)
+	}
+}
+
+// The defects the issue names fail with AWS's own words, and so does a
+// policy at an input the analysis has no model for.
+func TestDeployablePlantedDefects(t *testing.T) {
+	dev := plan(t, "dev")
+	org := plan(t, "org")
+	cases := []struct {
+		name  string
+		plan  *synth.Plan
+		words string
+	}{
+		{"Resource in a trust policy", plant(t, dev, "aws:iam/role:Role", "web-task-role", func(r *synth.Resource) {
+			r.Inputs["assumeRolePolicy"] = strings.Replace(r.Inputs["assumeRolePolicy"].(string), `"Action":"sts:AssumeRole"`, `"Action":"sts:AssumeRole","Resource":"*"`, 1)
+		}), "Has prohibited field Resource"},
+		{"oversized SCP", plant(t, org, "aws:organizations/policy:Policy", "", func(r *synth.Resource) {
+			r.Inputs["content"] = strings.Replace(r.Inputs["content"].(string), `"Resource":"*"`, `"Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"`+strings.Repeat("1", 5200)+`"}}`, 1)
+		}), "POLICY_CONTENT_LIMIT_EXCEEDED"},
+		{"unknown principal in a key policy", plant(t, dev, "aws:kms/key:Key", "keys-data", func(r *synth.Resource) {
+			r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Sid":"EnableIAMPolicies"`, `"Sid":"Ghost","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/ghost"},"Action":"kms:Decrypt","Resource":"*"},{"Sid":"EnableIAMPolicies"`, 1)
+		}), "Policy contains a statement with one or more invalid principals"},
+		{"the Auto Scaling role not ordered before the EBS key", plant(t, dev, "aws:kms/key:Key", "keys-ebs", func(r *synth.Resource) {
+			r.Dependencies = nil
+		}), "does not depend on it"},
+		{"an unknown action", plant(t, dev, "aws:iam/role:Role", "web-task-role", func(r *synth.Resource) {
+			pol := r.Inputs["inlinePolicies"].([]any)[0].(map[string]any)
+			pol["policy"] = strings.Replace(pol["policy"].(string), "ssmmessages:OpenDataChannel", "ssmmessages:OpenDataChanel", 1)
+		}), "Invalid action"},
+		{"a policy at an input with no model", plant(t, dev, "aws:ecs/cluster:Cluster", "", func(r *synth.Resource) {
+			r.Inputs["policy"] = `{"Version":"2012-10-17","Statement":[]}`
+		}), "no model for a policy document"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs, _ := Deployable(c.plan)
+			got := failures(fs)
+			require.NotEmpty(t, got)
+			assert.Contains(t, strings.Join(got, "\n"), c.words)
+		})
+	}
+}
+
+// A principal the program adopts instead of creating is accepted only when
+// the plan's adoptedPrincipals output names it.
+func TestDeployableAdoptedPrincipals(t *testing.T) {
+	dev := plan(t, "dev")
+	var slr string
+	without := plant(t, dev, "aws:iam/serviceLinkedRole:ServiceLinkedRole", "autoscaling-role", func(r *synth.Resource) {
+		slr, _ = r.Outputs["arn"].(string)
+		r.Outputs = map[string]any{}
+	})
+	require.NotEmpty(t, slr)
+	assert.Equal(t, platform.AdoptedPrincipalsOutput, adoptedOutput, "verify reads the output the program writes")
+	fs, _ := Deployable(without)
+	assert.Contains(t, strings.Join(failures(fs), "\n"), slr)
+
+	without.Outputs = map[string]any{adoptedOutput: map[string]any{slr: "docustack:compliance.adoptAutoScalingRole"}}
+	fs, _ = Deployable(without)
+	assert.Empty(t, failures(fs))
+}
