@@ -342,9 +342,10 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			pgParams = append(pgParams, rds.ParameterGroupParameterArgs{Name: pulumi.String(p["name"]), Value: pulumi.String(p["value"]), ApplyMethod: pulumi.String(p["applyMethod"])})
 		}
 		// A name prefix, not a fixed name: family and description force a
-		// new group, which the engine creates before deleting the old one
-		// while the instance still uses it; a fixed name would collide
-		// (DBParameterGroupAlreadyExists), a prefix gives the new group its own.
+		// new group. Under a fixed name the provider would delete the old
+		// group first, which RDS refuses while the instance is a member
+		// (InvalidDBParameterGroupState); under a prefix the new group is
+		// created first, the instance moves to it, then the old one goes.
 		pg, err := rds.NewParameterGroup(ctx, pgName, &rds.ParameterGroupArgs{
 			NamePrefix: pulumi.String(args.Identifier + "-"), Family: pulumi.String(args.family()),
 			Description: pulumi.String("DocuStack: TLS forced, pgaudit"), Parameters: pgParams, Tags: tags(pgName),

@@ -123,8 +123,10 @@ func MatchesTemplate(template, arn string) bool {
 
 // uniqueNames are the pulumi-aws types whose name input is a physical name
 // AWS keeps unique (per account and Region, or per parent), so a second
-// resource of that name cannot exist beside the first: the engine's default
-// create-before-delete replacement fails with AWS's "already exists" error.
+// resource of that name cannot exist beside the first. The provider answers
+// by deleting an explicitly named resource before creating its replacement
+// (pulumi-terraform-bridge: nameRequiresDeleteBeforeReplace); a create under
+// a taken name (a rename without an alias) fails with AWS's "already exists".
 // TestUniqueNamesCoverCloudFormation derives the floor of this table from the
 // registry (every type whose primary identifier is a settable name); the
 // rest are named here with the API that refuses the duplicate.

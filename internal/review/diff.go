@@ -58,12 +58,15 @@ type StackDiff struct {
 	Cost     CostDelta   `json:"cost"`
 }
 
-// Refusal is a change the engine would apply in a way AWS refuses, with
-// AWS's error and the fix.
+// Refusal is a change the engine would apply in a way AWS refuses or that
+// takes the resource away first, with the reason and the fix.
 type Refusal struct {
 	ResourceRef
-	Why string `json:"why"`
-	Fix string `json:"fix"`
+	// Action is "fails" (AWS refuses the create) or "delete-first" (the
+	// resource is deleted before its replacement exists).
+	Action string `json:"action"`
+	Why    string `json:"why"`
+	Fix    string `json:"fix"`
 }
 
 // ResourceRef names a resource.
@@ -516,11 +519,18 @@ func diffCost(base, head *Snapshot) CostDelta {
 
 func round(f float64) float64 { return math.Round(f*100) / 100 }
 
-// nameCollisions finds replacements and renames that would create a second
-// resource with a physical name AWS keeps unique while the first still
-// exists: the engine creates a replacement before it deletes the original
-// unless the resource says deleteBeforeReplace, and a rename without an
-// alias is a create and a delete, create first.
+// nameCollisions finds what a fixed physical name does to a change.
+//
+// A replacement: pulumi-aws (pulumi-terraform-bridge, tfbridge
+// nameRequiresDeleteBeforeReplace) deletes a resource whose autonamed name
+// input was set explicitly before it creates the replacement, since AWS keeps
+// the name unique. The resource is gone until its replacement exists, and AWS
+// refuses the delete while something still uses it (a parameter group its
+// database names, a security group with interfaces, a role in an instance
+// profile). A name prefix lets the engine create the replacement first.
+//
+// A rename without an alias is a create and a delete, create first: the new
+// resource takes the old one's name while it still exists, and AWS refuses it.
 func nameCollisions(base, head []synth.Resource, d StackDiff) []Refusal {
 	byURN := map[string]synth.Resource{}
 	for _, r := range base {
@@ -541,16 +551,16 @@ func nameCollisions(base, head []synth.Resource, d StackDiff) []Refusal {
 			b, ok = byURN[c.RenamedFrom]
 		}
 		in, name, fixed := awsspec.FixedName(h.Type, h.Inputs)
-		if !ok || !fixed || h.DeleteBeforeReplace {
+		if !ok || !fixed {
 			continue
 		}
 		if _, old, _ := awsspec.FixedName(b.Type, b.Inputs); old != name {
-			continue // a new name: the replacement does not collide
+			continue // a new name: the replacement is created first and collides with nothing
 		}
-		out = append(out, Refusal{ResourceRef: c.ResourceRef,
-			Why: fmt.Sprintf("replacing it creates a second %s with %s %q before deleting the first; AWS answers %s",
-				h.Type, in, name, awsspec.AlreadyExists(h.Type, name)),
-			Fix: "pulumi.DeleteBeforeReplace(true) on the resource, or a name prefix so the replacement gets a new name"})
+		out = append(out, Refusal{ResourceRef: c.ResourceRef, Action: "delete-first",
+			Why: fmt.Sprintf("its %s %q is fixed, so the provider deletes it before creating the replacement: "+
+				"it is gone until then, and AWS refuses the delete while anything still uses it", in, name),
+			Fix: "a name prefix (or no name), so the engine creates the replacement first and switches its users to it"})
 	}
 	removedNames := map[string]synth.Resource{}
 	for _, r := range d.Removed {
@@ -563,7 +573,7 @@ func nameCollisions(base, head []synth.Resource, d StackDiff) []Refusal {
 		h := headByURN[a.URN]
 		in, name, fixed := awsspec.FixedName(h.Type, h.Inputs)
 		if b, gone := removedNames[h.Type+"\x00"+name]; fixed && gone {
-			out = append(out, Refusal{ResourceRef: a,
+			out = append(out, Refusal{ResourceRef: a, Action: "fails",
 				Why: fmt.Sprintf("%s takes %s %q from %s, which is deleted only after it is created; AWS answers %s",
 					h.Name, in, name, b.Name, awsspec.AlreadyExists(h.Type, name)),
 				Fix: fmt.Sprintf("pulumi.Aliases([]pulumi.Alias{{URN: pulumi.URN(%q)}}) on %s, so the engine renames it instead", b.URN, h.Name)})
@@ -576,7 +586,7 @@ func nameCollisions(base, head []synth.Resource, d StackDiff) []Refusal {
 func stopSigns(d StackDiff) []StopSign {
 	var out []StopSign
 	for _, r := range d.Refusals {
-		out = append(out, StopSign{Stack: d.Stack, URN: r.URN, Type: r.Type, Name: r.Name, Action: "fails", Why: r.Why + ". Fix: " + r.Fix})
+		out = append(out, StopSign{Stack: d.Stack, URN: r.URN, Type: r.Type, Name: r.Name, Action: r.Action, Why: r.Why + ". Fix: " + r.Fix})
 	}
 	kind := func(r ResourceRef) string {
 		if k, ok := stateful[r.Type]; ok {

@@ -220,7 +220,7 @@ func TestCompare(t *testing.T) {
 			assert.Equal(t, StopSign{Stack: "dev", URN: bucket.URN, Type: bucket.Type, Name: "documents-bucket", Action: "delete", Why: "a bucket, protected, deleted"}, signs[1])
 		},
 	}, {
-		name: "replacing a fixed-name parameter group fails in AWS: a stop sign with the fix",
+		name: "replacing a fixed-name parameter group deletes it first: a stop sign with the fix",
 		base: []synth.Resource{pg},
 		head: []synth.Resource{clone(pg, func(r *synth.Resource) { r.Inputs["description"] = "DocuStack: TLS forced" })},
 		want: func(t *testing.T, d StackDiff, signs []StopSign) {
@@ -228,19 +228,18 @@ func TestCompare(t *testing.T) {
 			assert.Equal(t, "replace", d.Changed[0].Action, "the provider forces a new group on description")
 			require.Len(t, d.Refusals, 1)
 			require.Len(t, signs, 1)
-			assert.Equal(t, "fails", signs[0].Action)
+			assert.Equal(t, "delete-first", signs[0].Action)
 			assert.Contains(t, signs[0].Why, `name "docustack-dev"`)
-			assert.Contains(t, signs[0].Why, "DeleteBeforeReplace")
+			assert.Contains(t, signs[0].Why, "a name prefix")
 		},
 	}, {
-		name: "the same replacement with deleteBeforeReplace, or under a name prefix, collides with nothing",
-		base: []synth.Resource{pg, clone(pg, func(r *synth.Resource) {
+		name: "the same replacement under a name prefix is created first and collides with nothing",
+		base: []synth.Resource{clone(pg, func(r *synth.Resource) {
 			r.URN += "-prefixed"
 			delete(r.Inputs, "name")
 			r.Inputs["namePrefix"] = "docustack-dev-"
 		})},
 		head: []synth.Resource{
-			clone(pg, func(r *synth.Resource) { r.Inputs["description"] = "x"; r.DeleteBeforeReplace = true }),
 			clone(pg, func(r *synth.Resource) {
 				r.URN += "-prefixed"
 				delete(r.Inputs, "name")
@@ -249,7 +248,7 @@ func TestCompare(t *testing.T) {
 			}),
 		},
 		want: func(t *testing.T, d StackDiff, signs []StopSign) {
-			require.Len(t, d.Changed, 2)
+			require.Len(t, d.Changed, 1)
 			assert.Empty(t, d.Refusals)
 			assert.Empty(t, signs)
 		},
