@@ -323,6 +323,11 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 	for _, in := range w.intents() {
 		out = append(out, w.judge(in))
 	}
+	roleUses, unmodelled := w.roleUseIntents()
+	for _, in := range roleUses {
+		out = append(out, w.judge(in))
+	}
+	out = append(out, unmodelled...)
 	out = append(out, w.structural()...)
 	for _, prob := range w.problems {
 		out = append(out, Finding{Intent: "every policy document parses", Kind: "model", Detail: prob})

@@ -111,3 +111,52 @@ func TestDeployableAdoptedPrincipals(t *testing.T) {
 	fs, _ = Deployable(without)
 	assert.Empty(t, failures(fs))
 }
+
+// Role obligations come from the wiring: a task role trusting the wrong
+// service principal, a role at an input with no model, and a trust that
+// requires a source account the service does not send each fail, named;
+// the documented hardening (aws:SourceArn on the task role) passes.
+func TestRoleObligationsFromTheWiring(t *testing.T) {
+	dev := plan(t, "dev")
+	failing := func(p *synth.Plan) []string {
+		var out []string
+		for _, f := range Access(p, nil) {
+			if !f.OK {
+				out = append(out, f.Intent+": "+f.Detail)
+			}
+		}
+		return out
+	}
+	require.Empty(t, failing(dev))
+	var hardened bool
+	for _, f := range Access(dev, nil) {
+		if strings.HasPrefix(f.Intent, "ecs-tasks.amazonaws.com assumes ") && strings.Contains(f.Intent, "web-task") {
+			hardened = true
+		}
+	}
+	assert.True(t, hardened, "the web task's roles are derived from its task definition")
+
+	wrong := plant(t, dev, "aws:iam/role:Role", "web-task-role", func(r *synth.Resource) {
+		r.Inputs["assumeRolePolicy"] = strings.Replace(r.Inputs["assumeRolePolicy"].(string), "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", 1)
+	})
+	assert.Contains(t, strings.Join(failing(wrong), "\n"), "ecs-tasks.amazonaws.com assumes")
+
+	lambdaCondition := plant(t, dev, "aws:iam/role:Role", "db-init-role", func(r *synth.Resource) {
+		r.Inputs["assumeRolePolicy"] = strings.Replace(r.Inputs["assumeRolePolicy"].(string), `"Action":"sts:AssumeRole"`,
+			`"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}`, 1)
+	})
+	assert.Contains(t, strings.Join(failing(lambdaCondition), "\n"), "lambda.amazonaws.com assumes",
+		"Lambda sends no aws:SourceAccount when it assumes an execution role")
+
+	unmodelled := plant(t, dev, "aws:ecs/cluster:Cluster", "", func(r *synth.Resource) {
+		r.Inputs["someRoleArn"] = "arn:aws:iam::111111111111:role/" + mustRoleID(t, dev, "web-task-role")
+	})
+	assert.Contains(t, strings.Join(failing(unmodelled), "\n"), "no model for a role named at aws:ecs/cluster:Cluster.someRoleArn")
+}
+
+func mustRoleID(t *testing.T, p *synth.Plan, name string) string {
+	t.Helper()
+	r, ok := p.Named(name)
+	require.True(t, ok, name)
+	return r.ID
+}

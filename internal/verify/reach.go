@@ -3,6 +3,8 @@ package verify
 import (
 	"fmt"
 	"net/netip"
+	"sort"
+	"strings"
 )
 
 // check is one hop condition of a flow, with every rule that satisfies it
@@ -130,48 +132,178 @@ func names(m *model, groups []string) string {
 	return out
 }
 
-// naclAllows evaluates a subnet's ACL as AWS does: entries in rule-number
-// order, the first that matches decides, and the implicit last entry denies.
-// An entry matches when its CIDR holds the whole peer range and its ports the
-// whole port range; a deny entry that merely overlaps decides too, so the
-// answer is never more permissive than AWS.
+// naclAllows evaluates a subnet's ACL exactly as AWS does: entries in
+// rule-number order, the first that matches a packet decides, and the
+// implicit last entry denies. The peer range and the port range are cut
+// into cells at every entry's address and port boundaries, and each cell is
+// decided on its own, so a deny that covers part of the range closes that
+// part only and two allows may cover the range between them. The flow is
+// open only when every cell is (any cell closed means some connection of
+// the flow fails).
 func (m *model) naclAllows(s *subnet, egress bool, peer netip.Prefix, lo, hi int) check {
 	dir := "inbound"
 	if egress {
 		dir = "outbound"
 	}
-	c := check{what: fmt.Sprintf("network ACL of %s allows %s tcp/%s %s %s", s.name, dir, portRange(lo, hi), map[bool]string{true: "to", false: "from"}[egress], peer)}
+	toFrom := map[bool]string{true: "to", false: "from"}[egress]
+	c := check{what: fmt.Sprintf("network ACL of %s allows %s tcp/%s %s %s", s.name, dir, portRange(lo, hi), toFrom, peer)}
+	var entries []naclEntry
 	for _, e := range s.nacl {
-		if e.egress != egress {
+		if e.egress == egress {
+			entries = append(entries, e)
+		}
+	}
+	cells := naclCells(entries, peer, lo, hi)
+	var denied []string
+	var deniers []*naclEntry
+	seen := map[string]bool{}
+	for _, cell := range cells {
+		if cell.by == nil || !cell.by.allow {
+			denied = append(denied, cell.String())
+			deniers = append(deniers, cell.by)
 			continue
 		}
-		full := contains(e.cidr, peer) && e.covers(lo, hi)
-		partial := e.cidr.Overlaps(peer) && e.overlaps(lo, hi)
-		if c.ok {
-			// Decided already; later entries that would allow too are
-			// alternatives (removing the first would not close the path).
-			if full && e.allow {
+		if k := cell.by.g.String(); !seen[k] {
+			seen[k] = true
+			c.by = append(c.by, cell.by.g)
+		}
+	}
+	if len(denied) == 0 {
+		c.ok = true
+		// Later entries that would allow the whole range too are
+		// alternatives (removing the first would not close the path).
+		for _, e := range entries {
+			if e.allow && contains(e.cidr, peer) && e.covers(lo, hi) && !seen[e.g.String()] {
+				seen[e.g.String()] = true
 				c.by = append(c.by, e.g)
 			}
-			if partial && !e.allow {
-				return c
-			}
-			continue
 		}
-		if full || (!e.allow && partial) {
-			if !e.allow {
-				c.why = fmt.Sprintf("%s denies it", e.g)
-				return c
-			}
-			c.ok = true
-			c.by = []grant{e.g}
-		}
-	}
-	if c.ok {
 		return c
 	}
-	c.why = fmt.Sprintf("no %s entry of the network ACL of %s allows tcp/%s %s %s (the implicit rule * denies)", dir, s.name, portRange(lo, hi), map[bool]string{true: "to", false: "from"}[egress], peer)
+	c.by = nil
+	same := true
+	for _, d := range deniers {
+		same = same && d == deniers[0]
+	}
+	switch {
+	case same && deniers[0] != nil && len(denied) == len(cells):
+		c.why = fmt.Sprintf("%s denies it", deniers[0].g)
+	case same && deniers[0] == nil && len(denied) == len(cells):
+		c.why = fmt.Sprintf("no %s entry of the network ACL of %s allows tcp/%s %s %s (the implicit rule * denies)", dir, s.name, portRange(lo, hi), toFrom, peer)
+	default:
+		var why []string
+		for i, d := range denied {
+			by := "the implicit rule *"
+			if deniers[i] != nil {
+				by = deniers[i].g.String()
+			}
+			why = append(why, fmt.Sprintf("%s by %s", d, by))
+		}
+		c.why = fmt.Sprintf("part of the flow is denied: %s", strings.Join(why, "; "))
+	}
 	return c
+}
+
+// naclCell is a block of addresses and ports that every entry either holds
+// whole or misses, and the entry that decides it (nil: the implicit deny).
+type naclCell struct {
+	from, to netip.Addr
+	lo, hi   int
+	by       *naclEntry
+}
+
+func (c naclCell) String() string {
+	addr := c.from.String()
+	if c.from != c.to {
+		addr += "-" + c.to.String()
+	}
+	return fmt.Sprintf("tcp/%s %s", portRange(c.lo, c.hi), addr)
+}
+
+// naclCells cuts [peer] x [lo, hi] at the entries' boundaries and decides
+// each cell by the first entry (in rule order) that holds it.
+func naclCells(entries []naclEntry, peer netip.Prefix, lo, hi int) []naclCell {
+	pf, pl := prefixRange(peer)
+	addrCuts := []uint32{pf}
+	portCuts := []int{lo}
+	for _, e := range entries {
+		if e.cidr.IsValid() && e.cidr.Addr().Is4() {
+			f, l := prefixRange(e.cidr)
+			if f > pf && f <= pl {
+				addrCuts = append(addrCuts, f)
+			}
+			if l >= pf && l < pl {
+				addrCuts = append(addrCuts, l+1)
+			}
+		}
+		if e.protocol != "-1" && e.protocol != "all" {
+			if e.from > lo && e.from <= hi {
+				portCuts = append(portCuts, e.from)
+			}
+			if e.to >= lo && e.to < hi {
+				portCuts = append(portCuts, e.to+1)
+			}
+		}
+	}
+	addrCuts, portCuts = uniqSorted(addrCuts), uniqSortedInt(portCuts)
+	var out []naclCell
+	for i, a := range addrCuts {
+		aEnd := pl
+		if i+1 < len(addrCuts) {
+			aEnd = addrCuts[i+1] - 1
+		}
+		for j, p := range portCuts {
+			pEnd := hi
+			if j+1 < len(portCuts) {
+				pEnd = portCuts[j+1] - 1
+			}
+			cell := naclCell{from: u32Addr(a), to: u32Addr(aEnd), lo: p, hi: pEnd}
+			for k := range entries {
+				e := &entries[k]
+				if !e.cidr.IsValid() || !e.cidr.Contains(cell.from) || !e.cidr.Contains(cell.to) || !e.covers(p, pEnd) {
+					continue
+				}
+				cell.by = e
+				break
+			}
+			out = append(out, cell)
+		}
+	}
+	return out
+}
+
+func prefixRange(p netip.Prefix) (uint32, uint32) {
+	p = p.Masked()
+	b := p.Addr().As4()
+	first := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	size := uint64(1) << (32 - p.Bits())
+	return first, uint32(uint64(first) + size - 1)
+}
+
+func u32Addr(v uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+func uniqSorted(v []uint32) []uint32 {
+	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	out := v[:0]
+	for i, x := range v {
+		if i == 0 || x != v[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func uniqSortedInt(v []int) []int {
+	sort.Ints(v)
+	out := v[:0]
+	for i, x := range v {
+		if i == 0 || x != v[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func portRange(lo, hi int) string {
