@@ -26,6 +26,7 @@ import (
 
 	"github.com/docustack/infrastructure/internal/review"
 	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/internal/verify"
 )
 
 // PulumiVersion is the CLI and engine the tier builds (e2e/tools/go.mod).
@@ -231,8 +232,22 @@ func TestStacks(t *testing.T) {
 
 			up := eng.pulumi(t, p, "up", "--yes", "--skip-preview", "--stack", stack, "--policy-pack", "policies").must(t, "pulumi up --policy-pack policies")
 
-			again := eng.pulumi(t, p, "preview", "--stack", stack, "--expect-no-changes").must(t,
+			again := eng.pulumi(t, p, "preview", "--stack", stack, "--expect-no-changes", "--json", "--show-sames").must(t,
 				"pulumi preview --expect-no-changes (a deployed stack must re-preview clean: is the program or the test provider non-deterministic?)")
+
+			// docustack verify judges the engine's own plan (the provider's
+			// values) as it judges the offline one.
+			saved := filepath.Join(t.TempDir(), "preview.json")
+			require.NoError(t, os.WriteFile(saved, []byte(again.out), 0o644))
+			enginePlan, err := synth.ReadPlan(saved)
+			require.NoError(t, err)
+			org, err := synth.Stack(root, "org")
+			require.NoError(t, err)
+			onEngine, offline := verify.Plan(enginePlan, org), verify.Plan(plan, org)
+			for _, f := range onEngine.Findings {
+				assert.True(t, f.OK, "verify --plan (engine preview) %s: %s", f.Intent, f.Detail)
+			}
+			assert.Equal(t, offline.Summary.Total, onEngine.Summary.Total, "verify finds as many intents in the engine's plan as in the offline one")
 
 			out := eng.pulumi(t, p, "stack", "output", "--stack", stack, "--json").must(t, "pulumi stack output --json")
 			var outputs map[string]any
@@ -391,8 +406,10 @@ func offlinePlan(t *testing.T, dir, stack string) *synth.Plan {
 	t.Helper()
 	cmd := exec.Command("go", "run", "./cmd/docustack", "plan", "--stack", stack, "--json")
 	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	require.NoError(t, err, "docustack plan in the project copy")
+	require.NoError(t, err, "docustack plan in the project copy:\n%s", stderr.String())
 	var plan synth.Plan
 	require.NoError(t, json.Unmarshal(out, &plan))
 	return &plan

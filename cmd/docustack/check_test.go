@@ -175,6 +175,37 @@ func TestDRRunbookCoversTheSeedScenarios(t *testing.T) {
 	}
 }
 
+// verify --plan judges a saved plan: the same verdict as the synthesis, a
+// planted defect in the file fails, and an unreadable file is named.
+func TestVerifyPlanFile(t *testing.T) {
+	code, saved, stderr := runCLI("plan", "--stack", "staging", "--json", "--dir", "../..")
+	require.Equal(t, exitOK, code, stderr)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "staging.json")
+	require.NoError(t, os.WriteFile(good, []byte(saved), 0o644))
+	code, fromFile, stderr := runCLI("verify", "--plan", good, "--dir", "../..")
+	require.Equal(t, exitOK, code, stderr+fromFile)
+	_, fromStack, _ := runCLI("verify", "--stack", "staging", "--dir", "../..")
+	assert.Equal(t, lastLine(fromStack), lastLine(fromFile))
+
+	bad := filepath.Join(dir, "bad.json")
+	planted := strings.Replace(saved, `\"Action\":\"sts:AssumeRole\"`, `\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\"`, 1)
+	require.NotEqual(t, saved, planted)
+	require.NoError(t, os.WriteFile(bad, []byte(planted), 0o644))
+	code, out, _ := runCLI("verify", "--plan", bad, "--dir", "../..")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "Has prohibited field Resource")
+
+	code, _, stderr = runCLI("verify", "--plan", filepath.Join(dir, "missing.json"), "--dir", "../..")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, stderr, "missing.json")
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
 func TestVerifyCommand(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "prod", "org"} {
 		code, out, stderr := runCLI("verify", "--stack", stack, "--dir", "../..")

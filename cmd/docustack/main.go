@@ -5,6 +5,7 @@
 //	docustack plan --stack dev [--json] [--dir DIR]
 //	docustack check --stack prod [--json] [--dir DIR]
 //	docustack verify --stack prod [--json] [-v] [--dir DIR]
+//	docustack verify --plan FILE [--json] [-v] [--dir DIR]
 //	docustack controls
 //	docustack cost --stack dev [--json] [--dir DIR]
 //	docustack graph --stack prod [--dir DIR]
@@ -51,6 +52,8 @@ flags:
   --stack NAME   stack to synthesize (dev, staging, prod, org)
   --json         machine-readable output
   -v             verify: list passing intents too, with what decides each
+  --plan FILE    verify: judge a saved plan instead of synthesizing one: the output of
+                 docustack plan --json, or the engine's pulumi preview --json
   --dir DIR      project root holding Pulumi.yaml (default: found upward from here)
 `
 
@@ -69,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "JSON output")
 	verbose := fs.Bool("v", false, "verbose")
 	dir := fs.String("dir", "", "project root")
+	planFile := fs.String("plan", "", "verify: judge a saved plan (docustack plan --json, or pulumi preview --json)")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
@@ -83,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if cmd == "docs" {
 		return docsCmd(root, stdout, stderr)
+	}
+	if cmd == "verify" && *planFile != "" {
+		return verifyFileCmd(root, *planFile, *asJSON, *verbose, stdout, stderr)
 	}
 	if *stack == "" {
 		fmt.Fprintf(stderr, "docustack %s: --stack is required\n%s", cmd, usage)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -19,9 +18,9 @@ func planCmd(root, stack string, asJSON bool, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(plan); err != nil {
+		// With each resource's computed state, so verify --plan judges the
+		// file as it judges the synthesis.
+		if err := plan.WriteJSON(stdout); err != nil {
 			fmt.Fprintf(stderr, "docustack plan: %v\n", err)
 			return exitFail
 		}

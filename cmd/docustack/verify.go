@@ -24,7 +24,29 @@ func verifyCmd(root, stack string, asJSON, verbose bool, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "docustack verify: the org stack (its SCPs) has problems:\n%s", components.ErrorLines(err))
 		return exitFail
 	}
-	rep := verify.Plan(plan, org)
+	return writeVerify(verify.Plan(plan, org), asJSON, verbose, stdout)
+}
+
+// verifyFileCmd judges a saved plan: docustack's own JSON or the engine's
+// preview, so CI can judge the plan the engine will apply with the
+// provider's real values. The org stack's SCPs come from the repository.
+func verifyFileCmd(root, path string, asJSON, verbose bool, stdout, stderr io.Writer) int {
+	plan, err := synth.ReadPlan(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "docustack verify --plan: %v\n", err)
+		return exitFail
+	}
+	org := plan
+	if plan.Stack != "org" {
+		if org, err = synth.Stack(root, "org"); err != nil {
+			fmt.Fprintf(stderr, "docustack verify: the org stack (its SCPs) has problems:\n%s", components.ErrorLines(err))
+			return exitFail
+		}
+	}
+	return writeVerify(verify.Plan(plan, org), asJSON, verbose, stdout)
+}
+
+func writeVerify(rep verify.Report, asJSON, verbose bool, stdout io.Writer) int {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

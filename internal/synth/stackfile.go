@@ -157,15 +157,28 @@ func LoadStackConfig(root, stack string, proj *Project) (map[string]string, erro
 	return out, errors.Join(errs...)
 }
 
+// checkType checks a stack file's value against its declared type as the
+// Pulumi CLI does. The CLI stores scalars as text and writes a boolean or an
+// integer set with `pulumi config set` (or rewritten by `pulumi stack init`)
+// quoted ("false"), so text that parses as the type is that type.
 func checkType(decl ConfigDecl, v any) error {
 	ok := true
+	text, isText := v.(string)
 	switch decl.Type {
 	case "string":
-		_, ok = v.(string)
+		ok = isText
 	case "integer":
 		_, ok = v.(int)
+		if isText {
+			_, err := strconv.Atoi(text)
+			ok = err == nil
+		}
 	case "boolean":
 		_, ok = v.(bool)
+		if isText {
+			_, err := strconv.ParseBool(text)
+			ok = err == nil && (text == "true" || text == "false")
+		}
 	case "array":
 		_, ok = v.([]any)
 	case "object":

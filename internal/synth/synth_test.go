@@ -106,6 +106,22 @@ func writeStack(t *testing.T, body string) string {
 	return dir
 }
 
+// The Pulumi CLI writes booleans and integers quoted when it rewrites a
+// stack file (`pulumi stack init` adds the salt, `pulumi config set` stores
+// text): the quoted file is the same stack.
+func TestStackFileQuotedScalars(t *testing.T) {
+	dev, err := os.ReadFile(filepath.Join(root, "Pulumi.dev.yaml"))
+	require.NoError(t, err)
+	body := strings.NewReplacer("deletionProtection: false", `deletionProtection: "false"`,
+		"protectStatefulResources: false", `protectStatefulResources: "false"`).Replace(string(dev)) +
+		"  docustack:kmsDeletionWindowDays: \"30\"\nencryptionsalt: v1:abc:def\n"
+	quoted, err := synth.Stack(writeStack(t, body), "bad")
+	require.NoError(t, err)
+	plain, err := synth.Stack(root, "dev")
+	require.NoError(t, err)
+	assert.Equal(t, len(plain.Resources), len(quoted.Resources))
+}
+
 func TestStackFileProblems(t *testing.T) {
 	dev, err := os.ReadFile(filepath.Join(root, "Pulumi.dev.yaml"))
 	require.NoError(t, err)

@@ -332,6 +332,9 @@ func (m *model) naclPath(from, to *subnet, fromAddr, toAddr netip.Prefix, port i
 
 // defaultRoute is the 0.0.0.0/0 route of a subnet's table.
 func (m *model) defaultRoute(s *subnet) (route, bool) {
+	if s == nil {
+		return route{}, false
+	}
 	for _, r := range m.routes[s.routeTable] {
 		if r.dest == internet {
 			return r, true
