@@ -324,7 +324,7 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 		out = append(out, w.judge(in))
 	}
 	roleUses, unmodelled := w.roleUseIntents()
-	for _, in := range roleUses {
+	for _, in := range append(roleUses, w.keyUseIntents()...) {
 		out = append(out, w.judge(in))
 	}
 	out = append(out, unmodelled...)

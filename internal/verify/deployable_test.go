@@ -160,3 +160,50 @@ func mustRoleID(t *testing.T, p *synth.Plan, name string) string {
 	require.True(t, ok, name)
 	return r.ID
 }
+
+// Key obligations from the plan: the key behind every encrypted log group
+// must admit CloudWatch Logs with the group's context, and a role granted a
+// secret under a customer key must be able to decrypt it through Secrets
+// Manager. Removing either grant fails, naming the request.
+func TestKeyObligationsFromThePlan(t *testing.T) {
+	dev := plan(t, "dev")
+	failing := func(p *synth.Plan) string {
+		var out []string
+		for _, f := range Access(p, nil) {
+			if !f.OK {
+				out = append(out, f.Intent+": "+f.Detail)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	require.Empty(t, failing(dev))
+	noLogsGrant := plant(t, dev, "aws:kms/key:Key", "keys-logs", func(r *synth.Resource) {
+		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Sid":"AllowCloudWatchLogs","Effect":"Allow"`, `"Sid":"AllowCloudWatchLogs","Effect":"Deny"`, 1)
+	})
+	assert.Contains(t, failing(noLogsGrant), "CloudWatch Logs uses the key of log group /ecs/docustack-dev-web")
+
+	noDecrypt := plant(t, dev, "aws:iam/role:Role", "db-init-role", func(r *synth.Resource) {
+		pol := r.Inputs["inlinePolicies"].([]any)[0].(map[string]any)
+		pol["policy"] = strings.Replace(pol["policy"].(string), `"Sid":"DecryptMasterSecret","Effect":"Allow"`, `"Sid":"DecryptMasterSecret","Effect":"Deny"`, 1)
+	})
+	assert.Contains(t, failing(noDecrypt), "decrypts secret rds!")
+}
+
+// Health checks are flows: a target group whose health check names a port
+// the tasks' security group does not open fails, named after the group.
+func TestHealthChecksAreFlows(t *testing.T) {
+	dev := plan(t, "dev")
+	for _, f := range Network(dev) {
+		assert.True(t, f.OK, "%s: %s", f.Intent, f.Detail)
+	}
+	moved := plant(t, dev, "aws:lb/targetGroup:TargetGroup", "web-tg", func(r *synth.Resource) {
+		r.Inputs["healthCheck"].(map[string]any)["port"] = "9090"
+	})
+	var failed []string
+	for _, f := range Network(moved) {
+		if !f.OK {
+			failed = append(failed, f.Intent+": "+f.Detail)
+		}
+	}
+	assert.Contains(t, strings.Join(failed, "\n"), "alb -> web tcp/9090 (health check of ingress-web-tg)")
+}

@@ -186,6 +186,7 @@ func Network(p *synth.Plan) []Finding {
 	for _, f := range Denied {
 		out = append(out, m.evaluate(eps, f, false)...)
 	}
+	out = append(out, m.targetFlows(p, eps)...)
 	out = append(out, m.exposure(p, eps)...)
 	out = append(out, m.dangling(eps)...)
 	for _, prob := range m.problems {

@@ -1,0 +1,109 @@
+package verify
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Key obligations derived from the plan: the key behind every encrypted log
+// group and every secret a role may read must let the service (or the
+// reader, through the service) use it, with the encryption context the
+// service sends.
+
+// logsKeyActions are what CloudWatch Logs calls on a log group's key
+// ("Encrypt log data in CloudWatch Logs using AWS KMS"): it encrypts new
+// events and decrypts them for readers, with the log group's ARN as context.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+var logsKeyActions = []string{"kms:GenerateDataKey", "kms:Decrypt"}
+
+func (w *world) keyUseIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, lg := range w.plan.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		key := lg.Str("kmsKeyId")
+		if key == "" {
+			continue
+		}
+		arn := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", w.region, w.account, lg.Str("name"))
+		for _, a := range logsKeyActions {
+			out = append(out, AccessIntent{Name: fmt.Sprintf("CloudWatch Logs uses the key of log group %s (%s)", lg.Str("name"), a), Want: true,
+				pol: w.key(key),
+				Request: Request{Principal: svc("logs." + w.region + ".amazonaws.com"), Action: a, Resource: key,
+					Context: map[string][]string{"kms:EncryptionContext:aws:logs:arn": {arn}}}})
+		}
+	}
+	secretKeys := w.secretKeys()
+	for _, roleArn := range sortedKeys(w.roles) {
+		for _, secret := range w.grantedSecrets(roleArn) {
+			key, ok := secretKeys[secret]
+			if !ok {
+				continue // the AWS managed key: Secrets Manager needs no grant for it
+			}
+			p, pol := w.asRole(roleArn)
+			kp := w.key(key)
+			pol.resource, pol.isKey, pol.resName = kp.resource, true, "key"
+			// Secrets Manager decrypts on the caller's behalf, through the
+			// service, with the secret's ARN as context.
+			// https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+			out = append(out, AccessIntent{Name: fmt.Sprintf("%s decrypts secret %s with its key", w.roles[roleArn].name, secret[strings.Index(secret, ":secret:")+len(":secret:"):]), Want: true, pol: pol,
+				Request: Request{Principal: p, Action: "kms:Decrypt", Resource: key, Context: map[string][]string{
+					"kms:ViaService": {"secretsmanager." + w.region + ".amazonaws.com"}, "kms:CallerAccount": {w.account},
+					"kms:EncryptionContext:SecretARN": {secret}, "aws:CalledVia": {"secretsmanager.amazonaws.com"}}}})
+		}
+	}
+	return out
+}
+
+// secretKeys maps every secret of the plan encrypted with a customer key to
+// that key: Secrets Manager secrets with kmsKeyId, and the master user
+// secrets RDS manages under masterUserSecretKmsKeyId.
+func (w *world) secretKeys() map[string]string {
+	out := map[string]string{}
+	for _, s := range w.plan.ByType("aws:secretsmanager/secret:Secret") {
+		if arn, _ := s.Outputs["arn"].(string); arn != "" && s.Str("kmsKeyId") != "" {
+			out[arn] = s.Str("kmsKeyId")
+		}
+	}
+	for _, typ := range []string{tRDSInstance, tRDSCluster} {
+		for _, db := range w.plan.ByType(typ) {
+			key := db.Str("masterUserSecretKmsKeyId")
+			if key == "" {
+				continue
+			}
+			for _, m := range asList(db.Outputs["masterUserSecrets"]) {
+				if arn := str(m["secretArn"]); arn != "" {
+					out[arn] = key
+				}
+			}
+		}
+	}
+	return out
+}
+
+// grantedSecrets are the concrete secret ARNs a role's identity policies
+// allow it to read.
+func (w *world) grantedSecrets(roleArn string) []string {
+	seen := map[string]bool{}
+	for _, d := range w.rolePolicies(roleArn) {
+		for _, s := range d.Statement {
+			if !strings.EqualFold(s.Effect, "Allow") || !anyMatch(list(s.Action), "secretsmanager:GetSecretValue", true) {
+				continue
+			}
+			for _, r := range list(s.Resource) {
+				if strings.HasPrefix(r, "arn:aws:secretsmanager:") && !strings.Contains(r, "*") {
+					seen[r] = true
+				}
+			}
+		}
+	}
+	return sortedKeys(seen)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
