@@ -337,8 +337,8 @@ func TestUpdatePass(t *testing.T) {
 	base := offlinePlan(t, p, stack)
 
 	stackFile := filepath.Join(p, "Pulumi."+stack+".yaml")
-	edit(t, stackFile, "imageTag: web-v1.0.0", "imageTag: web-v1.0.1")         // a web image tag
-	edit(t, stackFile, "imageTag: db-init-v1.0.0", "imageTag: db-init-v1.0.1") // a DB-init image tag re-runs it
+	edit(t, stackFile, "docustack:web:\n    imageTag: v0.1.0", "docustack:web:\n    imageTag: v0.1.1")       // a web image tag
+	edit(t, stackFile, "docustack:dbInit:\n    imageTag: v0.1.0", "docustack:dbInit:\n    imageTag: v0.1.1") // a DB-init image tag re-runs it
 	edit(t, stackFile, "instanceClass: db.t4g.micro", "instanceClass: db.t4g.small")
 	edit(t, stackFile, "secrets: [NEXTAUTH_SECRET]", "secrets: [NEXTAUTH_SECRET, STRIPE_API_KEY]")
 	edit(t, filepath.Join(p, "components", "database.go"), `"DocuStack: TLS forced, pgaudit"`, `"DocuStack: TLS forced, pgaudit, audited"`)
