@@ -73,6 +73,10 @@ var azPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$`)
 type NetworkArgs struct {
 	// Region the VPC lives in; endpoint service names and AZ names derive from it. Required.
 	Region string
+	// AccountID is the account whose principals the VPC endpoint policies
+	// admit, and whose resources the S3 gateway admits besides the AWS-owned
+	// buckets the platform needs (the data perimeter). Required: 12 digits.
+	AccountID string
 	// VpcCidr is the VPC block. Required: a private (RFC 1918) /16, e.g. "10.0.0.0/16".
 	VpcCidr string
 	// AvailabilityZones are pinned AZ names, one subnet per tier in each.
@@ -151,6 +155,9 @@ func (a NetworkArgs) Validate() error {
 
 	if a.Region == "" {
 		add(fieldErr("region", a.Region, "an AWS region such as us-east-1"))
+	}
+	if !accountIDPattern.MatchString(a.AccountID) {
+		add(fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
 	}
 	vpc, err := parseCanonical(a.VpcCidr)
 	vpcOK := err == nil && isPrivate(vpc) && vpc.Bits() == VPCPrefixLength

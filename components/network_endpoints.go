@@ -30,6 +30,61 @@ func endpointServiceName(region, service string) string {
 	return fmt.Sprintf("com.amazonaws.%s.%s", region, service)
 }
 
+// The data perimeter at the VPC's edge. Every endpoint carries a policy
+// ("Control access to VPC endpoints using endpoint policies", AWS
+// PrivateLink guide): requests through an interface endpoint must come from
+// this account's principals; requests through the S3 gateway must also be on
+// this account's buckets, except the AWS-owned buckets the platform reads.
+// https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+
+// awsOwnedBuckets are the AWS-owned buckets private workloads read through
+// the S3 gateway, by Region, each with AWS's page:
+//   - ECR stores image layers in prod-<region>-starport-layer-bucket, and
+//     the layer download is made with ECR's credentials, not the caller's
+//     ("Minimum Amazon S3 bucket permissions for Amazon ECR",
+//     https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms);
+//   - Amazon Linux 2023 packages for the bastion (al2023-repos-<region>-de612dc2,
+//     "Amazon Linux 2023 repositories in S3",
+//     https://docs.aws.amazon.com/linux/al2023/ug/s3-repository.html).
+//
+// The GuardDuty runtime agent's image comes from ECR (an AWS account's
+// repository, through ecr.dkr), which the principal perimeter admits: the
+// pull is made by this account's task execution role.
+func awsOwnedBuckets(region string) []string {
+	return []string{
+		fmt.Sprintf("arn:aws:s3:::prod-%s-starport-layer-bucket/*", region),
+		fmt.Sprintf("arn:aws:s3:::al2023-repos-%s-de612dc2/*", region),
+	}
+}
+
+// interfaceEndpointPolicy admits the account's own principals only.
+func interfaceEndpointPolicy(accountID string) string {
+	return PolicyJSON(PolicyStatement{
+		Sid: "OwnPrincipals", Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: "*", Resource: "*",
+		Condition: map[string]map[string]any{"StringEquals": {"aws:PrincipalAccount": accountID}},
+	})
+}
+
+// s3GatewayPolicy admits the account's principals on the account's buckets,
+// and anyone on the AWS-owned buckets the platform reads (ECR's layer
+// download is made with ECR's own credentials).
+func s3GatewayPolicy(accountID, region string) string {
+	return PolicyJSON(
+		PolicyStatement{Sid: "OwnPrincipalsOwnBuckets", Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: "s3:*", Resource: "*",
+			Condition: map[string]map[string]any{"StringEquals": {"aws:PrincipalAccount": accountID, "aws:ResourceAccount": accountID}}},
+		PolicyStatement{Sid: "AWSOwnedBuckets", Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: "s3:GetObject",
+			Resource: awsOwnedBuckets(region)},
+	)
+}
+
+// gatewayEndpointPolicy is S3's perimeter, or the principal perimeter.
+func gatewayEndpointPolicy(svc, accountID, region string) string {
+	if svc == "s3" {
+		return s3GatewayPolicy(accountID, region)
+	}
+	return interfaceEndpointPolicy(accountID)
+}
+
 // endpointChild turns "ecr.api" into a child-name-safe "ecr-api".
 func endpointChild(service string) string { return strings.ReplaceAll(service, ".", "-") }
 
@@ -46,6 +101,7 @@ func (b *networkBuilder) endpoints() error {
 			VpcEndpointType: pulumi.String("Gateway"),
 			// Only the private tier: the database tier stays without any route out.
 			RouteTableIds: tables,
+			Policy:        pulumi.String(gatewayEndpointPolicy(svc, b.args.AccountID, b.args.Region)),
 			Tags:          b.tags(name),
 		}, b.parent); err != nil {
 			return err
@@ -65,6 +121,7 @@ func (b *networkBuilder) endpoints() error {
 			PrivateDnsEnabled: pulumi.Bool(true),
 			SubnetIds:         subnets,
 			SecurityGroupIds:  pulumi.StringArray{b.n.SecurityGroups.Endpoints.ID().ToStringOutput()},
+			Policy:            pulumi.String(interfaceEndpointPolicy(b.args.AccountID)),
 			Tags:              b.tags(name),
 		}, b.parent); err != nil {
 			return err

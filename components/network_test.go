@@ -359,6 +359,7 @@ func TestNetworkFlowLogs(t *testing.T) {
 func validNetworkArgs() components.NetworkArgs {
 	return components.NetworkArgs{
 		Region:             "us-east-1",
+		AccountID:          "111111111111",
 		VpcCidr:            "10.9.0.0/16",
 		AvailabilityZones:  []string{"us-east-1a", "us-east-1b"},
 		PublicSubnets:      []string{"10.9.1.0/24", "10.9.2.0/24"},
@@ -377,6 +378,8 @@ func TestNetworkArgsValidate(t *testing.T) {
 		want   []string
 	}{
 		{"valid", func(*components.NetworkArgs) {}, nil},
+		{"no account for the endpoint policies", func(a *components.NetworkArgs) { a.AccountID = "" },
+			[]string{`accountId: got "", want a 12-digit AWS account ID`}},
 		{"public vpc", func(a *components.NetworkArgs) { a.VpcCidr = "52.0.0.0/16" },
 			[]string{`vpcCidr: got "52.0.0.0/16", want a private /16`}},
 		{"vpc not /16", func(a *components.NetworkArgs) { a.VpcCidr = "10.0.0.0/8" },

@@ -611,6 +611,7 @@ func (c *Config) networkArgs(flowLogDestination pulumi.StringInput) components.N
 	n := c.Network
 	return components.NetworkArgs{
 		Region:             c.Region,
+		AccountID:          c.AccountID,
 		VpcCidr:            n.VpcCidr,
 		AvailabilityZones:  n.AvailabilityZones,
 		PublicSubnets:      n.PublicSubnets,

@@ -47,6 +47,8 @@ type world struct {
 	orgManagementID string              // the management account (SCPs do not apply)
 	ownOU           map[string]bool     // accounts with an SCP attached to them directly
 	problems        []string
+	endpointPolicy  map[string]*Document // by endpoint service; nil: the default policy
+	inVPC           map[string]bool      // roles that run inside the VPC
 }
 
 type namedDoc struct {
@@ -154,6 +156,7 @@ func readWorld(p *synth.Plan, org *synth.Plan) *world {
 			w.topicPolicy[t.Str("arn")] = d
 		}
 	}
+	w.readEndpoints(p)
 	if org != nil {
 		w.orgManagementID, _ = org.Outputs["accountId"].(string)
 		w.ownOU = map[string]bool{}
@@ -196,7 +199,7 @@ type policies struct {
 
 // authorize decides a request and explains the decision.
 func (w *world) authorize(req Request, pol policies) (bool, string) {
-	iamPrincipal := req.Principal.Service == "" && !req.Principal.Anonymous
+	iamPrincipal := req.Principal.Service == "" && !req.Principal.Anonymous && !req.Principal.Federated
 	// Every request names the region it is made in.
 	if _, ok := req.Context["aws:RequestedRegion"]; !ok {
 		c := map[string][]string{"aws:RequestedRegion": {w.region}}
@@ -297,7 +300,7 @@ func (w *world) viaAccount(d Document, req Request) bool {
 		if s.Principal == "*" {
 			return false
 		}
-		if m, ok := s.Principal.(map[string]any); ok && m["Service"] != nil {
+		if m, ok := s.Principal.(map[string]any); ok && (m["Service"] != nil || m["Federated"] != nil) {
 			return false
 		}
 	}
@@ -328,12 +331,26 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 		out = append(out, w.judge(in))
 	}
 	out = append(out, unmodelled...)
+	_, who := w.whoCan()
+	out = append(out, who...)
+	out = append(out, w.ecrLayerIntents()...)
 	out = append(out, w.structural()...)
 	for _, prob := range w.problems {
 		out = append(out, Finding{Intent: "every policy document parses", Kind: "model", Detail: prob})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Intent < out[j].Intent })
 	return out
+}
+
+// WhoCan answers, for every sensitive action on every resource of the
+// plan, which of its roles and which external callers can perform it.
+func WhoCan(p *synth.Plan, org *synth.Plan) []WhoCanRow {
+	w := readWorld(p, org)
+	if w.account == "" {
+		return nil
+	}
+	rows, _ := w.whoCan()
+	return rows
 }
 
 // rolePolicies are the identity policies of a role of the plan.
@@ -392,6 +409,13 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 // judge decides one intent and explains the decision.
 func (w *world) judge(in AccessIntent) Finding {
 	ok, why := w.authorize(in.Request, in.pol)
+	if ok {
+		if through, how := w.throughEndpoint(in.Request); !through {
+			ok, why = false, how
+		} else if how != "" {
+			why += ", " + how
+		}
+	}
 	kind := map[bool]string{true: "access", false: "access-deny"}[in.Want]
 	proven := ok == in.Want
 	if ro, isRole := w.roles[in.Request.Principal.ARN]; isRole {

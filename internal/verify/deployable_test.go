@@ -207,3 +207,66 @@ func TestHealthChecksAreFlows(t *testing.T) {
 	}
 	assert.Contains(t, strings.Join(failed, "\n"), "alb -> web tcp/9090 (health check of ingress-web-tg)")
 }
+
+// Who can: widening a sensitive grant to a role that is not on the reviewed
+// allow-list fails, naming the caller, the request and what allows it;
+// external callers (another account, anonymous, a GitHub pull request) can
+// do none of the sensitive actions; the stack's own deploy environment can
+// assume its deploy role.
+func TestWhoCan(t *testing.T) {
+	dev := plan(t, "dev")
+	rows := WhoCan(dev, plan(t, "org"))
+	require.NotEmpty(t, rows)
+	for _, r := range rows {
+		for _, who := range r.Who {
+			assert.NotContains(t, []string{classOther, classAnonymous, classGitHubElse, classGitHubPR}, who, r.What)
+			assert.NotContains(t, who, classDeputy, r.What)
+		}
+		if strings.HasPrefix(r.What, "assume administrator role") {
+			assert.Equal(t, []string{classGitHubEnv}, r.Who)
+		}
+	}
+	widened := plant(t, dev, "aws:iam/role:Role", "web-task-role", func(r *synth.Resource) {
+		pol := r.Inputs["inlinePolicies"].([]any)[0].(map[string]any)
+		pol["policy"] = strings.Replace(pol["policy"].(string), `"Statement":[`,
+			`"Statement":[{"Sid":"Oops","Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::docustack-dev-log-archive-111111111111/*"},`, 1)
+	})
+	var failed []string
+	for _, f := range Access(widened, nil) {
+		if !f.OK {
+			failed = append(failed, f.Intent+": "+f.Detail)
+		}
+	}
+	all := strings.Join(failed, "\n")
+	assert.Contains(t, all, "who can delete, overwrite or re-lock archived logs in docustack-dev-log-archive-111111111111: web-task-role")
+	assert.Contains(t, all, "s3:DeleteObject")
+	assert.Contains(t, all, "Oops")
+}
+
+// VPC endpoint policies are evaluated for every request a private workload
+// makes through them: a gateway policy limited to this account's buckets
+// breaks ECR's layer downloads, and an interface policy for another account
+// refuses the tasks' image pulls.
+func TestEndpointPolicies(t *testing.T) {
+	dev := plan(t, "dev")
+	failing := func(p *synth.Plan) string {
+		var out []string
+		for _, f := range Access(p, nil) {
+			if !f.OK {
+				out = append(out, f.Intent+": "+f.Detail)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	require.Empty(t, failing(dev))
+	ownOnly := plant(t, dev, "aws:ec2/vpcEndpoint:VpcEndpoint", "endpoint-s3", func(r *synth.Resource) {
+		pol := r.Inputs["policy"].(string)
+		r.Inputs["policy"] = pol[:strings.Index(pol, `,{"Sid":"AWSOwnedBuckets"`)] + "]}"
+	})
+	assert.Contains(t, failing(ownOnly), "ECR downloads the layers of docustack-dev/web through the S3 gateway endpoint")
+
+	otherAccount := plant(t, dev, "aws:ec2/vpcEndpoint:VpcEndpoint", "endpoint-ecr-api", func(r *synth.Resource) {
+		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), "111111111111", "999999999999", 1)
+	})
+	assert.Contains(t, failing(otherAccount), "no statement of the ecr.api endpoint's policy allows it")
+}

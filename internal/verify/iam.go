@@ -60,6 +60,9 @@ type Principal struct {
 	Account string
 	// Anonymous is an unauthenticated caller.
 	Anonymous bool
+	// Federated: ARN is an identity provider's (a web identity session
+	// presented through sts:AssumeRoleWithWebIdentity).
+	Federated bool
 }
 
 func (p Principal) String() string {
@@ -346,11 +349,15 @@ func principalMatches(v any, p Principal) bool {
 				if p.Service != "" && want == p.Service {
 					return true
 				}
+			case "Federated":
+				if p.Federated && want == p.ARN {
+					return true
+				}
 			case "AWS":
 				if want == "*" {
 					return true
 				}
-				if p.Service != "" || p.Anonymous {
+				if p.Service != "" || p.Anonymous || p.Federated {
 					continue
 				}
 				// An account ID or its root ARN stands for every principal of
