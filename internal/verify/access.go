@@ -327,6 +327,8 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 		out = append(out, w.judge(in))
 	}
 	roleUses, unmodelled := w.roleUseIntents()
+	_, unmodelledTopics := w.topicUseIntents()
+	unmodelled = append(unmodelled, unmodelledTopics...)
 	for _, in := range append(roleUses, w.keyUseIntents()...) {
 		out = append(out, w.judge(in))
 	}

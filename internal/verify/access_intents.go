@@ -3,6 +3,8 @@ package verify
 import (
 	"fmt"
 	"strings"
+
+	"github.com/docustack/infrastructure/internal/synth"
 )
 
 // The date every simulated delivery happens on (key paths carry a date).
@@ -117,11 +119,12 @@ const guardDutyAgent = "arn:aws:ecr:us-east-1:593207742271:repository/aws-guardd
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
 func (w *world) execIntents() []AccessIntent {
 	var out []AccessIntent
-	execGroup := ""
+	execGroup, execKey := "", ""
 	for _, c := range w.plan.ByType("aws:ecs/cluster:Cluster") {
 		if g := c.Str("configuration.executeCommandConfiguration.logConfiguration.cloudWatchLogGroupName"); g != "" {
 			execGroup = g
 		}
+		execKey = c.Str("configuration.executeCommandConfiguration.kmsKeyId")
 	}
 	tasks := map[string]string{} // task definition family -> task role
 	for _, td := range w.plan.ByType("aws:ecs/taskDefinition:TaskDefinition") {
@@ -152,6 +155,16 @@ func (w *world) execIntents() []AccessIntent {
 		} {
 			out = append(out, AccessIntent{Name: svc.Name + ": ECS Exec session " + a.action, Want: true, pol: pol,
 				Request: Request{Principal: p, Action: a.action, Resource: a.res, Context: tls(nil)}})
+		}
+		// A session encrypted with the cluster's key: the task role decrypts
+		// the data key ("Using ECS Exec": KMS permissions of the task role).
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
+		if execKey != "" {
+			kp := w.key(execKey)
+			kpol := pol
+			kpol.resource, kpol.isKey, kpol.resName = kp.resource, true, "key"
+			out = append(out, AccessIntent{Name: svc.Name + ": ECS Exec session decrypts with the cluster's key", Want: true, pol: kpol,
+				Request: Request{Principal: p, Action: "kms:Decrypt", Resource: execKey, Context: map[string][]string{"kms:CallerAccount": {w.account}}}})
 		}
 	}
 	return out
@@ -495,22 +508,82 @@ func (w *world) configIntents() []AccessIntent {
 // KMS key must let them encrypt.
 // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
 func (w *world) topicIntents() []AccessIntent {
+	intents, _ := w.topicUseIntents()
+	return intents
+}
+
+// publisherSites: pulumi-aws inputs that name a topic a service publishes
+// to, the service, and the ARN it sends as aws:SourceArn (with
+// aws:SourceAccount), from each service's page on confused-deputy keys.
+var publisherSites = map[string]map[string]struct {
+	service string
+	source  func(w *world, r synth.Resource) string
+}{
+	// EventBridge publishes a rule's matches to its SNS target.
+	// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+	"aws:cloudwatch/eventTarget:EventTarget": {"arn": {"events.amazonaws.com", func(w *world, r synth.Resource) string {
+		return fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", w.region, w.account, r.Str("rule"))
+	}}},
+	// CloudWatch publishes an alarm's state changes to its actions.
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+	"aws:cloudwatch/metricAlarm:MetricAlarm": {
+		"alarmActions[]": {"cloudwatch.amazonaws.com", alarmArn}, "okActions[]": {"cloudwatch.amazonaws.com", alarmArn},
+		"insufficientDataActions[]": {"cloudwatch.amazonaws.com", alarmArn},
+	},
+	// Subscriptions and the topic policy name the topic without publishing.
+	"aws:sns/topicSubscription:TopicSubscription": {"topic": {}},
+	"aws:sns/topicPolicy:TopicPolicy":             {"arn": {}},
+}
+
+func alarmArn(w *world, r synth.Resource) string {
+	return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", w.region, w.account, r.Str("name"))
+}
+
+// topicUseIntents: every input that names a topic of the plan is a
+// publisher, and the topic policy (and the topic's key) must admit it with
+// the context keys it sends.
+func (w *world) topicUseIntents() ([]AccessIntent, []Finding) {
 	var out []AccessIntent
-	for arn, d := range w.topicPolicy {
-		doc := d
-		for _, s := range []string{"events.amazonaws.com", "cloudwatch.amazonaws.com"} {
-			ctx := tls(map[string][]string{"aws:SourceAccount": {w.account}})
-			out = append(out, AccessIntent{Name: s + " publishes alerts", Want: true,
-				pol:     policies{resource: &doc, resName: "topic", resourceAccount: w.account},
-				Request: Request{Principal: svc(s), Action: "sns:Publish", Resource: arn, Context: ctx}})
-			if k := w.topicKey[arn]; k != "" {
-				out = append(out, AccessIntent{Name: s + " encrypts alerts with the topic's key", Want: true, pol: w.key(k),
-					Request: Request{Principal: svc(s), Action: "kms:GenerateDataKey", Resource: k, Context: ctx}})
+	var unmodelled []Finding
+	seen := map[string]bool{}
+	for _, r := range w.plan.Resources {
+		if !r.Custom || !strings.HasPrefix(r.Type, "aws:") {
+			continue
+		}
+		for _, ref := range stringsIn(r.Inputs, "") {
+			doc, isTopic := w.topicPolicy[ref.value]
+			if !isTopic {
+				continue
+			}
+			site, known := publisherSites[r.Type][sitePattern(ref.path)]
+			if !known {
+				unmodelled = append(unmodelled, Finding{Kind: "model", Intent: fmt.Sprintf("%s %s names topic %s", r.Name, ref.path, ref.value),
+					Detail: fmt.Sprintf("no model for a topic named at %s.%s: say which service publishes to it (internal/verify/access_intents.go publisherSites)", r.Type, sitePattern(ref.path))})
+				continue
+			}
+			if site.service == "" {
+				continue
+			}
+			ctx := tls(map[string][]string{"aws:SourceAccount": {w.account}, "aws:SourceArn": {site.source(w, r)}})
+			name := fmt.Sprintf("%s publishes to %s for %s", site.service, lastArnPart(ref.value), r.Name)
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			d := doc
+			out = append(out, AccessIntent{Name: name, Want: true,
+				pol:     policies{resource: &d, resName: "topic", resourceAccount: w.account},
+				Request: Request{Principal: svc(site.service), Action: "sns:Publish", Resource: ref.value, Context: ctx}})
+			if k := w.topicKey[ref.value]; k != "" {
+				out = append(out, AccessIntent{Name: name + ": encrypts with the topic's key", Want: true, pol: w.key(k),
+					Request: Request{Principal: svc(site.service), Action: "kms:GenerateDataKey", Resource: k, Context: ctx}})
 			}
 		}
 	}
-	return out
+	return out, unmodelled
 }
+
+func lastArnPart(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
 
 // ECS task execution: the agent pulls the image, writes the logs and reads
 // the secrets with the execution role.

@@ -270,3 +270,49 @@ func TestEndpointPolicies(t *testing.T) {
 	})
 	assert.Contains(t, failing(otherAccount), "no statement of the ecr.api endpoint's policy allows it")
 }
+
+// Requests as AWS sends them: the alerts topic's publishers are derived from
+// the alarms and event targets that name it, and carry the source ARN, so
+// the hardening AWS documents (aws:SourceArn on the topic policy) passes,
+// while a policy that drops CloudWatch fails for every alarm.
+func TestTopicPublishersFromTheWiring(t *testing.T) {
+	dev := plan(t, "dev")
+	failing := func(p *synth.Plan) string {
+		var out []string
+		for _, f := range Access(p, nil) {
+			if !f.OK {
+				out = append(out, f.Intent+": "+f.Detail)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	hardened := plant(t, dev, "aws:sns/topicPolicy:TopicPolicy", "", func(r *synth.Resource) {
+		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}`,
+			`"Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"},"ArnLike":{"aws:SourceArn":["arn:aws:cloudwatch:us-east-1:111111111111:alarm:*","arn:aws:events:us-east-1:111111111111:rule/*"]}}`, 1)
+	})
+	tp := hardened.ByType("aws:sns/topicPolicy:TopicPolicy")
+	require.NotEmpty(t, tp)
+	require.Contains(t, tp[0].Str("policy"), "aws:SourceArn", "the hardening was planted")
+	assert.Empty(t, failing(hardened), "the documented SourceArn hardening passes")
+
+	noAlarms := plant(t, dev, "aws:sns/topicPolicy:TopicPolicy", "", func(r *synth.Resource) {
+		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"events.amazonaws.com","cloudwatch.amazonaws.com"`, `"events.amazonaws.com"`, 1)
+	})
+	assert.Contains(t, failing(noAlarms), "cloudwatch.amazonaws.com publishes to docustack-dev-alerts for alarms-web-cpu")
+}
+
+// ECS Exec: a task role that loses the cluster's session key fails.
+func TestExecSessionKey(t *testing.T) {
+	dev := plan(t, "dev")
+	p := plant(t, dev, "aws:iam/role:Role", "web-task-role", func(r *synth.Resource) {
+		pol := r.Inputs["inlinePolicies"].([]any)[0].(map[string]any)
+		pol["policy"] = strings.Replace(pol["policy"].(string), `"Sid":"SessionKey","Effect":"Allow"`, `"Sid":"SessionKey","Effect":"Deny"`, 1)
+	})
+	var failed []string
+	for _, f := range Access(p, nil) {
+		if !f.OK {
+			failed = append(failed, f.Intent)
+		}
+	}
+	assert.Contains(t, failed, "web-service: ECS Exec session decrypts with the cluster's key")
+}
