@@ -95,7 +95,7 @@ func TestEveryIntegrationNeedsItsStatement(t *testing.T) {
 		{"AWS Config checks the delivery bucket's ACL", "config-recorder-role", "inlinePolicies.0", "BucketCheck"},
 		{"AWS Config encrypts deliveries with the logs key", "config-recorder-role", "inlinePolicies.0", "EncryptDeliveries"},
 		{"AWS Config encrypts deliveries with the logs key", "keys-logs", "policy", "EnableIAMPolicies"},
-		{"events.amazonaws.com encrypts alerts with the topic's key", "keys-logs", "policy", "AllowAlertPublishers"},
+		{"events.amazonaws.com publishes to docustack-dev-alerts for detection-config-noncompliant-target: encrypts with the topic's key", "keys-logs", "policy", "AllowAlertPublishers"},
 		{"web-task: pulls docustack-dev/web", "web-execution-role", "inlinePolicies.0", "PullImage"},
 		{"web-task: writes its logs", "web-execution-role", "inlinePolicies.0", "WriteLogs"},
 		{"web-task: reads secret DB_PASSWORD", "web-execution-role", "inlinePolicies.0", "ReadSecrets"},
