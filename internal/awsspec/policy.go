@@ -3,8 +3,10 @@ package awsspec
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -553,12 +555,7 @@ func checkPrincipal(kind PolicyKind, i int, raw json.RawMessage) []Problem {
 		add("Data type mismatch", "Principal is neither * nor an object")
 		return ps
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		vals := stringList(m[k])
 		switch k {
 		case "AWS":
@@ -630,13 +627,8 @@ func checkCondition(i int, raw json.RawMessage) []Problem {
 		add("Data type mismatch", "Condition is not an object of operators to objects of keys")
 		return ps
 	}
-	ops := make([]string, 0, len(cond))
-	for op := range cond {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
 	c := IAM()
-	for _, op := range ops {
+	for _, op := range slices.Sorted(maps.Keys(cond)) {
 		base := op
 		if q, rest, ok := strings.Cut(op, ":"); ok {
 			if q != "ForAnyValue" && q != "ForAllValues" {
@@ -655,12 +647,7 @@ func checkCondition(i int, raw json.RawMessage) []Problem {
 		if fam == "Null" && ifExists {
 			add("Null with if exists", "%q: the Null operator has no IfExists form", op)
 		}
-		keys := make([]string, 0, len(cond[op]))
-		for k := range cond[op] {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(cond[op])) {
 			vals := stringOrScalarList(cond[op][k])
 			if !strings.Contains(k, ":") {
 				add("Invalid condition key format", "%q is not <prefix>:<key>", k)

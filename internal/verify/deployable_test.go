@@ -118,16 +118,7 @@ func TestDeployableAdoptedPrincipals(t *testing.T) {
 // the documented hardening (aws:SourceArn on the task role) passes.
 func TestRoleObligationsFromTheWiring(t *testing.T) {
 	dev := plan(t, "dev")
-	failing := func(p *synth.Plan) []string {
-		var out []string
-		for _, f := range Access(p, nil) {
-			if !f.OK {
-				out = append(out, f.Intent+": "+f.Detail)
-			}
-		}
-		return out
-	}
-	require.Empty(t, failing(dev))
+	require.Empty(t, failingAccess(dev))
 	var hardened bool
 	for _, f := range Access(dev, nil) {
 		if strings.HasPrefix(f.Intent, "ecs-tasks.amazonaws.com assumes ") && strings.Contains(f.Intent, "web-task") {
@@ -139,19 +130,19 @@ func TestRoleObligationsFromTheWiring(t *testing.T) {
 	wrong := plant(t, dev, "aws:iam/role:Role", "web-task-role", func(r *synth.Resource) {
 		r.Inputs["assumeRolePolicy"] = strings.Replace(r.Inputs["assumeRolePolicy"].(string), "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", 1)
 	})
-	assert.Contains(t, strings.Join(failing(wrong), "\n"), "ecs-tasks.amazonaws.com assumes")
+	assert.Contains(t, failingAccess(wrong), "ecs-tasks.amazonaws.com assumes")
 
 	lambdaCondition := plant(t, dev, "aws:iam/role:Role", "db-init-role", func(r *synth.Resource) {
 		r.Inputs["assumeRolePolicy"] = strings.Replace(r.Inputs["assumeRolePolicy"].(string), `"Action":"sts:AssumeRole"`,
 			`"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}`, 1)
 	})
-	assert.Contains(t, strings.Join(failing(lambdaCondition), "\n"), "lambda.amazonaws.com assumes",
+	assert.Contains(t, failingAccess(lambdaCondition), "lambda.amazonaws.com assumes",
 		"Lambda sends no aws:SourceAccount when it assumes an execution role")
 
 	unmodelled := plant(t, dev, "aws:ecs/cluster:Cluster", "", func(r *synth.Resource) {
 		r.Inputs["someRoleArn"] = "arn:aws:iam::111111111111:role/" + mustRoleID(t, dev, "web-task-role")
 	})
-	assert.Contains(t, strings.Join(failing(unmodelled), "\n"), "no model for a role named at aws:ecs/cluster:Cluster.someRoleArn")
+	assert.Contains(t, failingAccess(unmodelled), "no model for a role named at aws:ecs/cluster:Cluster.someRoleArn")
 }
 
 func mustRoleID(t *testing.T, p *synth.Plan, name string) string {
@@ -167,26 +158,17 @@ func mustRoleID(t *testing.T, p *synth.Plan, name string) string {
 // Manager. Removing either grant fails, naming the request.
 func TestKeyObligationsFromThePlan(t *testing.T) {
 	dev := plan(t, "dev")
-	failing := func(p *synth.Plan) string {
-		var out []string
-		for _, f := range Access(p, nil) {
-			if !f.OK {
-				out = append(out, f.Intent+": "+f.Detail)
-			}
-		}
-		return strings.Join(out, "\n")
-	}
-	require.Empty(t, failing(dev))
+	require.Empty(t, failingAccess(dev))
 	noLogsGrant := plant(t, dev, "aws:kms/key:Key", "keys-logs", func(r *synth.Resource) {
 		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Sid":"AllowCloudWatchLogs","Effect":"Allow"`, `"Sid":"AllowCloudWatchLogs","Effect":"Deny"`, 1)
 	})
-	assert.Contains(t, failing(noLogsGrant), "CloudWatch Logs uses the key of log group /ecs/docustack-dev-web")
+	assert.Contains(t, failingAccess(noLogsGrant), "CloudWatch Logs uses the key of log group /ecs/docustack-dev-web")
 
 	noDecrypt := plant(t, dev, "aws:iam/role:Role", "db-init-role", func(r *synth.Resource) {
 		pol := r.Inputs["inlinePolicies"].([]any)[0].(map[string]any)
 		pol["policy"] = strings.Replace(pol["policy"].(string), `"Sid":"DecryptMasterSecret","Effect":"Allow"`, `"Sid":"DecryptMasterSecret","Effect":"Deny"`, 1)
 	})
-	assert.Contains(t, failing(noDecrypt), "decrypts secret rds!")
+	assert.Contains(t, failingAccess(noDecrypt), "decrypts secret rds!")
 }
 
 // Health checks are flows: a target group whose health check names a port
@@ -231,13 +213,7 @@ func TestWhoCan(t *testing.T) {
 		pol["policy"] = strings.Replace(pol["policy"].(string), `"Statement":[`,
 			`"Statement":[{"Sid":"Oops","Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::docustack-dev-log-archive-111111111111/*"},`, 1)
 	})
-	var failed []string
-	for _, f := range Access(widened, nil) {
-		if !f.OK {
-			failed = append(failed, f.Intent+": "+f.Detail)
-		}
-	}
-	all := strings.Join(failed, "\n")
+	all := failingAccess(widened)
 	assert.Contains(t, all, "who can delete, overwrite or re-lock archived logs in docustack-dev-log-archive-111111111111: web-task-role")
 	assert.Contains(t, all, "s3:DeleteObject")
 	assert.Contains(t, all, "Oops")
@@ -249,26 +225,17 @@ func TestWhoCan(t *testing.T) {
 // refuses the tasks' image pulls.
 func TestEndpointPolicies(t *testing.T) {
 	dev := plan(t, "dev")
-	failing := func(p *synth.Plan) string {
-		var out []string
-		for _, f := range Access(p, nil) {
-			if !f.OK {
-				out = append(out, f.Intent+": "+f.Detail)
-			}
-		}
-		return strings.Join(out, "\n")
-	}
-	require.Empty(t, failing(dev))
+	require.Empty(t, failingAccess(dev))
 	ownOnly := plant(t, dev, "aws:ec2/vpcEndpoint:VpcEndpoint", "endpoint-s3", func(r *synth.Resource) {
 		pol := r.Inputs["policy"].(string)
 		r.Inputs["policy"] = pol[:strings.Index(pol, `,{"Sid":"AWSOwnedBuckets"`)] + "]}"
 	})
-	assert.Contains(t, failing(ownOnly), "ECR downloads the layers of docustack-dev/web through the S3 gateway endpoint")
+	assert.Contains(t, failingAccess(ownOnly), "ECR downloads the layers of docustack-dev/web through the S3 gateway endpoint")
 
 	otherAccount := plant(t, dev, "aws:ec2/vpcEndpoint:VpcEndpoint", "endpoint-ecr-api", func(r *synth.Resource) {
 		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), "111111111111", "999999999999", 1)
 	})
-	assert.Contains(t, failing(otherAccount), "no statement of the ecr.api endpoint's policy allows it")
+	assert.Contains(t, failingAccess(otherAccount), "no statement of the ecr.api endpoint's policy allows it")
 }
 
 // Requests as AWS sends them: the alerts topic's publishers are derived from
@@ -277,15 +244,6 @@ func TestEndpointPolicies(t *testing.T) {
 // while a policy that drops CloudWatch fails for every alarm.
 func TestTopicPublishersFromTheWiring(t *testing.T) {
 	dev := plan(t, "dev")
-	failing := func(p *synth.Plan) string {
-		var out []string
-		for _, f := range Access(p, nil) {
-			if !f.OK {
-				out = append(out, f.Intent+": "+f.Detail)
-			}
-		}
-		return strings.Join(out, "\n")
-	}
 	hardened := plant(t, dev, "aws:sns/topicPolicy:TopicPolicy", "", func(r *synth.Resource) {
 		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}`,
 			`"Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"},"ArnLike":{"aws:SourceArn":["arn:aws:cloudwatch:us-east-1:111111111111:alarm:*","arn:aws:events:us-east-1:111111111111:rule/*"]}}`, 1)
@@ -293,12 +251,12 @@ func TestTopicPublishersFromTheWiring(t *testing.T) {
 	tp := hardened.ByType("aws:sns/topicPolicy:TopicPolicy")
 	require.NotEmpty(t, tp)
 	require.Contains(t, tp[0].Str("policy"), "aws:SourceArn", "the hardening was planted")
-	assert.Empty(t, failing(hardened), "the documented SourceArn hardening passes")
+	assert.Empty(t, failingAccess(hardened), "the documented SourceArn hardening passes")
 
 	noAlarms := plant(t, dev, "aws:sns/topicPolicy:TopicPolicy", "", func(r *synth.Resource) {
 		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"events.amazonaws.com","cloudwatch.amazonaws.com"`, `"events.amazonaws.com"`, 1)
 	})
-	assert.Contains(t, failing(noAlarms), "cloudwatch.amazonaws.com publishes to docustack-dev-alerts for alarms-web-cpu")
+	assert.Contains(t, failingAccess(noAlarms), "cloudwatch.amazonaws.com publishes to docustack-dev-alerts for alarms-web-cpu")
 }
 
 // ECS Exec: a task role that loses the cluster's session key fails.
@@ -308,11 +266,19 @@ func TestExecSessionKey(t *testing.T) {
 		pol := r.Inputs["inlinePolicies"].([]any)[0].(map[string]any)
 		pol["policy"] = strings.Replace(pol["policy"].(string), `"Sid":"SessionKey","Effect":"Allow"`, `"Sid":"SessionKey","Effect":"Deny"`, 1)
 	})
-	var failed []string
+	assert.Contains(t, failingAccess(p), "web-service: ECS Exec session decrypts with the cluster's key")
+}
+
+// accessFailures lists the access analysis's failing findings of a plan.
+func accessFailures(p *synth.Plan) []string {
+	var out []string
 	for _, f := range Access(p, nil) {
 		if !f.OK {
-			failed = append(failed, f.Intent)
+			out = append(out, f.Intent+": "+f.Detail)
 		}
 	}
-	assert.Contains(t, failed, "web-service: ECS Exec session decrypts with the cluster's key")
+	return out
 }
+
+// failingAccess is accessFailures as one text.
+func failingAccess(p *synth.Plan) string { return strings.Join(accessFailures(p), "\n") }
