@@ -51,6 +51,71 @@ func (w *world) keyUseIntents() []AccessIntent {
 					"kms:EncryptionContext:SecretARN": {secret}, "aws:CalledVia": {"secretsmanager.amazonaws.com"}}}})
 		}
 	}
+	out = append(out, w.bucketKeyIntents()...)
+	return out
+}
+
+// objectKeyActions: what S3 asks KMS for on a caller's behalf for an object
+// in an SSE-KMS bucket: a data key to write, a decrypt to read, with the
+// bucket's (or object's) ARN as encryption context ("Protecting data with
+// server-side encryption using AWS KMS keys": permissions).
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+var objectKeyActions = map[string]string{"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt"}
+
+// bucketKeyIntents: every role granted to write or read objects of an
+// SSE-KMS bucket of the plan can use the bucket's key through S3.
+func (w *world) bucketKeyIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, roleArn := range sortedKeys(w.roles) {
+		for _, g := range w.grantedObjects(roleArn) {
+			key, ok := w.bucketKey[g.bucket]
+			if !ok {
+				continue
+			}
+			p, pol := w.asRole(roleArn)
+			kp := w.key(key)
+			pol.resource, pol.isKey, pol.resName = kp.resource, true, "key"
+			out = append(out, AccessIntent{Name: fmt.Sprintf("%s uses the key of %s through S3 (%s)", w.roleName(roleArn), g.bucket, g.action), Want: true, pol: pol,
+				Request: Request{Principal: p, Action: objectKeyActions[g.action], Resource: key, Context: map[string][]string{
+					"kms:ViaService": {"s3." + w.region + ".amazonaws.com"}, "kms:CallerAccount": {w.account},
+					"kms:EncryptionContext:aws:s3:arn": {"arn:aws:s3:::" + g.bucket}, "aws:CalledVia": {"s3.amazonaws.com"}}}})
+		}
+	}
+	return out
+}
+
+type objectGrant struct{ bucket, action string }
+
+// grantedObjects are the (bucket, object action) pairs a role's identity
+// policies allow on buckets of the plan.
+func (w *world) grantedObjects(roleArn string) []objectGrant {
+	seen := map[objectGrant]bool{}
+	for _, d := range w.rolePolicies(roleArn) {
+		for _, s := range d.Statement {
+			if !strings.EqualFold(s.Effect, "Allow") {
+				continue
+			}
+			for action := range objectKeyActions {
+				if !anyMatch(list(s.Action), action, true) {
+					continue
+				}
+				for _, r := range list(s.Resource) {
+					b, _, isObject := strings.Cut(strings.TrimPrefix(r, "arn:aws:s3:::"), "/")
+					if !strings.HasPrefix(r, "arn:aws:s3:::") || !isObject || strings.ContainsAny(b, "*?") {
+						continue
+					}
+					if _, ours := w.bucketKey[b]; ours {
+						seen[objectGrant{b, action}] = true
+					}
+				}
+			}
+		}
+	}
+	var out []objectGrant
+	for g := range seen {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].bucket+out[i].action < out[j].bucket+out[j].action })
 	return out
 }
 

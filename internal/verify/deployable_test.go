@@ -169,6 +169,15 @@ func TestKeyObligationsFromThePlan(t *testing.T) {
 		pol["policy"] = strings.Replace(pol["policy"].(string), `"Sid":"DecryptMasterSecret","Effect":"Allow"`, `"Sid":"DecryptMasterSecret","Effect":"Deny"`, 1)
 	})
 	assert.Contains(t, failingAccess(noDecrypt), "decrypts secret rds!")
+
+	// A role granted the documents but not their key cannot read or write them.
+	noDataKey := plant(t, dev, "aws:iam/role:Role", "workers-task-role", func(r *synth.Resource) {
+		for _, ip := range r.Inputs["inlinePolicies"].([]any) {
+			pol := ip.(map[string]any)
+			pol["policy"] = strings.Replace(pol["policy"].(string), `"Sid":"DataKeyViaS3","Effect":"Allow"`, `"Sid":"DataKeyViaS3","Effect":"Deny"`, 1)
+		}
+	})
+	assert.Contains(t, failingAccess(noDataKey), "workers-task-role uses the key of docustack-dev-documents-111111111111 through S3 (s3:PutObject)")
 }
 
 // Health checks are flows: a target group whose health check names a port
