@@ -30,9 +30,6 @@ func refuseDocuments(typ string, inputs map[string]any) error {
 	return errors.Join(errs...)
 }
 
-// awsCreated are the principals AWS creates by itself in an account.
-var awsCreated = []string{":role/OrganizationAccountAccessRole"}
-
 // refusePrincipals: IAM and KMS resolve every ARN principal when a trust or
 // resource policy is set; one that does not exist is refused.
 func refusePrincipals(w *world, typ string, inputs map[string]any) error {
@@ -42,16 +39,10 @@ func refusePrincipals(w *world, typ string, inputs map[string]any) error {
 		case "", awsspec.KindIdentity, awsspec.KindManaged, awsspec.KindSCP:
 			continue
 		}
-	principals:
 		for _, arn := range awsspec.Principals(d.Text) {
 			f := strings.Split(arn, ":")
-			if len(f) == 6 && f[2] == "iam" && f[5] == "root" || w.arnExists(arn) {
+			if _, byAWS := awsspec.CreatedByAWS(arn); byAWS || len(f) == 6 && f[2] == "iam" && f[5] == "root" || w.arnExists(arn) {
 				continue
-			}
-			for _, s := range awsCreated {
-				if strings.HasSuffix(arn, s) {
-					continue principals
-				}
 			}
 			errs = append(errs, fmt.Errorf("%s: %s", d.Path, fmt.Sprintf(awsspec.Kinds[d.Kind].PrincipalError, arn)))
 		}

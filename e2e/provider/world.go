@@ -83,16 +83,21 @@ func (w *world) account(id string) *account {
 	return a
 }
 
-// arnExists reports whether any account holds a resource with this ARN.
-func (w *world) arnExists(arn string) bool {
+// anyLive reports whether any account holds a live resource matching f.
+func (w *world) anyLive(f func(live) bool) bool {
 	for _, a := range w.Accounts {
 		for _, l := range a.Live {
-			if l.ARN == arn {
+			if f(l) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// arnExists reports whether any account holds a resource with this ARN.
+func (w *world) arnExists(arn string) bool {
+	return w.anyLive(func(l live) bool { return l.ARN == arn })
 }
 
 // named returns the live resource of a type holding a fixed name.
@@ -119,13 +124,4 @@ func (w *world) bucketAccount(bucket string) (string, bool) {
 
 // hasURN reports whether a resource with this URN is live (a create for it
 // is then a replacement).
-func (w *world) hasURN(urn string) bool {
-	for _, a := range w.Accounts {
-		for _, l := range a.Live {
-			if l.URN == urn {
-				return true
-			}
-		}
-	}
-	return false
-}
+func (w *world) hasURN(urn string) bool { return w.anyLive(func(l live) bool { return l.URN == urn }) }

@@ -81,3 +81,28 @@ func join(a, b string) string {
 	}
 	return a + "." + b
 }
+
+// AWSCreatedPrincipal is a principal AWS itself creates in an account, so a
+// policy may name it without the plan creating it.
+type AWSCreatedPrincipal struct {
+	// Template is its ARN with ${Account} for the account.
+	Template string
+	Source   string
+}
+
+// AWSCreatedPrincipals are the principals the stacks' policies may name
+// that AWS creates by itself.
+var AWSCreatedPrincipals = []AWSCreatedPrincipal{
+	{"arn:aws:iam::${Account}:role/OrganizationAccountAccessRole",
+		"created by AWS Organizations in every account it creates (Organizations User Guide, \"Accessing member accounts\")"},
+}
+
+// CreatedByAWS returns where a principal comes from when AWS creates it.
+func CreatedByAWS(arn string) (source string, ok bool) {
+	for _, p := range AWSCreatedPrincipals {
+		if MatchesTemplate(p.Template, arn) {
+			return p.Source, true
+		}
+	}
+	return "", false
+}

@@ -18,13 +18,6 @@ const KindDeploy = "deploy"
 // principals it names but does not create (platform.AdoptedPrincipalsOutput).
 const adoptedOutput = "adoptedPrincipals"
 
-// awsOwned are principals AWS itself creates in an account, with where each
-// comes from; a policy may name them without the plan creating them.
-var awsOwned = []struct{ pattern, source string }{
-	{"arn:aws:iam::*:role/OrganizationAccountAccessRole",
-		"created by AWS Organizations in every account it creates (Organizations User Guide, \"Accessing member accounts\")"},
-}
-
 // DeployStats counts what the deployable section checked.
 type DeployStats struct {
 	Documents  int `json:"documents"`
@@ -132,11 +125,9 @@ func principalFinding(r synth.Resource, d awsspec.PolicyDoc, arn string, created
 		f.OK, f.Detail = true, "pre-existing, adopted by "+src
 		return f
 	}
-	for _, o := range awsOwned {
-		if awsspec.MatchesTemplate(strings.ReplaceAll(o.pattern, "*", "${Account}"), arn) {
-			f.OK, f.Detail = true, "pre-existing: "+o.source
-			return f
-		}
+	if src, ok := awsspec.CreatedByAWS(arn); ok {
+		f.OK, f.Detail = true, "pre-existing: "+src
+		return f
 	}
 	return refuse("neither created by the plan, nor an account root, nor adopted (adoptedPrincipals), nor created by AWS")
 }

@@ -243,7 +243,7 @@ func (w *world) callers(s sensitive) []caller {
 		caller{name: classOther, p: Principal{ARN: fmt.Sprintf("arn:aws:iam::%s:role/Admin", otherAccount), Account: otherAccount}, identity: []Document{adminAccess()}},
 		caller{name: classAnonymous, p: Principal{Anonymous: true}})
 	if s.pol.resource != nil {
-		for _, svcName := range servicePrincipals(*s.pol.resource) {
+		for _, svcName := range principalsOf(*s.pol.resource, "Service") {
 			out = append(out, caller{name: classDeputy + " (" + svcName + ")", p: svc(svcName),
 				ctx: map[string][]string{"aws:SourceAccount": {otherAccount}, "aws:SourceArn": {"arn:aws:s3:::someone-elses"}}})
 		}
@@ -253,7 +253,7 @@ func (w *world) callers(s sensitive) []caller {
 			{classGitHubPR, "repo:" + w.githubRepo() + ":pull_request"},
 			{classGitHubEnv, "repo:" + w.githubRepo() + ":environment:" + env},
 		} {
-			for _, fed := range federatedPrincipals(*s.pol.resource) {
+			for _, fed := range principalsOf(*s.pol.resource, "Federated") {
 				out = append(out, caller{name: sub.name, p: Principal{ARN: fed, Federated: true},
 					ctx: map[string][]string{"token.actions.githubusercontent.com:sub": {sub.sub}, "token.actions.githubusercontent.com:aud": {"sts.amazonaws.com"}}})
 			}
@@ -284,23 +284,13 @@ func (w *world) githubRepo() string {
 	return "org/repo"
 }
 
-func servicePrincipals(d Document) []string {
+// principalsOf lists the values of one principal key ("Service",
+// "Federated") a document's statements name.
+func principalsOf(d Document, kind string) []string {
 	seen := map[string]bool{}
 	for _, s := range d.Statement {
 		if m, ok := s.Principal.(map[string]any); ok {
-			for _, v := range list(m["Service"]) {
-				seen[v] = true
-			}
-		}
-	}
-	return sortedKeys(seen)
-}
-
-func federatedPrincipals(d Document) []string {
-	seen := map[string]bool{}
-	for _, s := range d.Statement {
-		if m, ok := s.Principal.(map[string]any); ok {
-			for _, v := range list(m["Federated"]) {
+			for _, v := range list(m[kind]) {
 				seen[v] = true
 			}
 		}
