@@ -2,6 +2,8 @@ package verify
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -33,7 +35,7 @@ func (w *world) keyUseIntents() []AccessIntent {
 		}
 	}
 	secretKeys := w.secretKeys()
-	for _, roleArn := range sortedKeys(w.roles) {
+	for _, roleArn := range slices.Sorted(maps.Keys(w.roles)) {
 		for _, secret := range w.grantedSecrets(roleArn) {
 			key, ok := secretKeys[secret]
 			if !ok {
@@ -66,7 +68,7 @@ var objectKeyActions = map[string]string{"s3:PutObject": "kms:GenerateDataKey", 
 // SSE-KMS bucket of the plan can use the bucket's key through S3.
 func (w *world) bucketKeyIntents() []AccessIntent {
 	var out []AccessIntent
-	for _, roleArn := range sortedKeys(w.roles) {
+	for _, roleArn := range slices.Sorted(maps.Keys(w.roles)) {
 		for _, g := range w.grantedObjects(roleArn) {
 			key, ok := w.bucketKey[g.bucket]
 			if !ok {
@@ -161,14 +163,5 @@ func (w *world) grantedSecrets(roleArn string) []string {
 			}
 		}
 	}
-	return sortedKeys(seen)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }

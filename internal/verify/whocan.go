@@ -2,6 +2,8 @@ package verify
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -112,7 +114,7 @@ func (w *world) sensitives() []sensitive {
 		}
 		out = append(out, s)
 	}
-	for _, b := range sortedKeys(w.objectLock) {
+	for _, b := range slices.Sorted(maps.Keys(w.objectLock)) {
 		add("delete or overwrite archived logs", "delete, overwrite or re-lock archived logs in "+b, w.bucket(b),
 			[]string{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention"},
 			"arn:aws:s3:::"+b+"/AWSLogs/"+w.account+"/CloudTrail/x.json.gz")
@@ -136,10 +138,10 @@ func (w *world) sensitives() []sensitive {
 	if len(w.plan.ByType("aws:securityhub/account:Account")) > 0 {
 		add("disable Security Hub", "disable Security Hub", none, []string{"securityhub:DisableSecurityHub"}, fmt.Sprintf("arn:aws:securityhub:%s:%s:hub/default", w.region, w.account))
 	}
-	for _, b := range sortedKeys(w.bucketPolicy) {
+	for _, b := range slices.Sorted(maps.Keys(w.bucketPolicy)) {
 		add("change a bucket policy", "change the policy of bucket "+b, w.bucket(b), []string{"s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}, "arn:aws:s3:::"+b)
 	}
-	for _, k := range sortedKeys(w.keyPolicy) {
+	for _, k := range slices.Sorted(maps.Keys(w.keyPolicy)) {
 		name := w.keyName(k)
 		add("change a key policy or delete a key", "change the policy of, or delete, key "+name, w.key(k),
 			[]string{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}, k)
@@ -161,7 +163,7 @@ func (w *world) sensitives() []sensitive {
 	for arn := range w.secretKeys() {
 		secrets[arn] = true
 	}
-	for _, arn := range sortedKeys(secrets) {
+	for _, arn := range slices.Sorted(maps.Keys(secrets)) {
 		add("read a secret", "read secret "+arn[strings.Index(arn, ":secret:")+len(":secret:"):], none, []string{"secretsmanager:GetSecretValue"}, arn)
 	}
 	for _, p := range w.plan.ByType("aws:organizations/policy:Policy") {
@@ -169,7 +171,7 @@ func (w *world) sensitives() []sensitive {
 			[]string{"organizations:UpdatePolicy", "organizations:DetachPolicy", "organizations:DeletePolicy"},
 			fmt.Sprintf("arn:aws:organizations::%s:policy/o-x/service_control_policy/p-%s", w.account, p.ID))
 	}
-	for _, arn := range sortedKeys(w.roles) {
+	for _, arn := range slices.Sorted(maps.Keys(w.roles)) {
 		ro := w.roles[arn]
 		if !isAdministrator(ro) {
 			continue
@@ -214,7 +216,7 @@ func viaServices(d Document) []string {
 			}
 		}
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func (w *world) keyName(arn string) string {
@@ -234,7 +236,7 @@ func (w *world) keyName(arn string) string {
 // callers are every role of the plan and the external classes.
 func (w *world) callers(s sensitive) []caller {
 	var out []caller
-	for _, arn := range sortedKeys(w.roles) {
+	for _, arn := range slices.Sorted(maps.Keys(w.roles)) {
 		ro := w.roles[arn]
 		out = append(out, caller{name: w.roleName(arn), p: Principal{ARN: arn, Account: w.account}, identity: ro.identity})
 	}
@@ -295,7 +297,7 @@ func principalsOf(d Document, kind string) []string {
 			}
 		}
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // whoCan answers every sensitive action for every caller.
