@@ -155,6 +155,9 @@ type ComplianceConfig struct {
 
 // OrgConfig is the `docustack:org` object of the org stack.
 type OrgConfig struct {
+	// OrganizationID (o-...) is what aws:PrincipalOrgID and aws:SourceOrgID
+	// carry for the organization's principals. Required.
+	OrganizationID      string   `json:"organizationId"`
 	RootID              string   `json:"rootId"`
 	WorkloadsOUID       string   `json:"workloadsOuId"`
 	LogArchiveAccountID string   `json:"logArchiveAccountId"`

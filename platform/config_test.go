@@ -127,6 +127,9 @@ func TestConfigValidation(t *testing.T) {
 			[]string{`docustack:web: got "set", want no web in the org stack`}},
 		{"github wildcard", "prod", func(t *testing.T, c map[string]string) { c[ns("github")] = `{"org":"docustack","repo":"*"}` },
 			[]string{`docustack:github.repo: got "*", want one GitHub owner or repository name, no wildcards`}},
+		{"organization id", "org", func(t *testing.T, c map[string]string) {
+			c[ns("org")] = strings.Replace(c[ns("org")], `"o-a1b2c3d4e5"`, `"o-ABC"`, 1)
+		}, []string{`docustack:org.organizationId: got "o-ABC", want the organization's ID, o- and 10 to 32 lowercase letters or digits`}},
 		{"github missing in org", "org", func(t *testing.T, c map[string]string) { delete(c, ns("github")) },
 			[]string{`docustack:github.org: got ""`, `docustack:github.repo: got ""`}},
 		{"history shards", "dev", func(t *testing.T, c map[string]string) { c[ns("temporal")] = `{"numHistoryShards":1000}` },

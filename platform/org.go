@@ -12,12 +12,28 @@ import (
 
 var accountIDRegexp = regexp.MustCompile(`^[0-9]{12}$`)
 
+// organizationIDRegexp is the form of an organization ID (Organizations API
+// reference, Organization.Id).
+// https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html
+var organizationIDRegexp = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+
+// OrganizationIDOutput is the org stack's output verify reads the
+// organization's ID from.
+const OrganizationIDOutput = "organizationId"
+
+// MemberAccountsOutput lists the organization's member accounts: the Log
+// Archive account and the workload accounts.
+const MemberAccountsOutput = "memberAccountIds"
+
 // DefaultLogArchiveRole is the role Organizations creates in member accounts.
 const DefaultLogArchiveRole = "OrganizationAccountAccessRole"
 
 func (c *Config) validateOrg() []error {
 	var errs []error
 	errs = append(errs, components.RenameFields(c.guardrailsArgs().Validate(), c.configKeyOf(KeyOrg)))
+	if !organizationIDRegexp.MatchString(c.Org.OrganizationID) {
+		errs = append(errs, bad(KeyOrg+".organizationId", c.Org.OrganizationID, "the organization's ID, o- and 10 to 32 lowercase letters or digits"))
+	}
 	for i, a := range c.Org.MemberAccountIDs {
 		if !accountIDRegexp.MatchString(a) {
 			errs = append(errs, bad(fmt.Sprintf("%s.memberAccountIds[%d]", KeyOrg, i), a, "a 12-digit AWS account ID"))
@@ -91,6 +107,8 @@ func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts 
 	if _, err := components.NewGuardrails(ctx, "guardrails", gArgs, opts...); err != nil {
 		return err
 	}
+	ctx.Export(OrganizationIDOutput, pulumi.String(cfg.Org.OrganizationID))
+	ctx.Export(MemberAccountsOutput, pulumi.ToStringArray(append([]string{logAccount}, cfg.Org.MemberAccountIDs...)))
 	ctx.Export("logArchiveBucket", pulumi.String(bucket))
 	ctx.Export("accessLogsBucket", pulumi.String(access))
 	ctx.Export("configBucket", pulumi.String(configBucket))

@@ -45,6 +45,8 @@ type world struct {
 	topicKey        map[string]string   // topic ARN -> key ARN
 	scps            []namedDoc          // the organization's SCPs (from the org plan)
 	orgManagementID string              // the management account (SCPs do not apply)
+	orgID           string              // the organization's ID, when the org plan is read
+	orgAccounts     map[string]bool     // the organization's accounts
 	ownOU           map[string]bool     // accounts with an SCP attached to them directly
 	problems        []string
 	endpointPolicy  map[string]*Document // by endpoint service; nil: the default policy
@@ -159,6 +161,12 @@ func readWorld(p *synth.Plan, org *synth.Plan) *world {
 	w.readEndpoints(p)
 	if org != nil {
 		w.orgManagementID, _ = org.Outputs["accountId"].(string)
+		w.orgID, _ = org.Outputs[organizationIDOutput].(string)
+		w.orgAccounts = map[string]bool{w.orgManagementID: true, w.account: true}
+		members, _ := org.Outputs[memberAccountsOutput].([]any)
+		for _, m := range members {
+			w.orgAccounts[str(m)] = true
+		}
 		w.ownOU = map[string]bool{}
 		targets := map[string][]string{}
 		for _, a := range org.ByType("aws:organizations/policyAttachment:PolicyAttachment") {
@@ -208,6 +216,7 @@ func (w *world) authorize(req Request, pol policies) (bool, string) {
 		}
 		req.Context = c
 	}
+	req = w.withOrgKeys(req, iamPrincipal)
 	// SCPs: member accounts' IAM principals only.
 	if iamPrincipal {
 		for _, s := range w.scps {
@@ -237,10 +246,10 @@ func (w *world) authorize(req Request, pol policies) (bool, string) {
 		case EffectDeny:
 			return false, fmt.Sprintf("denied by the %s policy (%s)", pol.resName, e.Sid)
 		case EffectAllow:
-			if w.viaAccount(*pol.resource, req) {
-				resViaAccount = pol.resName + " policy " + e.Sid
+			if direct, ok := w.directAllow(*pol.resource, req); ok {
+				resAllow = pol.resName + " policy " + direct
 			} else {
-				resAllow = pol.resName + " policy " + e.Sid
+				resViaAccount = pol.resName + " policy " + e.Sid
 			}
 		}
 	}
@@ -283,9 +292,47 @@ func (w *world) authorize(req Request, pol policies) (bool, string) {
 	}
 }
 
-// viaAccount reports whether the resource policy admits the request only
-// through a statement naming the caller's account (root or ID).
-func (w *world) viaAccount(d Document, req Request) bool {
+// The org stack's outputs naming the organization (platform.OrganizationIDOutput,
+// platform.MemberAccountsOutput; a test pins them equal).
+const (
+	organizationIDOutput = "organizationId"
+	memberAccountsOutput = "memberAccountIds"
+)
+
+// withOrgKeys adds the organization keys AWS sends: aws:PrincipalOrgID for
+// an IAM principal of an account in the organization, and aws:SourceOrgID
+// for a service acting for one (with aws:SourceAccount).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceorgid
+func (w *world) withOrgKeys(req Request, iamPrincipal bool) Request {
+	if w.orgID == "" {
+		return req
+	}
+	key, account := "", ""
+	switch {
+	case iamPrincipal:
+		key, account = "aws:PrincipalOrgID", req.Principal.Account
+	case req.Principal.Service != "" && len(req.Context["aws:SourceAccount"]) == 1:
+		key, account = "aws:SourceOrgID", req.Context["aws:SourceAccount"][0]
+	}
+	if key == "" || !w.orgAccounts[account] {
+		return req
+	}
+	if _, set := req.Context[key]; set {
+		return req
+	}
+	c := map[string][]string{key: {w.orgID}}
+	for k, v := range req.Context {
+		c[k] = v
+	}
+	req.Context = c
+	return req
+}
+
+// directAllow finds the statement of a resource policy that admits the
+// request itself, not only through a statement naming the caller's account
+// (root or ID), which delegates to the account's identity policies.
+func (w *world) directAllow(d Document, req Request) (string, bool) {
 	for _, s := range d.Statement {
 		if !strings.EqualFold(s.Effect, "Allow") || !s.matches(req, req.ctx(), true) {
 			continue
@@ -293,18 +340,18 @@ func (w *world) viaAccount(d Document, req Request) bool {
 		if m, ok := s.Principal.(map[string]any); ok {
 			for _, v := range list(m["AWS"]) {
 				if v == req.Principal.ARN {
-					return false
+					return s.Sid, true
 				}
 			}
 		}
 		if s.Principal == "*" {
-			return false
+			return s.Sid, true
 		}
 		if m, ok := s.Principal.(map[string]any); ok && (m["Service"] != nil || m["Federated"] != nil) {
-			return false
+			return s.Sid, true
 		}
 	}
-	return true
+	return "", false
 }
 
 // AccessIntent is one simulated request and what it must come to.
@@ -328,8 +375,9 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 	}
 	roleUses, unmodelled := w.roleUseIntents()
 	_, unmodelledTopics := w.topicUseIntents()
-	unmodelled = append(unmodelled, unmodelledTopics...)
-	for _, in := range append(roleUses, w.keyUseIntents()...) {
+	uses, unmodelledUses := w.useIntents()
+	unmodelled = append(append(unmodelled, unmodelledTopics...), unmodelledUses...)
+	for _, in := range append(append(roleUses, w.keyUseIntents()...), uses...) {
 		out = append(out, w.judge(in))
 	}
 	out = append(out, unmodelled...)

@@ -363,7 +363,11 @@ func (w *world) trailIntents() []AccessIntent {
 		arn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", w.region, w.account, t.Str("name"))
 		logs := "AWSLogs/" + w.account
 		if t.Bool("isOrganizationTrail") {
-			logs = "AWSLogs/o-exampleorgid/" + w.account
+			org := w.orgID
+			if org == "" {
+				org = "o-exampleorgid"
+			}
+			logs = "AWSLogs/" + org + "/" + w.account
 		}
 		key := fmt.Sprintf("arn:aws:s3:::%s/%s/%s/CloudTrail/%s/%s/%s/%s/%s_CloudTrail_%s_%s%s%sT0000Z_x.json.gz",
 			bucket, t.Str("s3KeyPrefix"), logs, w.region, year, month, day, w.account, w.region, year, month, day)

@@ -110,6 +110,12 @@ func (r Request) ctx() map[string][]string {
 			out["aws:principalservicename"] = []string{r.Principal.Service}
 		}
 	}
+	// aws:PrincipalIsAWSService is in every request: true for a service
+	// principal, false otherwise.
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice
+	if _, ok := out["aws:principalisawsservice"]; !ok {
+		out["aws:principalisawsservice"] = []string{strconv.FormatBool(r.Principal.Service != "")}
+	}
 	return out
 }
 

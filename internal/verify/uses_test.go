@@ -1,0 +1,90 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/platform"
+)
+
+// Every input naming a key, bucket, log group, secret, repository or
+// function is a use the analysis derives requests from: the EBS key's
+// Auto Scaling grant, the grants RDS and ECR create with the deployer's
+// permissions, the deployer's invocation of DB-init. Removing what makes
+// one work fails it by name, and a resource named at an input with no
+// model is a finding.
+func TestUsesFromTheWiring(t *testing.T) {
+	dev := plan(t, "dev")
+	require.Empty(t, failingAccess(dev))
+	cases := []struct {
+		name  string
+		plan  *synth.Plan
+		words string
+	}{
+		{"the EBS key loses Auto Scaling", plant(t, dev, "aws:kms/key:Key", "keys-ebs", func(r *synth.Resource) {
+			r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Sid":"AllowAutoScalingUse","Effect":"Allow"`, `"Sid":"AllowAutoScalingUse","Effect":"Deny"`, 1)
+		}), "bastion-group: Auto Scaling's service-linked role uses docustack-dev-ebs for the volumes it launches (kms:GenerateDataKeyWithoutPlaintext)"},
+		{"the database key refuses grants through RDS", plant(t, dev, "aws:kms/key:Key", "keys-database", func(r *synth.Resource) {
+			r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Statement":[`,
+				`"Statement":[{"Sid":"NoRDS","Effect":"Deny","Principal":"*","Action":"kms:CreateGrant","Resource":"*","Condition":{"StringLike":{"kms:ViaService":"rds.*.amazonaws.com"}}},`, 1)
+		}), "database-instance: the deployer lets rds use docustack-dev-database (kms:CreateGrant)"},
+		{"the deploy role cannot invoke DB-init", plant(t, dev, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "github-deploy-managed", func(r *synth.Resource) {
+			r.Inputs["policyArn"] = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+		}), "db-init-invocation: the deployer invokes docustack-dev-db-init"},
+		{"a key at an input with no model", plant(t, dev, "aws:ecs/cluster:Cluster", "", func(r *synth.Resource) {
+			r.Inputs["someKeyArn"] = mustOutput(t, dev, "keys-data", "arn")
+		}), "no model for a key named at aws:ecs/cluster:Cluster.someKeyArn"},
+		{"a bucket at an input with no model", plant(t, dev, "aws:ecs/cluster:Cluster", "", func(r *synth.Resource) {
+			r.Inputs["someBucket"] = mustOutput(t, dev, "documents-bucket", "bucket")
+		}), "no model for a bucket named at aws:ecs/cluster:Cluster.someBucket"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Contains(t, failingAccess(c.plan), c.words)
+		})
+	}
+}
+
+func mustOutput(t *testing.T, p *synth.Plan, name, output string) string {
+	t.Helper()
+	r, ok := p.Named(name)
+	require.True(t, ok, name)
+	s, _ := r.Outputs[output].(string)
+	require.NotEmpty(t, s, "%s.%s", name, output)
+	return s
+}
+
+// Requests carry the organization's keys: a data perimeter AWS documents
+// (deny S3 to principals outside the organization, services exempt) on the
+// documents bucket passes, and the same perimeter naming another
+// organization refuses the workers' uploads.
+func TestOrganizationKeys(t *testing.T) {
+	dev, org := plan(t, "dev"), plan(t, "org")
+	assert.Equal(t, platform.OrganizationIDOutput, organizationIDOutput)
+	assert.Equal(t, platform.MemberAccountsOutput, memberAccountsOutput)
+	orgID, _ := org.Outputs[organizationIDOutput].(string)
+	require.NotEmpty(t, orgID)
+	perimeter := func(id string) *synth.Plan {
+		return plant(t, dev, "aws:s3/bucketPolicy:BucketPolicy", "documents-policy", func(r *synth.Resource) {
+			r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Statement":[`,
+				`"Statement":[{"Sid":"OrgOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",`+
+					`"Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"`+id+`"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}},`, 1)
+		})
+	}
+	fails := func(p *synth.Plan) string {
+		var out []string
+		for _, f := range Access(p, org) {
+			if !f.OK {
+				out = append(out, f.Intent+": "+f.Detail)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	require.Empty(t, fails(dev))
+	assert.Empty(t, fails(perimeter(orgID)), "the organization's own principals pass the perimeter")
+	assert.Contains(t, fails(perimeter("o-zzzzzzzzzz")), "denied by the bucket docustack-dev-documents-111111111111 policy (OrgOnly)")
+}
