@@ -12,7 +12,6 @@ import (
 
 	"github.com/docustack/infrastructure/components"
 	"github.com/docustack/infrastructure/internal/synth"
-	"github.com/docustack/infrastructure/platform"
 )
 
 // seedConfigRules is the seed's "AWS Config Rules" table: rule → auto-remediation.
@@ -39,7 +38,7 @@ var seedIdentifiers = map[string]string{
 func TestAWSConfig(t *testing.T) {
 	for _, stack := range workloadStacks {
 		t.Run(stack, func(t *testing.T) {
-			p := stackPlan(t, stack)
+			p := standalonePlan(t, stack)
 			rec := mustNamed(t, p, "config-recorder")
 			assert.Equal(t, true, rec.Get("recordingGroup.allSupported"))
 			assert.Equal(t, true, rec.Get("recordingGroup.includeGlobalResourceTypes"), "us-east-1 records global resources")
@@ -152,7 +151,7 @@ func TestConfigAdoptsALandingZoneRecorder(t *testing.T) {
 }
 
 func TestCloudTrail(t *testing.T) {
-	p := stackPlan(t, "prod")
+	p := standalonePlan(t, "prod")
 	tr := mustNamed(t, p, "trail-trail")
 	assert.Equal(t, true, tr.Get("isMultiRegionTrail"))
 	assert.Equal(t, true, tr.Get("enableLogFileValidation"))
@@ -276,7 +275,7 @@ func TestBackup(t *testing.T) {
 
 			dr := mustNamed(t, p, "backup-dr-vault")
 			assert.Equal(t, "urn:pulumi:"+c.stack+"::docustack::pulumi:providers:aws::aws-dr", dr.Provider)
-			assert.Contains(t, dr.Str("kmsKeyArn"), "keys-dr-data-id")
+			assert.Equal(t, mustNamed(t, p, "keys-dr-data").Outputs["arn"], dr.Str("kmsKeyArn"))
 
 			rule := mustNamed(t, p, "backup-plan").Get("rules.0").(map[string]any)
 			assert.Equal(t, "cron(0 * ? * * *)", rule["schedule"], "hourly: RPO 1 hour")
@@ -292,23 +291,37 @@ func TestBackup(t *testing.T) {
 	}
 }
 
+// Seed, Audit Logging: every account's trail, flow logs, ALB logs, S3 access
+// logs and AWS Config go to the Log Archive account. A workload stack keeps
+// no archive of its own; its S3 access logs land in a local relay bucket
+// (S3 logs only within an account) that replicates into the archive's
+// access-logs bucket, owned there by the archive account.
 func TestWorkloadUsesTheOrganizationArchive(t *testing.T) {
-	proj, err := synth.LoadProject("..")
-	require.NoError(t, err)
-	cfg, err := synth.LoadStackConfig("..", "dev", proj)
-	require.NoError(t, err)
-	cfg["docustack:logArchive"] = `{"bucketName":"docustack-org-log-archive-555555555555","accessLogsBucketName":"docustack-org-access-logs-555555555555",` +
-		`"configBucketName":"docustack-org-config-555555555555",` +
-		`"kmsKeyArn":"arn:aws:kms:us-east-1:555555555555:key/0a1b2c3d-0000-0000-0000-000000000000"}`
-	plan, err := synth.Run(synth.Options{Stack: "dev", Config: cfg}, platform.Program)
-	require.NoError(t, err)
-	_, local := plan.Named("log-archive-bucket")
-	assert.False(t, local, "no account-local archive when the organization's is configured")
-	assert.Equal(t, "arn:aws:s3:::docustack-org-log-archive-555555555555/vpc-flow-logs/", mustNamed(t, plan, "network-flow-log").Str("logDestination"))
-	assert.Equal(t, "docustack-org-log-archive-555555555555", mustNamed(t, plan, "trail-trail").Str("s3BucketName"))
-	assert.Equal(t, "docustack-org-access-logs-555555555555", mustNamed(t, plan, "ingress-alb").Str("accessLogs.bucket"))
-	assert.Equal(t, "arn:aws:kms:us-east-1:555555555555:key/0a1b2c3d-0000-0000-0000-000000000000", mustNamed(t, plan, "config-delivery-channel").Str("s3KmsKeyArn"))
-	assert.Equal(t, "docustack-org-config-555555555555", mustNamed(t, plan, "config-delivery-channel").Str("s3BucketName"))
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			plan := stackPlan(t, stack)
+			org := stackPlan(t, "org")
+			_, local := plan.Named("log-archive-bucket")
+			assert.False(t, local, "no account-local archive when the organization's is configured")
+			archive, access, config := org.Outputs["logArchiveBucket"].(string), org.Outputs["accessLogsBucket"].(string), org.Outputs["configBucket"].(string)
+			assert.Equal(t, "arn:aws:s3:::"+archive+"/vpc-flow-logs/", mustNamed(t, plan, "network-flow-log").Str("logDestination"))
+			assert.Equal(t, archive, mustNamed(t, plan, "trail-trail").Str("s3BucketName"))
+			assert.Equal(t, access, mustNamed(t, plan, "ingress-alb").Str("accessLogs.bucket"))
+			assert.Equal(t, config, mustNamed(t, plan, "config-delivery-channel").Str("s3BucketName"))
+			assert.Equal(t, mustNamed(t, org, "log-archive-keys-logs").Outputs["arn"], mustNamed(t, plan, "config-delivery-channel").Str("s3KmsKeyArn"))
+
+			relay := mustNamed(t, plan, "access-log-relay-bucket")
+			assert.Equal(t, relay.ID, mustNamed(t, plan, "documents-access-logging").Str("targetBucket"), "S3 access logs stay in the account")
+			assert.Contains(t, mustNamed(t, plan, "documents-access-logging").Dependencies, mustNamed(t, plan, "access-log-relay-policy").URN,
+				"logging starts once the target's policy admits S3's log delivery")
+			rule := mustNamed(t, plan, "access-log-relay-replication").Get("rules.0").(map[string]any)
+			dest := rule["destination"].(map[string]any)
+			assert.Equal(t, "arn:aws:s3:::"+access, dest["bucket"])
+			assert.Equal(t, "555555555555", dest["account"])
+			assert.Equal(t, "Destination", dest["accessControlTranslation"].(map[string]any)["owner"], "the archive account owns the replicas")
+			assert.Equal(t, "s3-access/", rule["filter"].(map[string]any)["prefix"])
+		})
+	}
 }
 
 // Audit log groups survive a destroy in prod like every stateful resource;
@@ -330,7 +343,32 @@ func TestAuditLogGroupsAndOrdering(t *testing.T) {
 		assert.Equal(t, []string{"postgresql", "upgrade"}, strs(db.Get("enabledCloudwatchLogsExports")))
 		assert.Equal(t, "/aws/rds/instance/docustack-"+c.stack+"/upgrade", mustNamed(t, p, "database-upgrade-log").Str("name"))
 		assert.Contains(t, db.Dependencies, mustNamed(t, p, "database-upgrade-log").URN, "the group exists before RDS exports to it")
-		alb := mustNamed(t, p, "ingress-alb")
-		assert.Contains(t, alb.Dependencies, mustNamed(t, p, "log-archive-access-policy").URN)
+		sp := standalonePlan(t, c.stack)
+		assert.Contains(t, mustNamed(t, sp, "ingress-alb").Dependencies, mustNamed(t, sp, "log-archive-access-policy").URN)
+	}
+}
+
+// The workload stack files name the archive the org stack creates: its
+// account, its three buckets and its key, as the org stack's plan has them.
+func TestStackFilesNameTheOrgArchive(t *testing.T) {
+	org := stackPlan(t, "org")
+	proj, err := synth.LoadProject("..")
+	require.NoError(t, err)
+	orgCfg, err := synth.LoadStackConfig("..", "org", proj)
+	require.NoError(t, err)
+	var orgObj struct {
+		LogArchiveAccountID string `json:"logArchiveAccountId"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(orgCfg["docustack:org"]), &orgObj))
+	want := map[string]any{
+		"accountId": orgObj.LogArchiveAccountID, "bucketName": org.Outputs["logArchiveBucket"], "accessLogsBucketName": org.Outputs["accessLogsBucket"],
+		"configBucketName": org.Outputs["configBucket"], "kmsKeyArn": org.Outputs["logArchiveKmsKeyArn"],
+	}
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		cfg, err := synth.LoadStackConfig("..", stack, proj)
+		require.NoError(t, err)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal([]byte(cfg["docustack:logArchive"]), &got))
+		assert.Equal(t, want, got, stack)
 	}
 }

@@ -27,6 +27,9 @@ type DocumentsArgs struct {
 	DRProvider pulumi.ProviderResource
 	// AccessLogsBucket receives server access logs under "s3-access/". Required.
 	AccessLogsBucket string
+	// AccessLogsAfter are what logging must wait for (the target bucket's
+	// policy): S3 refuses a target bucket that does not exist yet.
+	AccessLogsAfter []pulumi.Resource
 	// Protect marks both buckets pulumi.Protect and RetainOnDelete. Default: false.
 	Protect bool
 	// Tags are the stack tags. Required: every key of StackTagKeys.
@@ -103,7 +106,7 @@ func NewDocuments(ctx *pulumi.Context, name string, args DocumentsArgs, opts ...
 		Bucket:       primary.bucket.ID(),
 		TargetBucket: pulumi.String(args.AccessLogsBucket),
 		TargetPrefix: pulumi.Sprintf("%s/%s/", AccessLogsS3Prefix, args.BucketName),
-	}, parent); err != nil {
+	}, parent, pulumi.DependsOn(args.AccessLogsAfter)); err != nil {
 		return nil, err
 	}
 

@@ -2,13 +2,16 @@ package components_test
 
 import (
 	"flag"
+	"fmt"
 	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
 
 	"github.com/docustack/infrastructure/components"
 	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/platform"
 )
 
 // update is accepted so that `go test ./... -update` works in every package;
@@ -50,6 +53,36 @@ func stackPlan(t *testing.T, stack string) *synth.Plan {
 		t.Fatalf("synthesize stack %s: %v", stack, err)
 	}
 	stackPlans[stack] = p
+	return p
+}
+
+var (
+	standaloneMu    sync.Mutex
+	standalonePlans = map[string]*synth.Plan{}
+)
+
+// standalonePlan is a workload stack with the documented opt-in
+// logArchive.standalone: a private archive in the account (prod's locked in
+// COMPLIANCE mode, as its validation requires).
+func standalonePlan(t *testing.T, stack string) *synth.Plan {
+	t.Helper()
+	standaloneMu.Lock()
+	defer standaloneMu.Unlock()
+	if p, ok := standalonePlans[stack]; ok {
+		return p
+	}
+	proj, err := synth.LoadProject("..")
+	require.NoError(t, err)
+	cfg, err := synth.LoadStackConfig("..", stack, proj)
+	require.NoError(t, err)
+	mode := components.ObjectLockGovernance
+	if stack == "prod" {
+		mode = components.ObjectLockCompliance
+	}
+	cfg["docustack:logArchive"] = fmt.Sprintf(`{"standalone":true,"objectLockMode":%q}`, mode)
+	p, err := synth.Run(synth.Options{Stack: stack, Config: cfg}, platform.Program)
+	require.NoError(t, err)
+	standalonePlans[stack] = p
 	return p
 }
 

@@ -290,7 +290,7 @@ func keyServiceStatements(p KeyPurpose, accountID, region string, sources []stri
 				Condition: map[string]map[string]any{"Bool": {"kms:GrantIsForAWSResource": true}}},
 		}
 	case KeyLogs:
-		return []PolicyStatement{
+		return append([]PolicyStatement{
 			service("AllowCloudWatchLogs", regionalService("logs", region), keyUseActions, map[string]map[string]any{
 				"ArnLike": {"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", awsPartition, region, accountID)},
 			}),
@@ -313,7 +313,33 @@ func keyServiceStatements(p KeyPurpose, accountID, region string, sources []stri
 				Principal: map[string]any{"Service": []string{servicePrincipal("events"), servicePrincipal("cloudwatch")}},
 				Action:    []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: "*",
 				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}}},
-		}
+		}, recorderRoles(accountID, region, sources)...)
 	}
 	return nil
+}
+
+// recorderRoles lets the other source accounts' AWS Config recorder roles
+// (ConfigRecorderRolePattern) encrypt their deliveries with the key, through
+// S3 only. A recorder that delivers with its own role calls KMS as that role,
+// not as config.amazonaws.com, so across accounts the key policy must name
+// the role's account and the role's identity policy must allow the key
+// ("Permissions for the KMS Key", AWS Config Developer Guide).
+// https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html
+func recorderRoles(accountID, region string, sources []string) []PolicyStatement {
+	var roots, roles []string
+	for _, a := range sources {
+		if a != accountID {
+			roots = append(roots, accountRoot(a))
+			roles = append(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s", awsPartition, a, ConfigRecorderRolePattern))
+		}
+	}
+	if len(roots) == 0 {
+		return nil
+	}
+	return []PolicyStatement{{Sid: "AllowConfigRecorderRoles", Effect: "Allow", Principal: map[string]any{"AWS": roots},
+		Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: "*",
+		Condition: map[string]map[string]any{
+			"StringEquals": {"kms:ViaService": regionalService("s3", region)},
+			"ArnLike":      {"aws:PrincipalArn": roles},
+		}}}
 }

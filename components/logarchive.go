@@ -243,7 +243,7 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 			expireRule("alb-access-logs", AccessLogsALBPrefix+"/", args.AccessLogRetentionDays),
 			expireRule("s3-access-logs", AccessLogsS3Prefix+"/", args.AccessLogRetentionDays),
 		},
-		statements: accessLogDelivery(accessArn, args.SourceAccounts, args.Region),
+		statements: accessLogDelivery(accessArn, args.AccountID, args.SourceAccounts, args.Region),
 		tags:       Tags{LogDeliveryTag: "alb+s3-access"},
 	}, args.Tags, name, stateful, parent)
 	if err != nil {
@@ -353,14 +353,16 @@ func mergeConditions(a, b map[string]map[string]any) map[string]map[string]any {
 }
 
 // accessLogDelivery lets the region's ELB account write the source
-// accounts' ALB logs and S3 server access logging write S3 logs, each under
-// its own prefix.
-func accessLogDelivery(bucketArn string, accounts []string, region string) []PolicyStatement {
+// accounts' ALB logs and the owner's S3 server access logging write S3 logs,
+// each under its own prefix; the other source accounts' S3 access logs
+// arrive by replication from their relay buckets (S3 server access logging
+// never delivers across accounts).
+func accessLogDelivery(bucketArn, owner string, accounts []string, region string) []PolicyStatement {
 	var albObjects []string
 	for _, a := range accounts {
 		albObjects = append(albObjects, fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketArn, AccessLogsALBPrefix, a))
 	}
-	return []PolicyStatement{
+	out := []PolicyStatement{
 		{
 			Sid:       "ELBAccessLogs",
 			Effect:    "Allow",
@@ -368,13 +370,16 @@ func accessLogDelivery(bucketArn string, accounts []string, region string) []Pol
 			Action:    "s3:PutObject",
 			Resource:  albObjects,
 		},
-		{
-			Sid:       "S3ServerAccessLogs",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": servicePrincipal("logging.s3")},
-			Action:    "s3:PutObject",
-			Resource:  fmt.Sprintf("%s/%s/*", bucketArn, AccessLogsS3Prefix),
-			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accounts}},
-		},
+		s3AccessLogging(bucketArn, []string{owner}),
 	}
+	if len(accounts) > 1 || accounts[0] != owner {
+		var members []string
+		for _, a := range accounts {
+			if a != owner {
+				members = append(members, a)
+			}
+		}
+		out = append(out, relayReplication(bucketArn, members)...)
+	}
+	return out
 }

@@ -38,7 +38,7 @@ func TestLogArchive(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.stack, func(t *testing.T) {
-			p := stackPlan(t, c.stack)
+			p := standalonePlan(t, c.stack)
 			b := mustNamed(t, p, "log-archive-bucket")
 			id := b.ID
 			assert.Equal(t, true, b.Get("objectLockEnabled"))
@@ -121,7 +121,7 @@ func TestLogArchive(t *testing.T) {
 func TestAccessLogsBucket(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
-			p := stackPlan(t, stack)
+			p := standalonePlan(t, stack)
 			b := mustNamed(t, p, "log-archive-access-bucket")
 			id := b.ID
 			assert.Equal(t, false, b.Get("objectLockEnabled"), "S3 server access logging refuses Object Lock default retention")

@@ -342,7 +342,7 @@ func TestNetworkInternetExposure(t *testing.T) {
 func TestNetworkFlowLogs(t *testing.T) {
 	for _, stack := range workloadStacks {
 		t.Run(stack, func(t *testing.T) {
-			p := stackPlan(t, stack)
+			p := standalonePlan(t, stack)
 			logs := p.ByType("aws:ec2/flowLog:FlowLog")
 			require.Len(t, logs, 1)
 			fl := logs[0]

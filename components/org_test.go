@@ -150,7 +150,7 @@ func TestOrgLogArchiveAndTrail(t *testing.T) {
 	tr := mustNamed(t, p, "trail-trail")
 	assert.Equal(t, true, tr.Get("isOrganizationTrail"), "the org stack runs an organization trail")
 	assert.Equal(t, "docustack-org-log-archive-555555555555", tr.Str("s3BucketName"))
-	assert.Contains(t, tr.Str("kmsKeyId"), ":555555555555:key/log-archive-keys-logs-id", "encrypted with the Log Archive account's key")
+	assert.Contains(t, tr.Str("kmsKeyId"), ":555555555555:key/"+mustNamed(t, p, "log-archive-keys-logs").ID, "encrypted with the Log Archive account's key")
 	key := mustNamed(t, p, "log-archive-keys-logs")
 	assert.Contains(t, key.Str("policy"), "arn:aws:cloudtrail:*:444444444444:trail/*")
 }

@@ -24,6 +24,7 @@ func TestEveryRoleHasExactlyItsActions(t *testing.T) {
 	want := map[string]map[string]roleGrant{
 		"prod": {
 			"trail-logs-role":                  {[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, nil},
+			"access-log-relay-replication-role": {[]string{"s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging", "s3:GetReplicationConfiguration", "s3:ListBucket", "s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateObject", "s3:ReplicateTags"}, nil},
 			"github-deploy":                    {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/AdministratorAccess"}},
 			"github-preview":                   {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
 			"config-recorder-role":             {[]string{"kms:Decrypt", "kms:GenerateDataKey", "s3:GetBucketAcl", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"}},

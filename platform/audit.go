@@ -3,6 +3,7 @@ package platform
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -12,21 +13,27 @@ import (
 var kmsKeyArnPattern = regexp.MustCompile(`^arn:aws:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$`)
 
 // archive is where a workload stack's logs go: the organization's Log
-// Archive (from configuration) or an account-local one.
+// Archive (the seed's design, the default) or a standalone one.
 type archive struct {
 	auditBucket, accessBucket string
+	// s3LogsBucket is where the account's S3 server access logs go: the
+	// standalone archive's access-logs bucket, or the local relay that
+	// replicates into the organization's.
+	s3LogsBucket string
 	// configBucket is AWS Config's (no Object Lock).
 	configBucket       string
 	kmsKeyArn          pulumi.StringInput
 	flowLogDestination string
 	// after are what log deliveries must wait for (the bucket policy).
 	after []pulumi.Resource
+	// s3LogsAfter are what S3 server access logging must wait for.
+	s3LogsAfter []pulumi.Resource
 }
 
 // usesOrgArchive reports whether the stack delivers to the organization's Log Archive.
-func (c *Config) usesOrgArchive() bool { return c.LogArchive.BucketName != "" }
+func (c *Config) usesOrgArchive() bool { return !c.LogArchive.Standalone }
 
-// accessLogsBucket is where ALB and S3 access logs go.
+// accessLogsBucket is where ALB access logs go (ELB delivers across accounts).
 func (c *Config) accessLogsBucket() string {
 	if c.usesOrgArchive() {
 		return c.LogArchive.AccessLogsBucketName
@@ -34,32 +41,69 @@ func (c *Config) accessLogsBucket() string {
 	return c.AccessLogsBucketName()
 }
 
-// validateArchive checks the org-archive keys: all three or none.
+// s3AccessLogsBucket is where S3 server access logs go: always a bucket of
+// this account (S3 refuses a target in another account).
+func (c *Config) s3AccessLogsBucket() string { return c.AccessLogsBucketName() }
+
+// validateArchive: the organization's archive needs its four names and its
+// account; a standalone one takes none of them, and only it takes the
+// retention settings (the org stack sets the organization archive's).
 func (c *Config) validateArchive() []error {
 	l := c.LogArchive
-	set := 0
-	for _, v := range []string{l.BucketName, l.AccessLogsBucketName, l.ConfigBucketName, l.KMSKeyArn} {
-		if v != "" {
-			set++
-		}
-	}
+	named := map[string]string{"bucketName": l.BucketName, "accessLogsBucketName": l.AccessLogsBucketName,
+		"configBucketName": l.ConfigBucketName, "kmsKeyArn": l.KMSKeyArn, "accountId": l.AccountID}
 	var errs []error
-	if set != 0 && set != 4 {
-		errs = append(errs, bad(KeyLogArchive, fmt.Sprintf("%d of bucketName, accessLogsBucketName, configBucketName, kmsKeyArn", set),
-			"all four (the org stack's outputs) or none (an account-local archive)"))
+	if l.Standalone {
+		for k, v := range components.InOrder(named) {
+			if v != "" {
+				errs = append(errs, bad(KeyLogArchive+"."+k, v, "unset with standalone: true (a standalone archive is named after this account)"))
+			}
+		}
+		return errs
+	}
+	for k, v := range components.InOrder(named) {
+		if v == "" {
+			errs = append(errs, bad(KeyLogArchive+"."+k, v, "the org stack's value (pulumi stack output --stack org; see docs/deployment.md), or standalone: true for an account outside the organization"))
+		}
 	}
 	if l.KMSKeyArn != "" && !kmsKeyArnPattern.MatchString(l.KMSKeyArn) {
 		errs = append(errs, bad(KeyLogArchive+".kmsKeyArn", l.KMSKeyArn, "the Log Archive key's ARN"))
 	}
+	if l.AccountID != "" && (!accountIDRegexp.MatchString(l.AccountID) || l.AccountID == c.AccountID) {
+		errs = append(errs, bad(KeyLogArchive+".accountId", l.AccountID, "the Log Archive account's 12-digit ID, not this account's"))
+	}
+	if l.KMSKeyArn != "" && l.AccountID != "" && !strings.Contains(l.KMSKeyArn, ":"+l.AccountID+":") {
+		errs = append(errs, bad(KeyLogArchive+".kmsKeyArn", l.KMSKeyArn, "a key of the Log Archive account %s", l.AccountID))
+	}
+	for _, f := range []struct {
+		key string
+		set bool
+		v   any
+	}{{"flowLogRetentionDays", l.FlowLogRetentionDays != 0, l.FlowLogRetentionDays}, {"objectLockDays", l.ObjectLockDays != 0, l.ObjectLockDays},
+		{"objectLockMode", l.ObjectLockMode != "", l.ObjectLockMode}} {
+		if f.set {
+			errs = append(errs, bad(KeyLogArchive+"."+f.key, f.v, "unset: the org stack sets the organization archive's retention (or standalone: true)"))
+		}
+	}
 	return errs
 }
 
-// newArchive returns the stack's archive, creating the local one if needed.
+// newArchive returns the stack's archive: the organization's, with the
+// local relay for S3 access logs, or a standalone one.
 func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, opts []pulumi.ResourceOption) (*archive, error) {
 	if cfg.usesOrgArchive() {
 		l := cfg.LogArchive
+		relay, err := components.NewAccessLogRelay(ctx, "access-log-relay", components.AccessLogRelayArgs{
+			Prefix: cfg.prefix(), BucketName: cfg.s3AccessLogsBucket(), AccountID: cfg.AccountID,
+			DestinationBucket: l.AccessLogsBucketName, DestinationAccountID: l.AccountID,
+			Protect: cfg.ProtectStatefulResources, Tags: cfg.StackTags(),
+		}, opts...)
+		if err != nil {
+			return nil, err
+		}
 		return &archive{
-			auditBucket: l.BucketName, accessBucket: l.AccessLogsBucketName, configBucket: l.ConfigBucketName, kmsKeyArn: pulumi.String(l.KMSKeyArn),
+			auditBucket: l.BucketName, accessBucket: l.AccessLogsBucketName, s3LogsBucket: relay.BucketName, s3LogsAfter: relay.Ready,
+			configBucket: l.ConfigBucketName, kmsKeyArn: pulumi.String(l.KMSKeyArn),
 			flowLogDestination: fmt.Sprintf("arn:aws:s3:::%s/%s/", l.BucketName, components.FlowLogPrefix),
 		}, nil
 	}
@@ -68,8 +112,9 @@ func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, o
 		return nil, err
 	}
 	return &archive{
-		auditBucket: cfg.LogArchiveBucketName(), accessBucket: cfg.AccessLogsBucketName(), configBucket: cfg.ConfigBucketName(), kmsKeyArn: logsKey,
-		flowLogDestination: local.FlowLogDestination, after: local.Ready,
+		auditBucket: cfg.LogArchiveBucketName(), accessBucket: cfg.AccessLogsBucketName(), s3LogsBucket: cfg.AccessLogsBucketName(),
+		configBucket: cfg.ConfigBucketName(), kmsKeyArn: logsKey,
+		flowLogDestination: local.FlowLogDestination, after: local.Ready, s3LogsAfter: local.Ready,
 	}, nil
 }
 

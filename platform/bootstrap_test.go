@@ -57,7 +57,7 @@ func TestBootstrap(t *testing.T) {
 			assert.Equal(t, "Enabled", named(t, p, "state-versioning").Str("versioningConfiguration.status"))
 			enc := named(t, p, "state-encryption")
 			assert.Equal(t, "aws:kms", enc.Str("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"))
-			assert.Contains(t, enc.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"), "state-key-id")
+			assert.Equal(t, named(t, p, "state-key").Outputs["arn"], enc.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"))
 			assert.Equal(t, true, named(t, p, "state-public-access-block").Get("blockPublicPolicy"))
 			assert.Contains(t, named(t, p, "state-policy").Str("policy"), `"aws:SecureTransport":"false"`)
 			lc := named(t, p, "state-lifecycle")

@@ -133,6 +133,11 @@ type NetworkConfig struct {
 // stack delivers to the organization's Log Archive account; without them it
 // creates an account-local archive.
 type LogArchiveConfig struct {
+	// Standalone keeps a private archive in this account instead of the
+	// organization's Log Archive (an account outside the organization).
+	Standalone bool `json:"standalone"`
+	// AccountID is the Log Archive account (the org stack's org.logArchiveAccountId).
+	AccountID            string `json:"accountId"`
 	ObjectLockMode       string `json:"objectLockMode"`
 	ObjectLockDays       int    `json:"objectLockDays"`
 	FlowLogRetentionDays int    `json:"flowLogRetentionDays"`
@@ -451,7 +456,7 @@ func (c *Config) validate() []error {
 		if c.KMSDeletionWindowDays != components.MaxKeyDeletionWindowDays {
 			errs = append(errs, bad(KeyKMSDeletionWindowDays, c.KMSDeletionWindowDays, "%d in prod (the longest window AWS allows)", components.MaxKeyDeletionWindowDays))
 		}
-		if mode := components.ObjectLockMode(c.LogArchive.ObjectLockMode); mode != components.ObjectLockCompliance {
+		if mode := components.ObjectLockMode(c.LogArchive.ObjectLockMode); c.LogArchive.Standalone && mode != components.ObjectLockCompliance {
 			errs = append(errs, bad(KeyLogArchive+".objectLockMode", c.LogArchive.ObjectLockMode, "%q in prod (logs nobody can delete early)", components.ObjectLockCompliance))
 		}
 	}

@@ -81,7 +81,7 @@ func TestConfigValidation(t *testing.T) {
 			[]string{`docustack:deletionProtection: got false, want true in prod`}},
 		{"prod short key window", "prod", func(t *testing.T, c map[string]string) { c[ns("kmsDeletionWindowDays")] = "7" },
 			[]string{`docustack:kmsDeletionWindowDays: got 7, want 30 in prod`}},
-		{"prod governance lock", "prod", func(t *testing.T, c map[string]string) { c[ns("logArchive")] = `{"objectLockMode":"GOVERNANCE"}` },
+		{"prod governance lock", "prod", func(t *testing.T, c map[string]string) { c[ns("logArchive")] = `{"standalone":true,"objectLockMode":"GOVERNANCE"}` },
 			[]string{`docustack:logArchive.objectLockMode: got "GOVERNANCE", want "COMPLIANCE" in prod`}},
 		{"alarm thresholds", "staging", func(t *testing.T, c map[string]string) {
 			c[ns("alarms")] = `{"cpuPercent":150,"http5xxPerFiveMinutes":-1}`
@@ -99,8 +99,20 @@ func TestConfigValidation(t *testing.T) {
 			[]string{`docustack:network: got <nil>, want a network object`}},
 		{"org with network", "org", func(t *testing.T, c map[string]string) { c[ns("network")] = stackConfig(t, "dev")[ns("network")] },
 			[]string{`docustack:network: got "set", want no network in the org stack`}},
-		{"typo in object", "dev", func(t *testing.T, c map[string]string) { c[ns("logArchive")] = `{"objectLockMod":"GOVERNANCE"}` },
-			[]string{`docustack:logArchive: got "{\"objectLockMod\":\"GOVERNANCE\"}", want an object with the documented fields (json: unknown field "objectLockMod")`}},
+		{"typo in object", "dev", func(t *testing.T, c map[string]string) { c[ns("scheduler")] = `{"enabeld":true}` },
+			[]string{`docustack:scheduler: got "{\"enabeld\":true}", want an object with the documented fields (json: unknown field "enabeld")`}},
+		{"org archive incomplete", "dev", func(t *testing.T, c map[string]string) {
+			c[ns("logArchive")] = strings.Replace(c[ns("logArchive")], `"accountId":"555555555555",`, ``, 1)
+		}, []string{`docustack:logArchive.accountId: got "", want the org stack's value (pulumi stack output --stack org; see docs/deployment.md), or standalone: true for an account outside the organization`}},
+		{"standalone with org names", "dev", func(t *testing.T, c map[string]string) {
+			c[ns("logArchive")] = `{"standalone":true,"bucketName":"docustack-org-log-archive-555555555555"}`
+		}, []string{`docustack:logArchive.bucketName: got "docustack-org-log-archive-555555555555", want unset with standalone: true (a standalone archive is named after this account)`}},
+		{"org archive with a retention of its own", "dev", func(t *testing.T, c map[string]string) {
+			c[ns("logArchive")] = strings.Replace(c[ns("logArchive")], `{`, `{"objectLockDays":30,`, 1)
+		}, []string{`docustack:logArchive.objectLockDays: got 30, want unset: the org stack sets the organization archive's retention (or standalone: true)`}},
+		{"org archive key in another account", "dev", func(t *testing.T, c map[string]string) {
+			c[ns("logArchive")] = strings.Replace(c[ns("logArchive")], `arn:aws:kms:us-east-1:555555555555:`, `arn:aws:kms:us-east-1:111111111111:`, 1)
+		}, []string{`docustack:logArchive.kmsKeyArn: got "arn:aws:kms:us-east-1:111111111111:key/e6aa6078-3baf-4f4d-8785-c11313719aca", want a key of the Log Archive account 555555555555`}},
 		{"prod single-AZ database", "prod", func(t *testing.T, c map[string]string) {
 			c[ns("database")] = `{"engine":"postgres","multiAz":false}`
 		}, []string{`docustack:database.multiAz: got false, want true in prod`}},

@@ -65,8 +65,9 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	}
 	ctx.Export("databaseEndpoint", db.Endpoint)
 	ctx.Export("databaseMasterSecretArn", db.MasterSecretArn)
-	docs, err := components.NewDocuments(ctx, "documents",
-		cfg.documentsArgs(dataKey, drKeys.Arn(components.KeyData), drProvider), opts...)
+	docArgs := cfg.documentsArgs(dataKey, drKeys.Arn(components.KeyData), drProvider)
+	docArgs.AccessLogsAfter = archive.s3LogsAfter
+	docs, err := components.NewDocuments(ctx, "documents", docArgs, opts...)
 	if err != nil {
 		return err
 	}

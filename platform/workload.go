@@ -178,7 +178,7 @@ func (c *Config) documentsArgs(key, replicaKey pulumi.StringInput, dr pulumi.Pro
 		KMSKeyArn:         key,
 		ReplicaKMSKeyArn:  replicaKey,
 		DRProvider:        dr,
-		AccessLogsBucket:  c.accessLogsBucket(),
+		AccessLogsBucket:  c.s3AccessLogsBucket(),
 		Protect:           c.ProtectStatefulResources,
 		Tags:              c.StackTags(),
 	}

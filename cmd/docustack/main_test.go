@@ -55,7 +55,7 @@ func TestPlanJSON(t *testing.T) {
 	want, err := synth.Stack("../..", "dev")
 	require.NoError(t, err)
 	assert.Len(t, plan.Resources, len(want.Resources))
-	assert.Equal(t, "docustack-dev-log-archive-111111111111", plan.Outputs["logArchiveBucket"])
+	assert.Equal(t, "docustack-org-log-archive-555555555555", plan.Outputs["logArchiveBucket"], "the organization's Log Archive")
 }
 
 func TestPlanBrokenStackListsEveryProblem(t *testing.T) {

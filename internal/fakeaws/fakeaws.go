@@ -57,7 +57,20 @@ func ID(typ, name string, inputs resource.PropertyMap) string {
 			return v.StringValue()
 		}
 	}
+	if typ == "aws:kms/key:Key" || typ == "aws:kms/replicaKey:ReplicaKey" {
+		return keyID(name)
+	}
 	return name + "-id"
+}
+
+// keyID is a KMS key ID in AWS's form (a UUID, "Key ID" in the KMS
+// Developer Guide's key identifiers), derived from the logical name so the
+// offline plan, the test provider and a stack file naming another stack's
+// key agree. https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-id
+func keyID(name string) string {
+	h := sha256.Sum256([]byte("kms-key/" + name))
+	x := hex.EncodeToString(h[:16])
+	return x[0:8] + "-" + x[8:12] + "-4" + x[13:16] + "-8" + x[17:20] + "-" + x[20:32]
 }
 
 // idIsName maps the types whose ID is a physical name to the input holding it.

@@ -53,7 +53,7 @@ func TestIDAndARN(t *testing.T) {
 		{"aws:s3/bucketV2:BucketV2", "docs", map[string]any{"bucket": "docustack-dev-documents"}, "docustack-dev-documents", "arn:aws:s3:::docustack-dev-documents"},
 		{"aws:iam/role:Role", "deploy", map[string]any{"name": "docustack-dev-ci-deploy"}, "docustack-dev-ci-deploy", "arn:aws:iam::111111111111:role/docustack-dev-ci-deploy"},
 		{"aws:cloudwatch/logGroup:LogGroup", "lg", map[string]any{"name": "/docustack/web"}, "/docustack/web", "arn:aws:logs:us-east-1:111111111111:log-group:/docustack/web"},
-		{"aws:kms/key:Key", "keys-data", map[string]any{}, "keys-data-id", "arn:aws:kms:us-east-1:111111111111:key/keys-data-id"},
+		{"aws:kms/key:Key", "keys-data", map[string]any{}, "7b3dda93-6e1e-4cfc-863d-3554ebf7862c", "arn:aws:kms:us-east-1:111111111111:key/7b3dda93-6e1e-4cfc-863d-3554ebf7862c"},
 		{"aws:sns/topic:Topic", "alerts", map[string]any{"name": "docustack-dev-alerts"}, "alerts-id", "arn:aws:sns:us-east-1:111111111111:docustack-dev-alerts"},
 		{"aws:ecr/repository:Repository", "registry-web", map[string]any{"name": "docustack-dev/web"}, "registry-web-id", "arn:aws:ecr:us-east-1:111111111111:repository/docustack-dev/web"},
 		{"aws:ec2/subnet:Subnet", "network-private-0", map[string]any{}, "network-private-0-id", "arn:aws:ec2:us-east-1:111111111111:subnet/network-private-0-id"},

@@ -3,6 +3,8 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,6 +41,9 @@ type world struct {
 	roles           map[string]*role    // by ARN
 	bucketPolicy    map[string]Document // by bucket name
 	bucketKey       map[string]string   // bucket name -> KMS key ARN (SSE-KMS)
+	bucketAccount   map[string]string   // bucket name -> owner, for buckets of another account
+	unknownBuckets  map[string]bool     // delivery targets in neither plan
+	keyAlias        map[string]string   // key ARN -> alias name, for keys of another plan
 	objectLock      map[string]bool     // bucket name -> default retention set
 	keyPolicy       map[string]Document // by key ARN
 	topicPolicy     map[string]Document // by topic ARN
@@ -95,7 +100,8 @@ func (w *world) parse(where, s string) (Document, bool) {
 // (its SCPs), or nil.
 func readWorld(p *synth.Plan, org *synth.Plan) *world {
 	w := &world{plan: p, roles: map[string]*role{}, bucketPolicy: map[string]Document{}, bucketKey: map[string]string{},
-		objectLock: map[string]bool{}, keyPolicy: map[string]Document{}, topicPolicy: map[string]Document{}, topicKey: map[string]string{}}
+		objectLock: map[string]bool{}, keyPolicy: map[string]Document{}, topicPolicy: map[string]Document{}, topicKey: map[string]string{},
+		bucketAccount: map[string]string{}, unknownBuckets: map[string]bool{}, keyAlias: map[string]string{}}
 	w.account, _ = p.Outputs["accountId"].(string)
 	w.region, _ = p.Outputs["region"].(string)
 	for _, r := range p.ByType("aws:iam/role:Role") {
@@ -127,28 +133,7 @@ func readWorld(p *synth.Plan, org *synth.Plan) *world {
 			}
 		}
 	}
-	for _, b := range p.ByType("aws:s3/bucketPolicy:BucketPolicy") {
-		if d, ok := w.parse(b.Name, b.Str("policy")); ok {
-			w.bucketPolicy[b.Str("bucket")] = d
-		}
-	}
-	for _, e := range p.ByType("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2") {
-		if k := e.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"); k != "" {
-			w.bucketKey[e.Str("bucket")] = k
-		}
-	}
-	for _, l := range p.ByType("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2") {
-		w.objectLock[l.Str("bucket")] = l.Str("rule.defaultRetention.mode") != ""
-	}
-	for _, k := range p.ByType("aws:kms/key:Key") {
-		region := w.region
-		if prov, ok := p.ByURN(k.Provider); ok && prov.Str("region") != "" {
-			region = prov.Str("region")
-		}
-		if d, ok := w.parse(k.Name, k.Str("policy")); ok {
-			w.keyPolicy[fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, w.account, k.ID)] = d
-		}
-	}
+	w.readStorage(p)
 	for _, t := range p.ByType("aws:sns/topic:Topic") {
 		arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", w.region, w.account, t.Str("name"))
 		w.topicKey[arn] = t.Str("kmsMasterKeyId")
@@ -175,6 +160,11 @@ func readWorld(p *synth.Plan, org *synth.Plan) *world {
 				w.ownOU[t] = true
 			}
 		}
+		// The organization's Log Archive lives in the org stack's plan: its
+		// bucket and key policies decide every workload account's deliveries.
+		if org != p {
+			w.readStorage(org)
+		}
 		for _, s := range org.ByType("aws:organizations/policy:Policy") {
 			if d, ok := w.parse(s.Name, s.Str("content")); ok {
 				w.scps = append(w.scps, namedDoc{name: s.Name, doc: d, targets: targets[s.ID]})
@@ -182,6 +172,57 @@ func readWorld(p *synth.Plan, org *synth.Plan) *world {
 		}
 	}
 	return w
+}
+
+// readStorage reads a plan's bucket policies, bucket encryption, Object
+// Lock and key policies, each under the account that owns it (a resource
+// created through a provider pinned to another account is that account's).
+func (w *world) readStorage(p *synth.Plan) {
+	for _, b := range p.ByType("aws:s3/bucketPolicy:BucketPolicy") {
+		if d, ok := w.parse(b.Name, b.Str("policy")); ok {
+			w.bucketPolicy[b.Str("bucket")] = d
+			if a := ownerOf(p, b); a != w.account {
+				w.bucketAccount[b.Str("bucket")] = a
+			}
+		}
+	}
+	for _, e := range p.ByType("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2") {
+		if k := e.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"); k != "" {
+			w.bucketKey[e.Str("bucket")] = k
+		}
+	}
+	for _, l := range p.ByType("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2") {
+		w.objectLock[l.Str("bucket")] = l.Str("rule.defaultRetention.mode") != ""
+	}
+	for _, k := range p.ByType("aws:kms/key:Key") {
+		region, _ := p.Outputs["region"].(string)
+		if prov, ok := p.ByURN(k.Provider); ok && prov.Str("region") != "" {
+			region = prov.Str("region")
+		}
+		arn := fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, ownerOf(p, k), k.ID)
+		if d, ok := w.parse(k.Name, k.Str("policy")); ok {
+			w.keyPolicy[arn] = d
+		}
+		if p != w.plan {
+			for _, a := range p.ByType("aws:kms/alias:Alias") {
+				if a.Str("targetKeyId") == arn || a.Str("targetKeyId") == k.ID {
+					w.keyAlias[arn] = strings.TrimPrefix(a.Str("name"), "alias/")
+				}
+			}
+		}
+	}
+}
+
+// ownerOf is the account a resource of a plan is created in: its explicit
+// provider's pinned account, or the plan's.
+func ownerOf(p *synth.Plan, r synth.Resource) string {
+	if prov, ok := p.ByURN(r.Provider); ok {
+		if ids := strs(prov.Get("allowedAccountIds")); len(ids) == 1 {
+			return ids[0]
+		}
+	}
+	a, _ := p.Outputs["accountId"].(string)
+	return a
 }
 
 func (w *world) attach(ro *role, arn string) {
@@ -260,6 +301,14 @@ func (w *world) authorize(req Request, pol policies) (bool, string) {
 			return true, "allowed by the " + resAllow
 		}
 		return false, fmt.Sprintf("no statement of the %s policy allows %s", pol.resName, req.Principal)
+	case pol.isKey && crossAccount:
+		// Across accounts the key policy must admit the caller (by ARN or
+		// through its account) and the caller's identity policy must allow.
+		// https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html
+		if (resAllow != "" || resViaAccount != "") && idAllow != "" {
+			return true, "allowed by both accounts: the " + resAllow + resViaAccount + " and the " + idAllow
+		}
+		return false, "across accounts both the key policy and the caller's identity policy must allow"
 	case pol.isKey:
 		if resAllow != "" {
 			return true, "allowed by the " + resAllow
@@ -381,6 +430,10 @@ func Access(p *synth.Plan, org *synth.Plan) []Finding {
 		out = append(out, w.judge(in))
 	}
 	out = append(out, unmodelled...)
+	for _, b := range slices.Sorted(maps.Keys(w.unknownBuckets)) {
+		out = append(out, Finding{Kind: "model", Intent: "deliveries to " + b,
+			Detail: "the bucket is in neither this plan nor the org stack's: its policy cannot be judged (verify reads the org stack's plan; pass it, or give the stack a standalone archive)"})
+	}
 	_, who := w.whoCan()
 	out = append(out, who...)
 	out = append(out, w.ecrLayerIntents()...)
@@ -419,7 +472,11 @@ func (w *world) asRole(arn string) (Principal, policies) {
 
 func (w *world) bucket(name string) policies {
 	d, ok := w.bucketPolicy[name]
-	pol := policies{resName: "bucket " + name, resourceAccount: w.account}
+	owner := w.account
+	if a, ok := w.bucketAccount[name]; ok {
+		owner = a
+	}
+	pol := policies{resName: "bucket " + name, resourceAccount: owner}
 	if ok {
 		pol.resource = &d
 	}
@@ -428,7 +485,11 @@ func (w *world) bucket(name string) policies {
 
 func (w *world) key(arn string) policies {
 	d, ok := w.keyPolicy[arn]
-	pol := policies{resName: "key", isKey: true, resourceAccount: w.account}
+	owner := w.account
+	if f := strings.SplitN(arn, ":", 6); len(f) == 6 && f[4] != "" {
+		owner = f[4]
+	}
+	pol := policies{resName: "key", isKey: true, resourceAccount: owner}
 	if ok {
 		pol.resource = &d
 	}

@@ -242,9 +242,25 @@ func (w *world) replicationIntents() []AccessIntent {
 					Request: Request{Principal: p, Action: action, Resource: resource, Context: tls(ctx)}})
 			}
 			add("reads the source's configuration", "s3:GetReplicationConfiguration", src, w.bucket(r.Str("bucket")), nil)
-			add("reads source versions", "s3:GetObjectVersionForReplication", src+"/patients/1.pdf", w.bucket(r.Str("bucket")), nil)
-			add("writes the replica", "s3:ReplicateObject", dst+"/patients/1.pdf", w.bucket(strings.TrimPrefix(dst, "arn:aws:s3:::")), nil)
-			add("replicates deletes", "s3:ReplicateDelete", dst+"/patients/1.pdf", w.bucket(strings.TrimPrefix(dst, "arn:aws:s3:::")), nil)
+			// An object the rule replicates: under its filter's prefix.
+			object := "patients/1.pdf"
+			if prefix := str(mapGet(rule, "filter", "prefix")); prefix != "" {
+				object = prefix + "x.log"
+			}
+			dstBucket := strings.TrimPrefix(dst, "arn:aws:s3:::")
+			if !w.onBucket(dstBucket) {
+				continue
+			}
+			add("reads source versions", "s3:GetObjectVersionForReplication", src+"/"+object, w.bucket(r.Str("bucket")), nil)
+			add("writes the replica", "s3:ReplicateObject", dst+"/"+object, w.bucket(dstBucket), nil)
+			if str(mapGet(rule, "deleteMarkerReplication", "status")) == "Enabled" {
+				add("replicates deletes", "s3:ReplicateDelete", dst+"/"+object, w.bucket(dstBucket), nil)
+			}
+			// Owner override: the destination account owns the replicas.
+			// https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-change-owner.html
+			if str(mapGet(rule, "destination", "accessControlTranslation", "owner")) == "Destination" {
+				add("hands the replicas to the destination account", "s3:ObjectOwnerOverrideToBucketOwner", dst+"/"+object, w.bucket(dstBucket), nil)
+			}
 			if k, ok := w.bucketKey[r.Str("bucket")]; ok {
 				add("decrypts source objects", "kms:Decrypt", k, w.key(k), map[string][]string{"kms:ViaService": {"s3." + w.region + ".amazonaws.com"}})
 			}
@@ -344,6 +360,9 @@ func (w *world) assumedRoleIntents() []AccessIntent {
 // another stack (the organization's archive) is judged in that stack.
 func (w *world) onBucket(bucket string) bool {
 	_, ok := w.bucketPolicy[bucket]
+	if !ok {
+		w.unknownBuckets[bucket] = true
+	}
 	return ok
 }
 
@@ -501,8 +520,10 @@ func (w *world) configIntents() []AccessIntent {
 		if k := c.Str("s3KmsKeyArn"); k != "" {
 			kp := w.key(k)
 			kp.identity = identity
+			// The recorder role's PutObject makes S3 call KMS for it.
 			out = append(out, AccessIntent{Name: "AWS Config encrypts deliveries with the logs key", Want: true, pol: kp,
-				Request: Request{Principal: p, Action: "kms:GenerateDataKey", Resource: k, Context: tls(nil)}})
+				Request: Request{Principal: p, Action: "kms:GenerateDataKey", Resource: k, Context: tls(map[string][]string{
+					"kms:ViaService": {"s3." + w.region + ".amazonaws.com"}, "kms:CallerAccount": {w.account}})}})
 		}
 	}
 	return out

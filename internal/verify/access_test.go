@@ -84,17 +84,24 @@ func TestEveryIntegrationNeedsItsStatement(t *testing.T) {
 		name, field string
 		sid         string
 	}{
-		{"CloudTrail writes log files to the archive", "log-archive-policy", "policy", "AWSCloudTrailWrite"},
-		{"CloudTrail checks the archive bucket's ACL", "log-archive-policy", "policy", "AWSCloudTrailAclCheck"},
-		{"CloudTrail encrypts log files with the logs key", "keys-logs", "policy", "AllowCloudTrailEncrypt"},
-		{"VPC flow logs write to the archive", "log-archive-policy", "policy", "AWSLogDeliveryWrite"},
-		{"VPC flow logs encrypt with the bucket's key", "keys-logs", "policy", "AllowLogDelivery"},
-		{"the ALB writes access logs", "log-archive-access-policy", "policy", "ELBAccessLogs"},
-		{"S3 server access logs of docustack-dev-documents-111111111111 are delivered", "log-archive-access-policy", "policy", "S3ServerAccessLogs"},
+		// The Log Archive's policies, in the org stack's plan ("org:").
+		{"CloudTrail writes log files to the archive", "org:log-archive-policy", "policy", "AWSCloudTrailWrite"},
+		{"CloudTrail checks the archive bucket's ACL", "org:log-archive-policy", "policy", "AWSCloudTrailAclCheck"},
+		{"CloudTrail encrypts log files with the logs key", "org:log-archive-keys-logs", "policy", "AllowCloudTrailEncrypt"},
+		{"VPC flow logs write to the archive", "org:log-archive-policy", "policy", "AWSLogDeliveryWrite"},
+		{"VPC flow logs encrypt with the bucket's key", "org:log-archive-keys-logs", "policy", "AllowLogDelivery"},
+		{"the ALB writes access logs", "org:log-archive-access-policy", "policy", "ELBAccessLogs"},
+		{"AWS Config delivers snapshots and history", "org:log-archive-config-policy", "policy", "ConfigRecorderRolesDelivery"},
+		{"AWS Config checks the delivery bucket's ACL", "org:log-archive-config-policy", "policy", "ConfigRecorderRolesBucketCheck"},
+		{"AWS Config encrypts deliveries with the logs key", "org:log-archive-keys-logs", "policy", "AllowConfigRecorderRoles"},
+		{"replication rule 0 of docustack-dev-access-logs-111111111111: writes the replica", "org:log-archive-access-policy", "policy", "RelayReplicateObjects"},
+		{"replication rule 0 of docustack-dev-access-logs-111111111111: hands the replicas to the destination account", "org:log-archive-access-policy", "policy", "RelayReplicateObjects"},
+		// ... and the workload account's own.
+		{"S3 server access logs of docustack-dev-documents-111111111111 are delivered", "access-log-relay-policy", "policy", "S3ServerAccessLogs"},
+		{"replication rule 0 of docustack-dev-access-logs-111111111111: writes the replica", "access-log-relay-replication-role", "inlinePolicies.0", "WriteArchive"},
 		{"AWS Config delivers snapshots and history", "config-recorder-role", "inlinePolicies.0", "Deliver"},
 		{"AWS Config checks the delivery bucket's ACL", "config-recorder-role", "inlinePolicies.0", "BucketCheck"},
 		{"AWS Config encrypts deliveries with the logs key", "config-recorder-role", "inlinePolicies.0", "EncryptDeliveries"},
-		{"AWS Config encrypts deliveries with the logs key", "keys-logs", "policy", "EnableIAMPolicies"},
 		{"events.amazonaws.com publishes to docustack-dev-alerts for detection-config-noncompliant-target: encrypts with the topic's key", "keys-logs", "policy", "AllowAlertPublishers"},
 		{"web-task: pulls docustack-dev/web", "web-execution-role", "inlinePolicies.0", "PullImage"},
 		{"web-task: writes its logs", "web-execution-role", "inlinePolicies.0", "WriteLogs"},
@@ -118,7 +125,13 @@ func TestEveryIntegrationNeedsItsStatement(t *testing.T) {
 		t.Run(c.intent+" without "+c.sid, func(t *testing.T) {
 			before := findingOf(t, Access(dev, org), c.intent)
 			require.True(t, before.OK, before.Detail)
-			after := findingOf(t, Access(editPolicy(t, dev, c.name, c.field, dropSid(c.sid)), org), c.intent)
+			p, o := dev, org
+			if name, ok := strings.CutPrefix(c.name, "org:"); ok {
+				o = editPolicy(t, org, name, c.field, dropSid(c.sid))
+			} else {
+				p = editPolicy(t, dev, c.name, c.field, dropSid(c.sid))
+			}
+			after := findingOf(t, Access(p, o), c.intent)
 			assert.False(t, after.OK, "removing %s from %s must break %q", c.sid, c.name, c.intent)
 		})
 	}

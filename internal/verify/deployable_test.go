@@ -220,12 +220,33 @@ func TestWhoCan(t *testing.T) {
 	widened := plant(t, dev, "aws:iam/role:Role", "web-task-role", func(r *synth.Resource) {
 		pol := r.Inputs["inlinePolicies"].([]any)[0].(map[string]any)
 		pol["policy"] = strings.Replace(pol["policy"].(string), `"Statement":[`,
-			`"Statement":[{"Sid":"Oops","Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::docustack-dev-log-archive-111111111111/*"},`, 1)
+			`"Statement":[{"Sid":"Oops","Effect":"Allow","Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::docustack-dev-documents-111111111111"},`, 1)
 	})
 	all := failingAccess(widened)
-	assert.Contains(t, all, "who can delete, overwrite or re-lock archived logs in docustack-dev-log-archive-111111111111: web-task-role")
-	assert.Contains(t, all, "s3:DeleteObject")
+	assert.Contains(t, all, "who can change the policy of bucket docustack-dev-documents-111111111111: web-task-role")
+	assert.Contains(t, all, "s3:PutBucketPolicy")
 	assert.Contains(t, all, "Oops")
+
+	// Across stacks: the task role's own grant on the organization's archive
+	// is refused there, until the archive's bucket policy admits its account.
+	deleteLogs := plant(t, dev, "aws:iam/role:Role", "web-task-role", func(r *synth.Resource) {
+		pol := r.Inputs["inlinePolicies"].([]any)[0].(map[string]any)
+		pol["policy"] = strings.Replace(pol["policy"].(string), `"Statement":[`,
+			`"Statement":[{"Sid":"Oops","Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::docustack-org-log-archive-555555555555/*"},`, 1)
+	})
+	const row = "who can delete, overwrite or re-lock archived logs in docustack-org-log-archive-555555555555: web-task-role"
+	assert.NotContains(t, failingAccess(deleteLogs), row, "the archive account's bucket policy does not admit the workload account")
+	openArchive := plant(t, orgPlan, "aws:s3/bucketPolicy:BucketPolicy", "log-archive-policy", func(r *synth.Resource) {
+		r.Inputs["policy"] = strings.Replace(r.Inputs["policy"].(string), `"Statement":[`,
+			`"Statement":[{"Sid":"TooOpen","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"s3:DeleteObject","Resource":"arn:aws:s3:::docustack-org-log-archive-555555555555/*"},`, 1)
+	})
+	var across []string
+	for _, f := range Access(deleteLogs, openArchive) {
+		if !f.OK {
+			across = append(across, f.Intent+": "+f.Detail)
+		}
+	}
+	assert.Contains(t, strings.Join(across, "\n"), row)
 }
 
 // VPC endpoint policies are evaluated for every request a private workload
@@ -278,10 +299,21 @@ func TestExecSessionKey(t *testing.T) {
 	assert.Contains(t, failingAccess(p), "web-service: ECS Exec session decrypts with the cluster's key")
 }
 
-// accessFailures lists the access analysis's failing findings of a plan.
+// orgPlan is the org stack's plan, which a workload stack's deliveries to the
+// Log Archive are judged against.
+var orgPlan = func() *synth.Plan {
+	p, err := synth.Stack("../..", "org")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+// accessFailures lists the access analysis's failing findings of a plan
+// (judged with the org stack's plan).
 func accessFailures(p *synth.Plan) []string {
 	var out []string
-	for _, f := range Access(p, nil) {
+	for _, f := range Access(p, orgPlan) {
 		if !f.OK {
 			out = append(out, f.Intent+": "+f.Detail)
 		}

@@ -220,6 +220,9 @@ func viaServices(d Document) []string {
 }
 
 func (w *world) keyName(arn string) string {
+	if n, ok := w.keyAlias[arn]; ok {
+		return n
+	}
 	for _, a := range w.plan.ByType("aws:kms/alias:Alias") {
 		if a.Str("targetKeyId") == arn || strings.HasSuffix(arn, "/"+a.Str("targetKeyId")) {
 			return strings.TrimPrefix(a.Str("name"), "alias/")

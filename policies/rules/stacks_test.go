@@ -19,12 +19,12 @@ func TestRulesOnSynthesizedStacks(t *testing.T) {
 		breakIt               func(p *synth.Plan)
 	}{
 		{"dev", "DS-KMS-001", "keys-data", func(p *synth.Plan) { set(p, "keys-data", "enableKeyRotation", resource.NewProperty(false)) }},
-		{"dev", "DS-S3-002", "log-archive-bucket", func(p *synth.Plan) { drop(p, "log-archive-versioning") }},
-		{"dev", "DS-S3-003", "log-archive-bucket", func(p *synth.Plan) {
+		{"org", "DS-S3-002", "log-archive-bucket", func(p *synth.Plan) { drop(p, "log-archive-versioning") }},
+		{"org", "DS-S3-003", "log-archive-bucket", func(p *synth.Plan) {
 			set(p, "log-archive-public-access-block", "restrictPublicBuckets", resource.NewProperty(false))
 		}},
-		{"dev", "DS-S3-004", "log-archive-bucket", func(p *synth.Plan) { drop(p, "log-archive-policy") }},
-		{"dev", "DS-S3-001", "log-archive-bucket", func(p *synth.Plan) { drop(p, "log-archive-encryption") }},
+		{"org", "DS-S3-004", "log-archive-bucket", func(p *synth.Plan) { drop(p, "log-archive-policy") }},
+		{"org", "DS-S3-001", "log-archive-bucket", func(p *synth.Plan) { drop(p, "log-archive-encryption") }},
 		{"staging", "DS-NET-001", "network-database-0", func(p *synth.Plan) {
 			set(p, "network-database-0", "mapPublicIpOnLaunch", resource.NewProperty(true))
 		}},
