@@ -81,7 +81,9 @@ func TestConfigValidation(t *testing.T) {
 			[]string{`docustack:deletionProtection: got false, want true in prod`}},
 		{"prod short key window", "prod", func(t *testing.T, c map[string]string) { c[ns("kmsDeletionWindowDays")] = "7" },
 			[]string{`docustack:kmsDeletionWindowDays: got 7, want 30 in prod`}},
-		{"prod governance lock", "prod", func(t *testing.T, c map[string]string) { c[ns("logArchive")] = `{"standalone":true,"objectLockMode":"GOVERNANCE"}` },
+		{"prod governance lock", "prod", func(t *testing.T, c map[string]string) {
+			c[ns("logArchive")] = `{"standalone":true,"objectLockMode":"GOVERNANCE"}`
+		},
 			[]string{`docustack:logArchive.objectLockMode: got "GOVERNANCE", want "COMPLIANCE" in prod`}},
 		{"alarm thresholds", "staging", func(t *testing.T, c map[string]string) {
 			c[ns("alarms")] = `{"cpuPercent":150,"http5xxPerFiveMinutes":-1}`
