@@ -138,11 +138,25 @@ func (a GuardrailsArgs) SCPs() []SCP {
 			}},
 		},
 		{
-			// The seed's example, as written.
-			Name: SCPS3EncryptionRequired, Description: "Block unencrypted S3 uploads",
+			// The seed's intent, not its literal JSON (ADR 0005): S3 authorizes
+			// UploadPart and CompleteMultipartUpload as s3:PutObject, and those
+			// requests carry no encryption header, so denying every PutObject
+			// without one denies every multipart upload. Instead: deny an
+			// upload that asks for anything but SSE-KMS (another algorithm, or
+			// a customer-provided key), and let a request without the header
+			// take the bucket's default SSE-KMS encryption.
+			// https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions
+			// https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html
+			Name: SCPS3EncryptionRequired, Description: "Block S3 uploads that ask for anything but SSE-KMS",
 			Targets: []string{a.WorkloadsOUID},
 			Document: PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
-				deny("DenyUnencryptedS3Uploads", "s3:PutObject", map[string]map[string]any{"Null": {"s3:x-amz-server-side-encryption": "true"}}),
+				deny("DenyNonKMSUploads", "s3:PutObject", map[string]map[string]any{
+					"Null":            {"s3:x-amz-server-side-encryption": "false"},
+					"StringNotEquals": {"s3:x-amz-server-side-encryption": []string{"aws:kms", "aws:kms:dsse"}},
+				}),
+				deny("DenyCustomerProvidedKeys", "s3:PutObject", map[string]map[string]any{
+					"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"},
+				}),
 			}},
 		},
 		{

@@ -519,6 +519,18 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 
 // judge decides one intent and explains the decision.
 func (w *world) judge(in AccessIntent) Finding {
+	// An S3 ARN names no account; S3 sets aws:ResourceAccount to the
+	// bucket owner's.
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceaccount
+	if strings.HasPrefix(in.Request.Resource, "arn:aws:s3:::") && in.pol.resourceAccount != "" {
+		if _, set := in.Request.Context["aws:ResourceAccount"]; !set {
+			c := map[string][]string{"aws:ResourceAccount": {in.pol.resourceAccount}}
+			for k, v := range in.Request.Context {
+				c[k] = v
+			}
+			in.Request.Context = c
+		}
+	}
 	ok, why := w.authorize(in.Request, in.pol)
 	if ok {
 		if through, how := w.throughEndpoint(in.Request); !through {

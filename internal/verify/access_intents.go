@@ -2,6 +2,8 @@ package verify
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/docustack/infrastructure/internal/synth"
@@ -720,14 +722,65 @@ func (w *world) scpIntents() []AccessIntent {
 			Request: Request{Principal: p, Action: a.action, Resource: a.resource, Context: tls(region)}})
 	}
 	out = append(out,
-		AccessIntent{Name: "the SCPs refuse an upload without server-side encryption", Want: false, pol: pol,
-			Request: Request{Principal: p, Action: "s3:PutObject", Resource: bucket + "/x", Context: tls(region)}},
+		AccessIntent{Name: "the SCPs refuse an upload asking for SSE-S3", Want: false, pol: pol,
+			Request: Request{Principal: p, Action: "s3:PutObject", Resource: bucket + "/x", Context: tls(map[string][]string{
+				"aws:RequestedRegion": {w.region}, "s3:x-amz-server-side-encryption": {"AES256"}})}},
+		AccessIntent{Name: "the SCPs refuse an upload with a customer-provided key", Want: false, pol: pol,
+			Request: Request{Principal: p, Action: "s3:PutObject", Resource: bucket + "/x", Context: tls(map[string][]string{
+				"aws:RequestedRegion": {w.region}, "s3:x-amz-server-side-encryption-customer-algorithm": {"AES256"}})}},
 		AccessIntent{Name: "the SCPs allow an upload with SSE-KMS", Want: true, pol: pol,
 			Request: Request{Principal: p, Action: "s3:PutObject", Resource: bucket + "/x", Context: tls(map[string][]string{
 				"aws:RequestedRegion": {w.region}, "s3:x-amz-server-side-encryption": {"aws:kms"}})}},
 		AccessIntent{Name: "the SCPs refuse work outside the allowed regions", Want: false, pol: pol,
 			Request: Request{Principal: p, Action: "ec2:RunInstances", Resource: "*", Context: tls(map[string][]string{"aws:RequestedRegion": {"eu-west-1"}})}},
 	)
+	return append(out, w.multipartIntents()...)
+}
+
+// grantedObject is an object of the bucket under a prefix the role's
+// identity policies name (their first object pattern, its wildcards filled).
+func (w *world) grantedObject(roleArn, bucket, name string) string {
+	for _, d := range w.rolePolicies(roleArn) {
+		for _, s := range d.Statement {
+			for _, r := range list(s.Resource) {
+				if rest, ok := strings.CutPrefix(r, "arn:aws:s3:::"+bucket+"/"); ok && strings.EqualFold(s.Effect, "Allow") {
+					return "arn:aws:s3:::" + bucket + "/" + strings.NewReplacer("*", name, "?", "x").Replace(rest)
+				}
+			}
+		}
+	}
+	return "arn:aws:s3:::" + bucket + "/" + name
+}
+
+// multipartIntents: every role granted to write objects of an SSE-KMS bucket
+// uploads large objects in parts. S3 authorizes UploadPart and
+// CompleteMultipartUpload as s3:PutObject, and neither request carries the
+// encryption header (only CreateMultipartUpload may), so the SCPs must let
+// a PutObject without it through; the bucket's default SSE-KMS encrypts it.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions
+func (w *world) multipartIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, roleArn := range slices.Sorted(maps.Keys(w.roles)) {
+		for _, g := range w.grantedObjects(roleArn) {
+			// The SCPs bind this account's roles; an upload to another
+			// account's bucket (AWS Config's to the archive) is the
+			// service's own single PUT.
+			if _, elsewhere := w.bucketAccount[g.bucket]; g.action != "s3:PutObject" || elsewhere {
+				continue
+			}
+			p, pol := w.asRole(roleArn)
+			b := w.bucket(g.bucket)
+			pol.resource, pol.resName = b.resource, b.resName
+			obj := w.grantedObject(roleArn, g.bucket, "large.pdf")
+			ctx := tls(map[string][]string{"aws:RequestedRegion": {w.region}})
+			out = append(out,
+				AccessIntent{Name: fmt.Sprintf("%s uploads parts of a multipart upload to %s under the SCPs (UploadPart, CompleteMultipartUpload)", w.roleName(roleArn), g.bucket),
+					Want: true, pol: pol, Request: Request{Principal: p, Action: "s3:PutObject", Resource: obj, Context: ctx}},
+				AccessIntent{Name: fmt.Sprintf("%s cannot upload to %s asking for SSE-S3", w.roleName(roleArn), g.bucket),
+					Want: false, pol: pol, Request: Request{Principal: p, Action: "s3:PutObject", Resource: obj,
+						Context: tls(map[string][]string{"aws:RequestedRegion": {w.region}, "s3:x-amz-server-side-encryption": {"AES256"}})}})
+		}
+	}
 	return out
 }
 

@@ -180,8 +180,11 @@ func TestEveryAccessNegativeCatchesAWidening(t *testing.T) {
 				d.Statement = append(d.Statement, Statement{Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::999999999999:root"}, Action: "s3:*", Resource: "*"})
 			}), org
 		}},
-		{"the SCPs refuse an upload without server-side encryption", func() (*synth.Plan, *synth.Plan) {
-			return dev, editPolicy(t, org, "guardrails-s3-encryption-required", "content", dropSid("DenyUnencryptedS3Uploads"))
+		{"the SCPs refuse an upload asking for SSE-S3", func() (*synth.Plan, *synth.Plan) {
+			return dev, editPolicy(t, org, "guardrails-s3-encryption-required", "content", dropSid("DenyNonKMSUploads"))
+		}},
+		{"the SCPs refuse an upload with a customer-provided key", func() (*synth.Plan, *synth.Plan) {
+			return dev, editPolicy(t, org, "guardrails-s3-encryption-required", "content", dropSid("DenyCustomerProvidedKeys"))
 		}},
 		{"the SCPs refuse work outside the allowed regions", func() (*synth.Plan, *synth.Plan) {
 			return dev, editPolicy(t, org, "guardrails-region-restriction", "content", dropSid("DenyOutsideAllowedRegions"))

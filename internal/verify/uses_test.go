@@ -88,3 +88,36 @@ func TestOrganizationKeys(t *testing.T) {
 	assert.Empty(t, fails(perimeter(orgID)), "the organization's own principals pass the perimeter")
 	assert.Contains(t, fails(perimeter("o-zzzzzzzzzz")), "denied by the bucket docustack-dev-documents-111111111111 policy (OrgOnly)")
 }
+
+// The S3 encryption SCP keeps its intent without breaking uploads (ADR
+// 0005): every role that writes an SSE-KMS bucket may upload in parts
+// (UploadPart and CompleteMultipartUpload carry no encryption header) and
+// is refused an SSE-S3 upload. The seed's literal example, planted back,
+// denies the multipart uploads of the web and workers tasks.
+func TestEncryptionSCPKeepsMultipartUploads(t *testing.T) {
+	dev, org := plan(t, "dev"), plan(t, "org")
+	var multipart []string
+	for _, f := range Access(dev, org) {
+		if strings.Contains(f.Intent, "uploads parts of a multipart upload") || strings.Contains(f.Intent, "asking for SSE-S3") {
+			require.True(t, f.OK, "%s: %s", f.Intent, f.Detail)
+			multipart = append(multipart, f.Intent)
+		}
+	}
+	assert.Contains(t, multipart, "web-task-role uploads parts of a multipart upload to docustack-dev-documents-111111111111 under the SCPs (UploadPart, CompleteMultipartUpload)")
+	assert.Contains(t, multipart, "workers-task-role uploads parts of a multipart upload to docustack-dev-documents-111111111111 under the SCPs (UploadPart, CompleteMultipartUpload)")
+	assert.Contains(t, multipart, "web-task-role cannot upload to docustack-dev-documents-111111111111 asking for SSE-S3")
+
+	literal := plant(t, org, "aws:organizations/policy:Policy", "s3-encryption-required", func(r *synth.Resource) {
+		r.Inputs["content"] = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyUnencryptedS3Uploads","Effect":"Deny","Action":"s3:PutObject","Resource":"*",` +
+			`"Condition":{"Null":{"s3:x-amz-server-side-encryption":"true"}}}]}`
+	})
+	var broken []string
+	for _, f := range Access(dev, literal) {
+		if !f.OK {
+			broken = append(broken, f.Intent+": "+f.Detail)
+		}
+	}
+	assert.Contains(t, strings.Join(broken, "\n"), "workers-task-role uploads parts of a multipart upload to docustack-dev-documents-111111111111 under the SCPs (UploadPart, CompleteMultipartUpload): "+
+		"arn:aws:iam::111111111111:role/")
+	assert.Contains(t, strings.Join(broken, "\n"), "denied by SCP guardrails-s3-encryption-required (DenyUnencryptedS3Uploads)")
+}
