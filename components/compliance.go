@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cfg"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -55,6 +56,39 @@ type Remediation struct {
 	ResourceParameter string
 	// Static parameters of the runbook.
 	Static map[string]string
+	// KeyParameter receives the delivery KMS key's ARN ("" for none).
+	KeyParameter string
+}
+
+// trailRemediation is the custom Automation runbook the cloudtrail-enabled
+// remediation runs. AWS-EnableCloudTrail takes only TrailName and
+// S3BucketName, so the trail it creates has no key prefix, no KMS key, one
+// Region and no log-file validation: the archive's bucket policy admits
+// CloudTrail only under CloudTrailPrefix and its key policy only with the
+// trail's encryption context, so that trail could never deliver. This one
+// creates the trail the seed asks for (multi-Region, validated, SSE-KMS,
+// under the prefix) and starts it, with the same two API calls.
+// https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/automation-aws-enablecloudtrail.html
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeAwsApi.html
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
+func trailRemediation() string {
+	param := map[string]any{"type": "String"}
+	return mustJSON(map[string]any{
+		"schemaVersion": "0.3",
+		"description":   "DocuStack: create and start a multi-Region, validated, KMS-encrypted trail under the Log Archive's CloudTrail prefix",
+		"assumeRole":    "{{ AutomationAssumeRole }}",
+		"parameters": map[string]any{
+			"AutomationAssumeRole": param, "TrailName": param, "S3BucketName": param, "S3KeyPrefix": param, "KmsKeyId": param,
+		},
+		"mainSteps": []any{
+			map[string]any{"name": "CreateTrail", "action": "aws:executeAwsApi", "inputs": map[string]any{
+				"Service": "cloudtrail", "Api": "CreateTrail", "Name": "{{ TrailName }}", "S3BucketName": "{{ S3BucketName }}",
+				"S3KeyPrefix": "{{ S3KeyPrefix }}", "KmsKeyId": "{{ KmsKeyId }}", "IsMultiRegionTrail": true,
+				"EnableLogFileValidation": true, "IncludeGlobalServiceEvents": true}},
+			map[string]any{"name": "StartLogging", "action": "aws:executeAwsApi", "inputs": map[string]any{
+				"Service": "cloudtrail", "Api": "StartLogging", "Name": "{{ TrailName }}"}},
+		},
+	})
 }
 
 // passwordPolicy is the IAM password policy the seed's iam-password-policy
@@ -67,7 +101,7 @@ var passwordPolicy = map[string]string{
 // SeedConfigRules returns the seed's "AWS Config Rules" table: nine managed
 // rules, four of them (Auto-Remediation "Yes") with automatic remediation.
 // flowLogDestination and trailBucket parameterize the remediations.
-func SeedConfigRules(flowLogDestination, trailBucket string) []ConfigRule {
+func SeedConfigRules(flowLogDestination, trailBucket, trailDocument string) []ConfigRule {
 	ruleParams := map[string]string{}
 	for k, v := range passwordPolicy {
 		ruleParams[k] = v
@@ -89,8 +123,8 @@ func SeedConfigRules(flowLogDestination, trailBucket string) []ConfigRule {
 				Static: map[string]string{"TrafficType": "ALL", "LogDestinationType": "s3", "LogDestinationARN": flowLogDestination}}},
 		{Name: "access-keys-rotated", Identifier: "ACCESS_KEYS_ROTATED", Parameters: map[string]string{"maxAccessKeyAge": fmt.Sprint(accessKeyMaxAgeDays)}},
 		{Name: "cloudtrail-enabled", Identifier: "CLOUD_TRAIL_ENABLED",
-			Remediation: &Remediation{Document: "AWS-EnableCloudTrail",
-				Static: map[string]string{"TrailName": "docustack-remediated", "S3BucketName": trailBucket}}},
+			Remediation: &Remediation{Document: trailDocument, KeyParameter: "KmsKeyId",
+				Static: map[string]string{"TrailName": "docustack-remediated", "S3BucketName": trailBucket, "S3KeyPrefix": CloudTrailPrefix}}},
 		{Name: "iam-password-policy", Identifier: "IAM_PASSWORD_POLICY", Parameters: ruleParams,
 			Remediation: &Remediation{Document: "AWSConfigRemediation-SetIAMPasswordPolicy", Static: remediationParams}},
 		{Name: "mfa-enabled-for-iam-console-access", Identifier: "MFA_ENABLED_FOR_IAM_CONSOLE_ACCESS"},
@@ -313,7 +347,15 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 	if trailBucket == "" {
 		trailBucket = args.DeliveryBucket
 	}
-	for _, rule := range SeedConfigRules(args.FlowLogDestination, trailBucket) {
+	trailDocName := childName(name, "enable-cloudtrail")
+	trailDoc, err := ssm.NewDocument(ctx, trailDocName, &ssm.DocumentArgs{
+		Name: pulumi.Sprintf("%s-EnableCloudTrail", args.Prefix), DocumentType: pulumi.String("Automation"),
+		DocumentFormat: pulumi.String("JSON"), Content: pulumi.String(trailRemediation()), Tags: tags(trailDocName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	for _, rule := range SeedConfigRules(args.FlowLogDestination, trailBucket, fmt.Sprintf("%s-EnableCloudTrail", args.Prefix)) {
 		ruleArgs := &cfg.RuleArgs{
 			Name:        pulumi.String(rule.Name),
 			Description: pulumi.Sprintf("DocuStack seed control %s", rule.Name),
@@ -342,6 +384,9 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 		for k, v := range InOrder(rule.Remediation.Static) {
 			params = append(params, cfg.RemediationConfigurationParameterArgs{Name: pulumi.String(k), StaticValue: pulumi.String(v)})
 		}
+		if rule.Remediation.KeyParameter != "" {
+			params = append(params, cfg.RemediationConfigurationParameterArgs{Name: pulumi.String(rule.Remediation.KeyParameter), StaticValue: args.DeliveryKMSKeyArn})
+		}
 		remArgs := &cfg.RemediationConfigurationArgs{
 			ConfigRuleName:           r.Name,
 			TargetType:               pulumi.String("SSM_DOCUMENT"),
@@ -354,7 +399,7 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 		if rule.Remediation.ResourceType != "" {
 			remArgs.ResourceType = pulumi.String(rule.Remediation.ResourceType)
 		}
-		if _, err := cfg.NewRemediationConfiguration(ctx, childName(name, rule.Name+"-remediation"), remArgs, parent); err != nil {
+		if _, err := cfg.NewRemediationConfiguration(ctx, childName(name, rule.Name+"-remediation"), remArgs, parent, pulumi.DependsOn([]pulumi.Resource{trailDoc})); err != nil {
 			return nil, err
 		}
 	}

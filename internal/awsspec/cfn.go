@@ -168,6 +168,7 @@ var uniqueNames = map[string]string{
 	"aws:secretsmanager/secret:Secret":                    "name", // ResourceExistsException, also while the old secret waits out its recovery window
 	"aws:servicediscovery/httpNamespace:HttpNamespace":    "name",
 	"aws:sns/topic:Topic":                                 "name", // CreateTopic returns the existing topic; pulumi-aws refuses the duplicate instead
+	"aws:ssm/document:Document":                           "name", // CreateDocument: DocumentAlreadyExists
 	"aws:wafv2/ipSet:IpSet":                               "name",
 	"aws:wafv2/webAcl:WebAcl":                             "name",
 }

@@ -88,6 +88,10 @@ func init() {
 	free["aws:lambda/invocation:Invocation"] = "runs only on deploy: within the Lambda free tier"
 	free["aws:scheduler/schedule:Schedule"] = "a few hundred invocations a month: within the 14M free"
 	free["aws:secretsmanager/secretVersion:SecretVersion"] = "priced with its secret"
+	// Custom Automation runbooks are free to store; Automation's steps are
+	// free within 100,000 a month, and the remediation runs only when a
+	// trail is missing. https://aws.amazon.com/systems-manager/pricing/
+	free["aws:ssm/document:Document"] = "storing a runbook is free; its rare remediation runs are within Automation's free steps"
 }
 
 // estimator accumulates lines.

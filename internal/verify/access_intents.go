@@ -57,6 +57,54 @@ var remediationActions = map[string][]string{
 	"AWSConfigRemediation-SetIAMPasswordPolicy": {"iam:UpdateAccountPasswordPolicy", "iam:GetAccountPasswordPolicy"},
 }
 
+// automationStep is one aws:executeAwsApi step of an Automation runbook:
+// the IAM action it calls and its inputs with the runbook's parameters
+// filled in.
+type automationStep struct {
+	action string
+	inputs map[string]string
+}
+
+// automationSteps reads a runbook the plan creates (aws:ssm/document) and
+// derives the calls it makes from its content; false when the plan does
+// not create it (an AWS-owned runbook).
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeAwsApi.html
+func (w *world) automationSteps(name string, params map[string]string) ([]automationStep, bool) {
+	for _, d := range w.plan.ByType("aws:ssm/document:Document") {
+		if d.Str("name") != name {
+			continue
+		}
+		var content struct {
+			MainSteps []struct {
+				Action string         `json:"action"`
+				Inputs map[string]any `json:"inputs"`
+			} `json:"mainSteps"`
+		}
+		if err := jsonUnmarshal(d.Str("content"), &content); err != nil {
+			w.problems = append(w.problems, d.Name+": "+err.Error())
+			return nil, true
+		}
+		var out []automationStep
+		for _, st := range content.MainSteps {
+			if st.Action != "aws:executeAwsApi" {
+				w.problems = append(w.problems, fmt.Sprintf("%s: no model for an Automation step of action %s", d.Name, st.Action))
+				continue
+			}
+			in := map[string]string{}
+			for k, v := range st.Inputs {
+				val := fmt.Sprint(v)
+				for p, pv := range params {
+					val = strings.ReplaceAll(val, "{{ "+p+" }}", pv)
+				}
+				in[k] = val
+			}
+			out = append(out, automationStep{action: strings.ToLower(in["Service"]) + ":" + in["Api"], inputs: in})
+		}
+		return out, true
+	}
+	return nil, false
+}
+
 // remediationIntents: SSM Automation assumes each remediation's role and
 // makes its document's calls under the account's SCPs.
 func (w *world) remediationIntents() []AccessIntent {
@@ -80,18 +128,35 @@ func (w *world) remediationIntents() []AccessIntent {
 			Request: Request{Principal: svc("ssm.amazonaws.com"), Action: "sts:AssumeRole", Resource: role,
 				Context: map[string][]string{"aws:SourceAccount": {w.account}}}})
 		resource := "*"
-		switch doc {
-		case "AWS-EnableS3BucketEncryption":
+		actions, known := remediationActions[doc]
+		custom, inPlan := w.automationSteps(doc, params)
+		switch {
+		case inPlan:
+			actions, known = nil, true
+			for _, st := range custom {
+				actions = append(actions, st.action)
+			}
+		case doc == "AWS-EnableCloudTrail":
+			// It takes TrailName and S3BucketName only: a single-Region
+			// trail with no key prefix and no KMS key.
+			custom = []automationStep{{action: "cloudtrail:CreateTrail", inputs: map[string]string{"Name": params["TrailName"], "S3BucketName": params["S3BucketName"]}}}
+		case doc == "AWS-EnableS3BucketEncryption":
 			resource = "arn:aws:s3:::docustack-unencrypted-example"
-		case "AWS-EnableCloudTrail":
-			resource = fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", w.region, w.account, params["TrailName"])
 		}
-		for _, action := range remediationActions[doc] {
+		for _, st := range custom {
+			if st.action == "cloudtrail:CreateTrail" {
+				resource = fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", w.region, w.account, st.inputs["Name"])
+				// What the remediation creates must itself work.
+				out = append(out, w.trailDelivery("remediation "+doc+"'s trail: ", trailSpec{name: st.inputs["Name"], bucket: st.inputs["S3BucketName"],
+					prefix: st.inputs["S3KeyPrefix"], key: st.inputs["KmsKeyId"]})...)
+			}
+		}
+		for _, action := range actions {
 			out = append(out, AccessIntent{Name: "remediation " + doc + " may " + action, Want: true,
 				pol:     policies{identity: ro.identity, resName: "none", resourceAccount: w.account},
 				Request: Request{Principal: Principal{ARN: role, Account: w.account}, Action: action, Resource: resource, Context: tls(nil)}})
 		}
-		if _, known := remediationActions[doc]; !known {
+		if !known {
 			out = append(out, AccessIntent{Name: "remediation " + doc + " has a known permission list", Want: true, pol: policies{resName: "none"},
 				Request: Request{Principal: Principal{ARN: role, Account: w.account}, Action: "unknown:" + doc, Resource: "*"}})
 		}
@@ -377,35 +442,62 @@ func (w *world) onBucket(bucket string) bool {
 func (w *world) trailIntents() []AccessIntent {
 	var out []AccessIntent
 	for _, t := range w.plan.ByType("aws:cloudtrail/trail:Trail") {
-		bucket := t.Str("s3BucketName")
-		if !w.onBucket(bucket) {
-			continue
+		out = append(out, w.trailDelivery("", trailSpec{name: t.Str("name"), bucket: t.Str("s3BucketName"), prefix: t.Str("s3KeyPrefix"),
+			key: t.Str("kmsKeyId"), org: t.Bool("isOrganizationTrail")})...)
+	}
+	return out
+}
+
+// trailSpec is what decides where a trail delivers.
+type trailSpec struct {
+	name, bucket, prefix, key string
+	org                       bool
+}
+
+// trailDelivery: the requests CloudTrail makes for a trail; label prefixes
+// the intents of a trail the plan does not create itself.
+func (w *world) trailDelivery(label string, t trailSpec) []AccessIntent {
+	if !w.onBucket(t.bucket) {
+		return nil
+	}
+	arn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", w.region, w.account, t.name)
+	logs := "AWSLogs/" + w.account
+	if t.org {
+		org := w.orgID
+		if org == "" {
+			org = "o-exampleorgid"
 		}
-		arn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", w.region, w.account, t.Str("name"))
-		logs := "AWSLogs/" + w.account
-		if t.Bool("isOrganizationTrail") {
-			org := w.orgID
-			if org == "" {
-				org = "o-exampleorgid"
-			}
-			logs = "AWSLogs/" + org + "/" + w.account
-		}
-		key := fmt.Sprintf("arn:aws:s3:::%s/%s/%s/CloudTrail/%s/%s/%s/%s/%s_CloudTrail_%s_%s%s%sT0000Z_x.json.gz",
-			bucket, t.Str("s3KeyPrefix"), logs, w.region, year, month, day, w.account, w.region, year, month, day)
-		ctx := tls(map[string][]string{"aws:SourceArn": {arn}, "aws:SourceAccount": {w.account},
-			"s3:x-amz-acl": {"bucket-owner-full-control"}, "s3:x-amz-server-side-encryption": {"aws:kms"}})
-		out = append(out,
-			AccessIntent{Name: "CloudTrail checks the archive bucket's ACL", Want: true, pol: w.bucket(bucket),
-				Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "s3:GetBucketAcl", Resource: "arn:aws:s3:::" + bucket, Context: ctx}},
-			AccessIntent{Name: "CloudTrail writes log files to the archive", Want: true, pol: w.bucket(bucket),
-				Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "s3:PutObject", Resource: key, Context: ctx}})
-		if k := t.Str("kmsKeyId"); k != "" {
-			if _, ok := w.keyPolicy[k]; ok {
-				kctx := tls(map[string][]string{"aws:SourceArn": {arn}, "aws:SourceAccount": {w.account}, "kms:EncryptionContext:aws:cloudtrail:arn": {arn}})
-				out = append(out, AccessIntent{Name: "CloudTrail encrypts log files with the logs key", Want: true, pol: w.key(k),
-					Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "kms:GenerateDataKey", Resource: k, Context: kctx}})
-			}
-		}
+		logs = "AWSLogs/" + org + "/" + w.account
+	}
+	if t.prefix != "" {
+		logs = t.prefix + "/" + logs
+	}
+	object := fmt.Sprintf("arn:aws:s3:::%s/%s/CloudTrail/%s/%s/%s/%s/%s_CloudTrail_%s_%s%s%sT0000Z_x.json.gz",
+		t.bucket, logs, w.region, year, month, day, w.account, w.region, year, month, day)
+	// Without a KMS key CloudTrail writes SSE-S3 objects.
+	// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html
+	sse := "AES256"
+	if t.key != "" {
+		sse = "aws:kms"
+	}
+	ctx := tls(map[string][]string{"aws:SourceArn": {arn}, "aws:SourceAccount": {w.account},
+		"s3:x-amz-acl": {"bucket-owner-full-control"}, "s3:x-amz-server-side-encryption": {sse}})
+	out := []AccessIntent{
+		{Name: label + "CloudTrail checks the archive bucket's ACL", Want: true, pol: w.bucket(t.bucket),
+			Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "s3:GetBucketAcl", Resource: "arn:aws:s3:::" + t.bucket, Context: ctx}},
+		{Name: label + "CloudTrail writes log files to the archive", Want: true, pol: w.bucket(t.bucket),
+			Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "s3:PutObject", Resource: object, Context: ctx}},
+	}
+	if _, ok := w.keyPolicy[t.key]; ok {
+		kctx := tls(map[string][]string{"aws:SourceArn": {arn}, "aws:SourceAccount": {w.account}, "kms:EncryptionContext:aws:cloudtrail:arn": {arn}})
+		out = append(out, AccessIntent{Name: label + "CloudTrail encrypts log files with the logs key", Want: true, pol: w.key(t.key),
+			Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "kms:GenerateDataKey", Resource: t.key, Context: kctx}})
+	}
+	// The archive holds only encrypted trails: a trail without the key is
+	// one the archive's policies were not written for.
+	if w.bucketKey[t.bucket] != "" && t.key == "" {
+		out = append(out, AccessIntent{Name: label + "the trail encrypts with the archive's key", Want: true, pol: policies{resName: "none"},
+			Request: Request{Principal: svc("cloudtrail.amazonaws.com"), Action: "kms:GenerateDataKey", Resource: "(no KmsKeyId)"}})
 	}
 	return out
 }

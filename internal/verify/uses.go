@@ -57,6 +57,7 @@ var useSites = map[string]map[string]map[string]use{
 			"rules[].destination.encryptionConfiguration.replicaKmsKeyId": {by: "replicationIntents: the replication role encrypts the replica"}},
 		"aws:backup/vault:Vault": {"kmsKeyArn": {by: "the deployer's grant through AWS Backup", derive: grantThrough("backup")}},
 		"aws:kms/alias:Alias":    {"targetKeyId": {by: "names the key: no request"}},
+		"aws:cfg/remediationConfiguration:RemediationConfiguration": {"parameters[].staticValue": {by: "remediationIntents: the trail the remediation creates encrypts with it"}},
 		// RDS encrypts storage and Performance Insights through grants it
 		// creates with the caller's permissions when the instance is made.
 		// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html

@@ -121,3 +121,35 @@ func TestEncryptionSCPKeepsMultipartUploads(t *testing.T) {
 		"arn:aws:iam::111111111111:role/")
 	assert.Contains(t, strings.Join(broken, "\n"), "denied by SCP guardrails-s3-encryption-required (DenyUnencryptedS3Uploads)")
 }
+
+// What a remediation creates must itself work: the cloudtrail-enabled
+// remediation's runbook is read from the plan, its calls derived from its
+// steps, and the trail it would create delivers to the Log Archive under
+// its prefix with its key. AWS-EnableCloudTrail, planted back, creates a
+// trail without either, and the archive refuses it.
+func TestRemediatedTrailDelivers(t *testing.T) {
+	dev, org := plan(t, "dev"), plan(t, "org")
+	var remediated []string
+	for _, f := range Access(dev, org) {
+		if strings.HasPrefix(f.Intent, "remediation docustack-dev-EnableCloudTrail") {
+			require.True(t, f.OK, "%s: %s", f.Intent, f.Detail)
+			remediated = append(remediated, f.Intent)
+		}
+	}
+	assert.Contains(t, remediated, "remediation docustack-dev-EnableCloudTrail's trail: CloudTrail writes log files to the archive")
+	assert.Contains(t, remediated, "remediation docustack-dev-EnableCloudTrail's trail: CloudTrail encrypts log files with the logs key")
+	assert.Contains(t, remediated, "remediation docustack-dev-EnableCloudTrail may cloudtrail:CreateTrail", "the calls come from the runbook's steps")
+
+	awsOwned := plant(t, dev, "aws:cfg/remediationConfiguration:RemediationConfiguration", "cloudtrail-enabled-remediation", func(r *synth.Resource) {
+		r.Inputs["targetId"] = "AWS-EnableCloudTrail"
+	})
+	var broken []string
+	for _, f := range Access(awsOwned, org) {
+		if !f.OK {
+			broken = append(broken, f.Intent+": "+f.Detail)
+		}
+	}
+	all := strings.Join(broken, "\n")
+	assert.Contains(t, all, "remediation AWS-EnableCloudTrail's trail: CloudTrail writes log files to the archive: cloudtrail.amazonaws.com s3:PutObject on arn:aws:s3:::docustack-org-log-archive-555555555555/AWSLogs/111111111111/CloudTrail/")
+	assert.Contains(t, all, "remediation AWS-EnableCloudTrail's trail: the trail encrypts with the archive's key")
+}
