@@ -82,6 +82,19 @@ func (a GitHubOIDCArgs) PreviewSubject() string {
 	return fmt.Sprintf("repo:%s/%s:pull_request", a.Org, a.Repo)
 }
 
+// DriftSubject is the drift role's subject: a workflow run on the default
+// branch without an environment, which is what a scheduled run presents
+// ("Example subject claims", GitHub's OIDC documentation). A pull request
+// presents ...:pull_request and a deployment ...:environment:<name>, so
+// neither can take this role.
+// https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#example-subject-claims
+func (a GitHubOIDCArgs) DriftSubject() string {
+	return fmt.Sprintf("repo:%s/%s:ref:refs/heads/%s", a.Org, a.Repo, DefaultBranch)
+}
+
+// DefaultBranch is the branch scheduled workflows run on.
+const DefaultBranch = "main"
+
 // DeploySubject is the deploy role's subject: one repository, one environment.
 func (a GitHubOIDCArgs) DeploySubject() string {
 	return fmt.Sprintf("repo:%s/%s:environment:%s", a.Org, a.Repo, a.Environment)
@@ -94,6 +107,8 @@ type GitHubOIDC struct {
 	ProviderArn    pulumi.StringOutput
 	PreviewRoleArn pulumi.StringOutput
 	DeployRoleArn  pulumi.StringOutput
+	// DriftRoleArn is the nightly drift job's read-only role.
+	DriftRoleArn pulumi.StringOutput
 }
 
 // NewGitHubOIDC creates (or adopts) the IAM OIDC provider, a preview role
@@ -162,8 +177,11 @@ func NewGitHubOIDC(ctx *pulumi.Context, name string, args GitHubOIDCArgs, opts .
 	if g.DeployRoleArn, err = role("deploy", args.DeploySubject(), adminPolicy, "CI deploy of environment "+args.Environment); err != nil {
 		return nil, err
 	}
+	if g.DriftRoleArn, err = role("drift", args.DriftSubject(), readOnlyPolicy, "Nightly drift detection from the default branch: read-only plus the Pulumi state"); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(g, pulumi.Map{
-		"providerArn": g.ProviderArn, "previewRoleArn": g.PreviewRoleArn, "deployRoleArn": g.DeployRoleArn,
+		"providerArn": g.ProviderArn, "previewRoleArn": g.PreviewRoleArn, "deployRoleArn": g.DeployRoleArn, "driftRoleArn": g.DriftRoleArn,
 	}); err != nil {
 		return nil, err
 	}

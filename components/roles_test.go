@@ -27,6 +27,7 @@ func TestEveryRoleHasExactlyItsActions(t *testing.T) {
 			"access-log-relay-replication-role": {[]string{"s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging", "s3:GetReplicationConfiguration", "s3:ListBucket", "s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateObject", "s3:ReplicateTags"}, nil},
 			"github-deploy":                     {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/AdministratorAccess"}},
 			"github-preview":                    {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+			"github-drift":                      {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
 			"config-recorder-role":              {[]string{"kms:Decrypt", "kms:GenerateDataKey", "s3:GetBucketAcl", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"}},
 			"config-remediation-role":           {[]string{"cloudtrail:CreateTrail", "cloudtrail:GetTrailStatus", "cloudtrail:StartLogging", "ec2:CreateFlowLogs", "ec2:DescribeFlowLogs", "iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy", "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"}, nil},
 			"slack-bot-execution-role":          {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue"}, nil},
@@ -57,6 +58,7 @@ func TestEveryRoleHasExactlyItsActions(t *testing.T) {
 			"trail-logs-role": {[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, nil},
 			"github-deploy":   {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/AdministratorAccess"}},
 			"github-preview":  {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+			"github-drift":    {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
 		},
 	}
 	for stack, roles := range want {

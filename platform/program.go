@@ -45,6 +45,7 @@ func Program(ctx *pulumi.Context) error {
 		return err
 	}
 	ctx.Export("ciPreviewRoleArn", gh.PreviewRoleArn)
+	ctx.Export("ciDriftRoleArn", gh.DriftRoleArn)
 	ctx.Export("ciDeployRoleArn", gh.DeployRoleArn)
 	ctx.Export(AdoptedPrincipalsOutput, pulumi.ToStringMap(cfg.adoptedPrincipals()))
 

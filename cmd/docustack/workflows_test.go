@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/docustack/infrastructure/internal/review"
+	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/internal/verify"
 )
 
 type workflow struct {
@@ -96,7 +99,7 @@ func TestWorkflows(t *testing.T) {
 	drift, raw := loadWorkflow(t, "drift.yml")
 	assert.Contains(t, drift.On, "schedule")
 	assert.Contains(t, raw, "expect-no-changes: true")
-	assert.True(t, strings.Contains(raw, "-ci-preview"), "drift detection is read-only")
+	assert.True(t, strings.Contains(raw, "-ci-drift"), "drift detection uses its read-only drift role (TestCIIdentitiesMatchTheirEvents)")
 }
 
 // TestDiffWorkflows: the offline diff runs for every pull request with a
@@ -146,4 +149,48 @@ func TestDiffWorkflows(t *testing.T) {
 	}
 	assert.Contains(t, raw, review.Marker, "updates its own comment")
 	assert.Contains(t, raw, "pull.head.sha !== context.payload.workflow_run.head_sha", "the PR number from the artifact is checked")
+}
+
+// Each CI identity works for the event that uses it and for no other: the
+// workflow's event decides the OIDC subject GitHub presents (a pull
+// request, a deployment to the stack's environment, a scheduled run on
+// main), and the role the workflow assumes must trust exactly that subject,
+// proven by verify's trust evaluation over every stack's plan.
+func TestCIIdentitiesMatchTheirEvents(t *testing.T) {
+	const repo = "repo:docustack/infrastructure"
+	events := map[string]string{
+		"pull_request": repo + ":pull_request",
+		"schedule":     repo + ":ref:refs/heads/main",
+		"environment":  repo + ":environment:%s",
+	}
+	uses := []struct{ file, event, role string }{
+		{"pull-request.yml", "pull_request", "docustack-%s-ci-preview"},
+		{"drift.yml", "schedule", "docustack-%s-ci-drift"},
+		{"deploy-stack.yml", "environment", "docustack-%s-ci-deploy"},
+	}
+	for _, u := range uses {
+		_, text := loadWorkflow(t, u.file)
+		kind := u.role[strings.LastIndex(u.role, "-ci-"):]
+		require.Contains(t, text, "role/docustack-${{ ", "%s assumes a stack's role", u.file)
+		require.Contains(t, text, kind+"\n", "%s assumes the %s role", u.file, u.role)
+		if u.event == "schedule" {
+			w, _ := loadWorkflow(t, u.file)
+			require.Contains(t, w.On, "schedule", "%s runs on a schedule", u.file)
+		}
+	}
+	for _, stack := range []string{"dev", "staging", "prod", "org"} {
+		p, err := synth.Stack("../..", stack)
+		require.NoError(t, err)
+		for _, u := range uses {
+			role := fmt.Sprintf(u.role, stack)
+			for event, sub := range events {
+				sub = strings.ReplaceAll(sub, "%s", stack)
+				ok, why := verify.GitHubMayAssume(p, role, sub)
+				assert.Equal(t, event == u.event, ok, "%s: %s assumed by %s (%s): %s", stack, role, event, sub, why)
+			}
+			// Another stack's environment never reaches this stack's roles.
+			ok, _ := verify.GitHubMayAssume(p, role, repo+":environment:not-"+stack)
+			assert.False(t, ok, "%s: %s", stack, role)
+		}
+	}
 }

@@ -210,7 +210,7 @@ func TestWhoCan(t *testing.T) {
 	require.NotEmpty(t, rows)
 	for _, r := range rows {
 		for _, who := range r.Who {
-			assert.NotContains(t, []string{classOther, classAnonymous, classGitHubElse, classGitHubPR}, who, r.What)
+			assert.NotContains(t, []string{classOther, classAnonymous, classGitHubElse, classGitHubPR, classGitHubMain}, who, r.What)
 			assert.NotContains(t, who, classDeputy, r.What)
 		}
 		if strings.HasPrefix(r.What, "assume administrator role") {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/docustack/infrastructure/internal/synth"
 )
 
 // Who can: for every sensitive action on every resource of the plan that
@@ -101,6 +103,7 @@ const (
 	classGitHubElse = "a GitHub workflow of another repository"
 	classGitHubPR   = "a pull request of this repository"
 	classGitHubEnv  = "the deploy workflow of this stack's GitHub environment"
+	classGitHubMain = "a workflow run on this repository's main branch (scheduled or pushed)"
 )
 
 func (w *world) sensitives() []sensitive {
@@ -257,6 +260,7 @@ func (w *world) callers(s sensitive) []caller {
 			{classGitHubElse, "repo:someone/else:ref:refs/heads/main"},
 			{classGitHubPR, "repo:" + w.githubRepo() + ":pull_request"},
 			{classGitHubEnv, "repo:" + w.githubRepo() + ":environment:" + env},
+			{classGitHubMain, "repo:" + w.githubRepo() + ":ref:refs/heads/main"},
 		} {
 			for _, fed := range principalsOf(*s.pol.resource, "Federated") {
 				out = append(out, caller{name: sub.name, p: Principal{ARN: fed, Federated: true},
@@ -265,6 +269,29 @@ func (w *world) callers(s sensitive) []caller {
 		}
 	}
 	return out
+}
+
+// GitHubMayAssume reports whether a GitHub Actions run presenting the OIDC
+// subject sub may assume the plan's role named roleName (its AWS name),
+// and why: the role's trust policy decides, as STS does for
+// AssumeRoleWithWebIdentity.
+func GitHubMayAssume(p *synth.Plan, roleName, sub string) (bool, string) {
+	w := readWorld(p, nil)
+	ro, ok := w.roles[fmt.Sprintf("arn:aws:iam::%s:role/%s", w.account, roleName)]
+	if !ok {
+		return false, "no role " + roleName + " in the plan"
+	}
+	for _, fed := range principalsOf(ro.trust, "Federated") {
+		trust := ro.trust
+		ok, why := w.authorize(Request{Principal: Principal{ARN: fed, Federated: true}, Action: "sts:AssumeRoleWithWebIdentity", Resource: ro.arn,
+			Context: map[string][]string{"token.actions.githubusercontent.com:sub": {sub}, "token.actions.githubusercontent.com:aud": {"sts.amazonaws.com"}}},
+			policies{resource: &trust, resName: "trust", resourceAccount: w.account})
+		if ok {
+			return true, why
+		}
+		return false, why
+	}
+	return false, "the role trusts no federated principal"
 }
 
 // roleName is a role's logical name in the plan (stable across stacks).
