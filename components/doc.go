@@ -40,4 +40,5 @@ const (
 	TypeGuardrails     = "docustack:org:Guardrails"
 	TypeStateBackend   = "docustack:bootstrap:StateBackend"
 	TypeAccessLogRelay = "docustack:logging:AccessLogRelay"
+	TypeReader         = "docustack:ci:Reader"
 )

@@ -22,6 +22,11 @@ const (
 	roleSessionSeconds = 3600
 )
 
+// CIRoleName is a stack's CI role of a kind ("preview", "drift", "deploy").
+func CIRoleName(environment, kind string) string {
+	return fmt.Sprintf("docustack-%s-ci-%s", environment, kind)
+}
+
 // DeployRolePattern matches every stack's CI deploy role (SCP exemptions).
 const DeployRolePattern = "arn:aws:iam::*:role/docustack-*-ci-deploy"
 
@@ -46,6 +51,9 @@ type GitHubOIDCArgs struct {
 	StateBucket, StateKeyAlias string
 	// AccountID owns the roles. Required.
 	AccountID string
+	// ReaderRoleArns are read-only roles in other accounts the preview and
+	// drift roles may assume (the org stack's Log Archive reader). Default: none.
+	ReaderRoleArns []string
 	// Tags are the stack tags. Required: every key of StackTagKeys.
 	Tags Tags
 }
@@ -72,6 +80,11 @@ func (a GitHubOIDCArgs) Validate() error {
 	}
 	if !accountIDPattern.MatchString(a.AccountID) {
 		errs = append(errs, fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
+	}
+	for i, r := range a.ReaderRoleArns {
+		if !roleArnPattern.MatchString(r) {
+			errs = append(errs, fieldErr(fmt.Sprintf("readerRoleArns[%d]", i), r, "a role ARN (arn:aws:iam::<account>:role/<name>)"))
+		}
 	}
 	errs = append(errs, validateStackTags("tags", a.Tags))
 	return errors.Join(errs...)
@@ -104,7 +117,9 @@ func (a GitHubOIDCArgs) DeploySubject() string {
 type GitHubOIDC struct {
 	pulumi.ResourceState
 
-	ProviderArn    pulumi.StringOutput
+	ProviderArn pulumi.StringOutput
+	// Roles are the three role resources (what a trust naming them waits for).
+	Roles          []pulumi.Resource
 	PreviewRoleArn pulumi.StringOutput
 	DeployRoleArn  pulumi.StringOutput
 	// DriftRoleArn is the nightly drift job's read-only role.
@@ -151,18 +166,24 @@ func NewGitHubOIDC(ctx *pulumi.Context, name string, args GitHubOIDCArgs, opts .
 	state := StateAccessPolicy(args.StateBucket, args.StateKeyAlias)
 	role := func(kind, subject, managed, description string) (pulumi.StringOutput, error) {
 		roleName := childName(name, kind)
+		inline := iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("pulumi-state"), Policy: pulumi.String(state)}}
+		if kind != "deploy" && len(args.ReaderRoleArns) > 0 {
+			inline = append(inline, iam.RoleInlinePolicyArgs{Name: pulumi.String("assume-readers"), Policy: pulumi.String(PolicyJSON(
+				PolicyStatement{Sid: "AssumeReaders", Effect: "Allow", Action: "sts:AssumeRole", Resource: args.ReaderRoleArns}))})
+		}
 		r, err := iam.NewRole(ctx, roleName, &iam.RoleArgs{
 			// A fixed name: the organization's SCPs exempt the deploy roles by name.
-			Name:               pulumi.Sprintf("docustack-%s-ci-%s", args.Environment, kind),
+			Name:               pulumi.String(CIRoleName(args.Environment, kind)),
 			Description:        pulumi.String(description),
 			AssumeRolePolicy:   trust(subject),
 			MaxSessionDuration: pulumi.Int(roleSessionSeconds),
-			InlinePolicies:     iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("pulumi-state"), Policy: pulumi.String(state)}},
+			InlinePolicies:     inline,
 			Tags:               tags(roleName),
 		}, parent)
 		if err != nil {
 			return pulumi.StringOutput{}, err
 		}
+		g.Roles = append(g.Roles, r)
 		if _, err := iam.NewRolePolicyAttachment(ctx, roleName+"-managed", &iam.RolePolicyAttachmentArgs{
 			Role: r.Name, PolicyArn: pulumi.String(managed),
 		}, parent); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/docustack/infrastructure/components"
 	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/platform"
 )
 
 // seedS3EncryptionSCP is the seed's "Example: S3 Encryption Required SCP", verbatim.
@@ -125,8 +126,20 @@ func TestSCPs(t *testing.T) {
 func TestOrgLogArchiveAndTrail(t *testing.T) {
 	p := stackPlan(t, "org")
 	prov := mustNamed(t, p, "aws-log-archive")
-	assert.Equal(t, "arn:aws:iam::555555555555:role/OrganizationAccountAccessRole", prov.Str("assumeRole.roleArn"))
+	// One profile for previews, drift checks and deploys, so the provider
+	// never shows a change between them; the roles it assumes are outputs.
+	assert.Equal(t, platform.LogArchiveProfile, prov.Str("profile"))
+	assert.Nil(t, prov.Get("assumeRole"), "no role in the provider's inputs")
 	assert.Equal(t, []any{"555555555555"}, prov.Get("allowedAccountIds"))
+	assert.Equal(t, map[string]any{"deploy": "arn:aws:iam::555555555555:role/OrganizationAccountAccessRole",
+		"preview": "arn:aws:iam::555555555555:role/docustack-log-archive-ci-preview"}, p.Outputs[platform.LogArchiveRolesOutput])
+	reader := mustNamed(t, p, "log-archive-reader-role")
+	assert.Equal(t, prov.URN, reader.Provider, "the reader lives in the Log Archive account")
+	assert.JSONEq(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444444444444:role/docustack-org-ci-preview","arn:aws:iam::444444444444:role/docustack-org-ci-drift"]},"Action":"sts:AssumeRole"}]}`,
+		reader.Str("assumeRolePolicy"), "only the management account's preview and drift roles")
+	for _, gh := range []string{"github-preview", "github-drift"} {
+		assert.Contains(t, reader.Dependencies, mustNamed(t, p, gh).URN, "IAM refuses a trust naming a role that does not exist yet")
+	}
 
 	b := mustNamed(t, p, "log-archive-bucket")
 	assert.Equal(t, "docustack-org-log-archive-555555555555", b.ID)

@@ -57,8 +57,13 @@ func TestEveryRoleHasExactlyItsActions(t *testing.T) {
 		"org": {
 			"trail-logs-role": {[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, nil},
 			"github-deploy":   {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/AdministratorAccess"}},
-			"github-preview":  {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
-			"github-drift":    {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+			// The org stack's preview and drift roles also assume the Log Archive reader.
+			"github-preview": {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sts:AssumeRole"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+			"github-drift":   {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sts:AssumeRole"}, []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+			"log-archive-reader-role": {[]string{"iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:ListRoleTags",
+				"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListResourceTags",
+				"s3:GetAccelerateConfiguration", "s3:GetAnalyticsConfiguration", "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetIntelligentTieringConfiguration",
+				"s3:GetInventoryConfiguration", "s3:GetLifecycleConfiguration", "s3:GetMetricsConfiguration", "s3:GetReplicationConfiguration", "s3:ListAllMyBuckets", "s3:ListBucket"}, nil},
 		},
 	}
 	for stack, roles := range want {

@@ -25,8 +25,18 @@ func (c *Config) githubArgs() components.GitHubOIDCArgs {
 		StateBucket:         StateBucketName(c.Environment, c.AccountID),
 		StateKeyAlias:       StateKeyAlias(c.Environment),
 		AccountID:           c.AccountID,
+		ReaderRoleArns:      c.readerRoles(),
 		Tags:                c.StackTags(),
 	}
+}
+
+// readerRoles are the read-only roles in other accounts the stack's preview
+// and drift roles assume: the Log Archive reader, for the org stack.
+func (c *Config) readerRoles() []string {
+	if c.Environment != Org {
+		return nil
+	}
+	return []string{c.logArchiveReaderRole()}
 }
 
 // AdoptedPrincipalsOutput is the stack output listing the principals the

@@ -54,7 +54,28 @@ func (c *Config) guardrailsArgs() components.GuardrailsArgs {
 	}
 }
 
-// logArchiveRole is the role the stack assumes in the Log Archive account.
+// LogArchiveProfile is the AWS shared-config profile the org stack's Log
+// Archive provider uses. Its provider inputs stay the same for a preview, a
+// drift check and a deploy, so none of them shows the provider changing;
+// what the profile assumes is the caller's: `docustack aws-profile` writes
+// it for CI, the reader role for previews and drift checks, the
+// administrative role (org.logArchiveRoleName) for deploys.
+const LogArchiveProfile = "docustack-log-archive"
+
+// LogArchiveRolesOutput names the roles the Log Archive profile assumes, by
+// use ("deploy", "preview"); docustack verify and aws-profile read it.
+const LogArchiveRolesOutput = "logArchiveRoles"
+
+// ciRoleArn is the stack's CI role of a kind.
+func ciRoleArn(c *Config, kind string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", c.AccountID, components.CIRoleName(string(c.Environment), kind))
+}
+
+func (c *Config) logArchiveReaderRole() string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", c.Org.LogArchiveAccountID, components.LogArchiveReaderRoleName)
+}
+
+// logArchiveRole is the role deploys assume in the Log Archive account.
 func (c *Config) logArchiveRole() string {
 	name := c.Org.LogArchiveRoleName
 	if name == "" {
@@ -71,12 +92,12 @@ func (c *Config) orgLogSources() []string {
 // organization builds the management account: SCPs, the Log Archive
 // account's buckets (through a provider that assumes a role there) and the
 // organization trail.
-func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pulumi.ResourceOption) error {
+func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, gh *components.GitHubOIDC, opts []pulumi.ResourceOption) error {
 	logAccount := cfg.Org.LogArchiveAccountID
 	provider, err := aws.NewProvider(ctx, "aws-log-archive", &aws.ProviderArgs{
 		Region:            pulumi.String(cfg.Region),
 		AllowedAccountIds: pulumi.StringArray{pulumi.String(logAccount)},
-		AssumeRole:        &aws.ProviderAssumeRoleArgs{RoleArn: pulumi.String(cfg.logArchiveRole()), SessionName: pulumi.String("docustack-org")},
+		Profile:           pulumi.String(LogArchiveProfile),
 	})
 	if err != nil {
 		return err
@@ -107,6 +128,15 @@ func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts 
 	if _, err := components.NewGuardrails(ctx, "guardrails", gArgs, opts...); err != nil {
 		return err
 	}
+	// The previews' and drift checks' reader, trusted by the management
+	// account's preview and drift roles once they exist.
+	if _, err := components.NewReader(ctx, "log-archive-reader", components.ReaderArgs{
+		Name: components.LogArchiveReaderRoleName, AccountID: logAccount, Tags: cfg.StackTags(),
+		TrustedRoleArns: []string{ciRoleArn(cfg, "preview"), ciRoleArn(cfg, "drift")},
+	}, gh.Roles, archiveOpts...); err != nil {
+		return err
+	}
+	ctx.Export(LogArchiveRolesOutput, pulumi.StringMap{"deploy": pulumi.String(cfg.logArchiveRole()), "preview": pulumi.String(cfg.logArchiveReaderRole())})
 	ctx.Export(OrganizationIDOutput, pulumi.String(cfg.Org.OrganizationID))
 	ctx.Export(MemberAccountsOutput, pulumi.ToStringArray(append([]string{logAccount}, cfg.Org.MemberAccountIDs...)))
 	ctx.Export("logArchiveBucket", pulumi.String(bucket))

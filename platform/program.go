@@ -50,7 +50,7 @@ func Program(ctx *pulumi.Context) error {
 	ctx.Export(AdoptedPrincipalsOutput, pulumi.ToStringMap(cfg.adoptedPrincipals()))
 
 	if !cfg.Environment.IsWorkload() {
-		return organization(ctx, cfg, keys, opts)
+		return organization(ctx, cfg, keys, gh, opts)
 	}
 	return workload(ctx, cfg, keys, opts)
 }

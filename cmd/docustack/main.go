@@ -47,6 +47,9 @@ commands:
             verify and cost deltas. --format text|markdown|json, --save FILE (JSON).
             Exit 0 no change, 2 changes, 1 error. Offline: no credentials.
   snapshot  one stack's plan, findings, waivers, intents and cost as JSON (diff's input)
+  aws-profile  the ~/.aws/config profiles the stack's providers use, for --for preview|drift|deploy
+            (the org stack's Log Archive profile: the reader for previews and drift, the
+            administrative role for deploys; nothing for a workload stack)
 
 flags:
   --stack NAME   stack to synthesize (dev, staging, prod, org)
@@ -55,6 +58,7 @@ flags:
   --plan FILE    verify: judge a saved plan instead of synthesizing one: the output of
                  docustack plan --json, or the engine's pulumi preview --json
   --dir DIR      project root holding Pulumi.yaml (default: found upward from here)
+  --for USE      aws-profile: preview, drift or deploy
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -73,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "verbose")
 	dir := fs.String("dir", "", "project root")
 	planFile := fs.String("plan", "", "verify: judge a saved plan (docustack plan --json, or pulumi preview --json)")
+	use := fs.String("for", "", "aws-profile: preview, drift or deploy")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
@@ -108,6 +113,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return graphCmd(root, *stack, stdout, stderr)
 	case "snapshot":
 		return snapshotCmd(root, *stack, stdout, stderr)
+	case "aws-profile":
+		return awsProfileCmd(root, *stack, *use, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "docustack: unknown command %q\n%s", cmd, usage)
 		return exitUsage

@@ -194,3 +194,31 @@ func TestCIIdentitiesMatchTheirEvents(t *testing.T) {
 		}
 	}
 }
+
+// The org stack's Log Archive provider takes its credentials from one
+// profile; each workflow writes it for its own use, so a pull request's
+// preview and the drift job reach the Log Archive account as its reader and
+// only a deploy as its administrative role.
+func TestWorkflowsWriteTheirOwnAWSProfile(t *testing.T) {
+	for file, use := range map[string]string{"pull-request.yml": "preview", "drift.yml": "drift", "deploy-stack.yml": "deploy"} {
+		_, text := loadWorkflow(t, file)
+		assert.Contains(t, text, "aws-profile --stack", file)
+		assert.Contains(t, text, "--for "+use+" >> ~/.aws/config", file)
+	}
+	code, out, stderr := runCLI("aws-profile", "--stack", "org", "--for", "preview", "--dir", "../..")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, "[profile docustack-log-archive]\nrole_arn = arn:aws:iam::555555555555:role/docustack-log-archive-ci-preview\n"+
+		"credential_source = Environment\nrole_session_name = docustack-org-preview\n\n", out)
+	code, out, _ = runCLI("aws-profile", "--stack", "org", "--for", "drift", "--dir", "../..")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "role/docustack-log-archive-ci-preview", "drift checks read as the reader too")
+	code, out, _ = runCLI("aws-profile", "--stack", "org", "--for", "deploy", "--dir", "../..")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "role_arn = arn:aws:iam::555555555555:role/OrganizationAccountAccessRole")
+	code, out, _ = runCLI("aws-profile", "--stack", "dev", "--for", "preview", "--dir", "../..")
+	require.Equal(t, exitOK, code)
+	assert.Empty(t, out, "a workload stack has no other account")
+	code, _, stderr = runCLI("aws-profile", "--stack", "org", "--for", "admin", "--dir", "../..")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `--for "admin": want preview, drift or deploy`)
+}

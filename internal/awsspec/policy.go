@@ -500,6 +500,7 @@ func checkARN(i int, r string) []Problem {
 func checkResourceTypes(i int, actions, resources []string) []Problem {
 	c := IAM()
 	want := map[string]bool{} // "svc/type"
+	services := map[string]bool{}
 	for _, a := range actions {
 		svc, matched, ok := c.Actions(a)
 		if !ok || a == "*" {
@@ -512,6 +513,7 @@ func checkResourceTypes(i int, actions, resources []string) []Problem {
 			for _, r := range m.Resources {
 				want[svc+"/"+strings.ToLower(r.Type)] = true
 			}
+			services[svc] = true
 		}
 	}
 	if len(want) == 0 || len(resources) == 0 {
@@ -522,9 +524,13 @@ func checkResourceTypes(i int, actions, resources []string) []Problem {
 		if r == "*" || len(f) < 6 || strings.ContainsAny(f[2], "*?") || strings.HasPrefix(r, "${") {
 			return nil
 		}
-		for _, t := range c.ResourceTypes(f[2], r) {
-			if want[f[2]+"/"+strings.ToLower(t)] {
-				return nil
+		// A service's resource types may live under another service's ARN
+		// (sts:AssumeRole's "role" is arn:aws:iam::<account>:role/<name>).
+		for svc := range services {
+			for _, t := range c.ResourceTypes(svc, r) {
+				if want[svc+"/"+strings.ToLower(t)] {
+					return nil
+				}
 			}
 		}
 	}

@@ -56,6 +56,9 @@ func TestValidate(t *testing.T) {
 		{"identity: partition", KindIdentity, strings.Replace(identity, "arn:aws:s3:::bucket-name\"]}", "arn:amazon:s3:::bucket-name\"]}", 1), "Invalid partition"},
 		{"identity: Sid with a space", KindIdentity, strings.Replace(identity, "ListObjectsInBucket", "List Objects", 1), "Unsupported Sid"},
 		{"identity: duplicate Sid", KindIdentity, strings.Replace(identity, "AllObjectActions", "ListObjectsInBucket", 1), "Unique Sids required"},
+		// sts:AssumeRole's "role" resource is an IAM ARN ("Actions defined by AWS STS").
+		{"identity: assume a role of another account", KindIdentity, strings.Replace(identity, `"Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::bucket-name"]`, `"Action":"sts:AssumeRole","Resource":["arn:aws:iam::111122223333:role/reader"]`, 1), ""},
+		{"identity: assume something that is not a role", KindIdentity, strings.Replace(identity, `"Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::bucket-name"]`, `"Action":"sts:AssumeRole","Resource":["arn:aws:s3:::bucket-name"]`, 1), "Unsupported resource ARN in policy"},
 		{"identity: resource of no type the action takes", KindIdentity, strings.Replace(identity, `"Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::bucket-name"]`, `"Action":["s3:ListBucket"],"Resource":["arn:aws:kms:us-east-1:111122223333:key/1234"]`, 1), "Unsupported resource ARN in policy"},
 		{"bucket: TLS only", KindBucket, tlsOnly, ""},
 		{"bucket: Bool with two values", KindBucket, strings.Replace(tlsOnly, `"aws:SecureTransport":"false"`, `"aws:SecureTransport":["false","true"]`, 1), "Invalid condition multiple Boolean"},

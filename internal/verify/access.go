@@ -105,7 +105,7 @@ func readWorld(p *synth.Plan, org *synth.Plan) *world {
 	w.account, _ = p.Outputs["accountId"].(string)
 	w.region, _ = p.Outputs["region"].(string)
 	for _, r := range p.ByType("aws:iam/role:Role") {
-		ro := &role{name: r.ID, arn: fmt.Sprintf("arn:aws:iam::%s:role/%s", w.account, r.ID)}
+		ro := &role{name: r.ID, arn: fmt.Sprintf("arn:aws:iam::%s:role/%s", ownerOf(p, r), r.ID)}
 		ro.trust, _ = w.parse(r.Name+" trust policy", r.Str("assumeRolePolicy"))
 		for i, ip := range asList(r.Get("inlinePolicies")) {
 			if d, ok := w.parse(fmt.Sprintf("%s inline policy %d", r.Name, i), str(ip["policy"])); ok {

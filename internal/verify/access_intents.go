@@ -396,6 +396,11 @@ func (w *world) assumedRoleIntents() []AccessIntent {
 	var out []AccessIntent
 	for _, prov := range w.plan.ByType("pulumi:providers:aws") {
 		roleArn := prov.Str("assumeRole.roleArn")
+		if prov.Str("profile") != "" {
+			roles, _ := w.plan.Outputs[logArchiveRolesOutput].(map[string]any)
+			roleArn = str(roles["deploy"])
+			out = append(out, w.readerIntents(str(roles["preview"]))...)
+		}
 		if roleArn == "" {
 			continue
 		}
@@ -419,6 +424,51 @@ func (w *world) assumedRoleIntents() []AccessIntent {
 				}
 			}
 		}
+	}
+	return out
+}
+
+// logArchiveRolesOutput names the roles a profile-configured provider
+// assumes, by use (platform.LogArchiveRolesOutput; a test pins them equal).
+const logArchiveRolesOutput = "logArchiveRoles"
+
+// readerIntents: the org stack's previews and drift checks reach the Log
+// Archive account through its reader: the management account's preview and
+// drift roles may assume it (both accounts' policies), it reads the
+// archive's configuration, and it can neither change it nor read a log.
+func (w *world) readerIntents(reader string) []AccessIntent {
+	ro, ok := w.roles[reader]
+	if !ok {
+		return []AccessIntent{{Name: "the Log Archive reader " + reader + " is a role of this plan", Want: true, pol: policies{resName: "none"},
+			Request: Request{Principal: Principal{ARN: reader}, Action: "sts:AssumeRole", Resource: reader}}}
+	}
+	account := strings.Split(strings.TrimPrefix(reader, "arn:aws:iam::"), ":")[0]
+	var out []AccessIntent
+	for _, kind := range []string{"preview", "drift", "deploy"} {
+		arn := fmt.Sprintf("arn:aws:iam::%s:role/docustack-%s-ci-%s", w.account, w.plan.Outputs["environment"], kind)
+		if _, ok := w.roles[arn]; !ok {
+			continue
+		}
+		p, pol := w.asRole(arn)
+		trust := ro.trust
+		pol.resource, pol.resName, pol.resourceAccount = &trust, "trust", account
+		out = append(out, AccessIntent{Name: fmt.Sprintf("the %s role assumes the Log Archive reader", kind), Want: kind != "deploy", pol: pol,
+			Request: Request{Principal: p, Action: "sts:AssumeRole", Resource: reader, Context: tls(nil)}})
+	}
+	p := Principal{ARN: reader, Account: account}
+	for _, b := range slices.Sorted(maps.Keys(w.bucketAccount)) {
+		if w.bucketAccount[b] != account {
+			continue
+		}
+		pol := w.bucket(b)
+		pol.identity = ro.identity
+		for action, want := range map[string]bool{"s3:GetBucketPolicy": true, "s3:GetLifecycleConfiguration": true, "s3:GetBucketObjectLockConfiguration": true,
+			"s3:PutBucketPolicy": false, "s3:PutLifecycleConfiguration": false} {
+			out = append(out, AccessIntent{Name: fmt.Sprintf("the Log Archive reader %s %s on %s", map[bool]string{true: "may", false: "may not"}[want], action, b),
+				Want: want, pol: pol, Request: Request{Principal: p, Action: action, Resource: "arn:aws:s3:::" + b, Context: tls(nil)}})
+		}
+		out = append(out, AccessIntent{Name: "the Log Archive reader may not read a log in " + b, Want: false, pol: pol,
+			Request: Request{Principal: p, Action: "s3:GetObject", Resource: "arn:aws:s3:::" + b + "/cloudtrail/AWSLogs/x.json.gz", Context: tls(nil)}})
 	}
 	return out
 }

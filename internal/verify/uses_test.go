@@ -66,6 +66,7 @@ func TestOrganizationKeys(t *testing.T) {
 	dev, org := plan(t, "dev"), plan(t, "org")
 	assert.Equal(t, platform.OrganizationIDOutput, organizationIDOutput)
 	assert.Equal(t, platform.MemberAccountsOutput, memberAccountsOutput)
+	assert.Equal(t, platform.LogArchiveRolesOutput, logArchiveRolesOutput)
 	orgID, _ := org.Outputs[organizationIDOutput].(string)
 	require.NotEmpty(t, orgID)
 	perimeter := func(id string) *synth.Plan {
