@@ -31,6 +31,9 @@ type CostAssumptions struct {
 	ECRGb float64 `json:"ecrGb"`
 	// BastionHoursPerMonth the bastion runs.
 	BastionHoursPerMonth float64 `json:"bastionHoursPerMonth"`
+	// AccessLogObjectsPerMonth are the S3 server access log objects the
+	// account's buckets produce, each replicated into the Log Archive.
+	AccessLogObjectsPerMonth float64 `json:"accessLogObjectsPerMonth"`
 }
 
 // DefaultCostAssumptions are a small production workload's volumes.
@@ -38,7 +41,7 @@ var DefaultCostAssumptions = CostAssumptions{
 	NATGbPerMonth: 50, ALBLcu: 1, WAFRequestsMillions: 5, LogsGbPerMonth: 20, FlowLogsGbPerMonth: 10,
 	DocumentsGb: 100, ArchiveGb: 50, DatabaseGb: 50, ConfigItemsPerMonth: 5000, ConfigEvaluationsPerMonth: 20000,
 	SecurityHubChecksPerMonth: 10000, GuardDutyEventsMillions: 2, CloudTrailDataEventsMillions: 1, ECRGb: 8,
-	BastionHoursPerMonth: 8,
+	BastionHoursPerMonth: 8, AccessLogObjectsPerMonth: 20000,
 }
 
 // Assumptions returns the stack's assumptions with defaults filled in.
@@ -64,5 +67,6 @@ func (c *Config) Assumptions() CostAssumptions {
 	fill(&a.CloudTrailDataEventsMillions, d.CloudTrailDataEventsMillions)
 	fill(&a.ECRGb, d.ECRGb)
 	fill(&a.BastionHoursPerMonth, d.BastionHoursPerMonth)
+	fill(&a.AccessLogObjectsPerMonth, d.AccessLogObjectsPerMonth)
 	return a
 }

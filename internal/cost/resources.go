@@ -232,6 +232,15 @@ func (e *estimator) bucket(r synth.Resource) {
 		e.add(r, "replication to the DR region", a.DocumentsGb/12, "s3_replication_gb", "a twelfth of documentsGb added a month")
 	case purpose == "documents-replica":
 		e.add(r, "replica of the documents", a.DocumentsGb, "s3_standard_gb_month", "documentsGb")
+	case strings.Contains(r.Name, "access-log-relay"):
+		// The organization's archive keeps this account's logs, billed to
+		// the Log Archive account but caused by this stack: counted here.
+		// The relay keeps a week of S3 access logs (a fifth of the archive,
+		// kept a year) and replicates each object within the Region: one
+		// PUT at the destination, no transfer charge.
+		e.add(r, "S3 access logs kept 7 days before replication", a.ArchiveGb*0.2*7/365, "s3_standard_gb_month", "a fifth of archiveGb, a week of it")
+		e.add(r, "replication into the Log Archive (PUTs)", a.AccessLogObjectsPerMonth/1000, "s3_put_1k", "accessLogObjectsPerMonth")
+		e.add(r, "this account's logs in the Log Archive account", a.ArchiveGb, "s3_standard_gb_month", "archiveGb (billed to the Log Archive account)")
 	case strings.Contains(r.Name, "log-archive"):
 		share := 1.0
 		if r.Tags()["LogDelivery"] != "" {
