@@ -24,7 +24,19 @@ func verifyCmd(root, stack string, asJSON, verbose bool, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "docustack verify: the org stack (its SCPs) has problems:\n%s", components.ErrorLines(err))
 		return exitFail
 	}
-	return writeVerify(verify.Plan(plan, org), asJSON, verbose, stdout)
+	rep := verify.Plan(plan, org)
+	if stack == "org" {
+		// Every member's deliveries into the Log Archive account.
+		for _, m := range []string{"dev", "staging", "prod"} {
+			member, err := synth.Stack(root, m)
+			if err != nil {
+				fmt.Fprintf(stderr, "docustack verify: member stack %q has problems:\n%s", m, components.ErrorLines(err))
+				return exitFail
+			}
+			rep.AddMembers(org, member)
+		}
+	}
+	return writeVerify(rep, asJSON, verbose, stdout)
 }
 
 // verifyFileCmd judges a saved plan: docustack's own JSON or the engine's

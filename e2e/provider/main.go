@@ -312,7 +312,7 @@ func (p *fakeProvider) apply(urn resource.URN, id string, props *structpb.Struct
 	accountID, _ := p.placement()
 	return withWorld(func(w *world) error {
 		a := w.account(accountID)
-		errs := []error{refuseDocuments(typ, m), refusePrincipals(w, typ, m), refuseLogging(w, accountID, typ, m)}
+		errs := []error{refuseDocuments(typ, m), refusePrincipals(w, typ, m), refuseLogging(w, accountID, typ, m), refuseMissingTargets(w, typ, m)}
 		if create {
 			errs = append(errs, refuseName(a, typ, string(urn), id, m))
 		}

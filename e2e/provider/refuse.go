@@ -80,6 +80,72 @@ func refuseLogging(w *world, accountID, typ string, inputs map[string]any) error
 	return nil
 }
 
+// deliveryTargets are the inputs that name a bucket or key another
+// service writes to or encrypts with, and the error the service answers
+// when it does not exist (in any account: bucket names are global, a key
+// ARN names its account). Across accounts this is what a workload stack
+// deployed before the org stack's archive meets.
+var deliveryTargets = map[string][]struct {
+	path, kind, err string
+}{
+	// CloudTrail CreateTrail: S3BucketDoesNotExistException, KmsKeyNotFoundException.
+	// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html#API_CreateTrail_Errors
+	"aws:cloudtrail/trail:Trail": {{"s3BucketName", "bucket", "S3BucketDoesNotExistException: This request was rejected because the specified S3 bucket does not exist (%s)"},
+		{"kmsKeyId", "key", "KmsKeyNotFoundException: This exception is no longer in use (the KMS key %s does not exist)"}},
+	// AWS Config PutDeliveryChannel: NoSuchBucketException.
+	// https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html#API_PutDeliveryChannel_Errors
+	"aws:cfg/deliveryChannel:DeliveryChannel": {{"s3BucketName", "bucket", "NoSuchBucketException: The specified Amazon S3 bucket does not exist (%s)"}},
+	// Elastic Load Balancing: access logs to a missing bucket.
+	"aws:lb/loadBalancer:LoadBalancer": {{"accessLogs.bucket", "bucket", "InvalidConfigurationRequest: The specified bucket does not exist: %s"}},
+	// S3 PutBucketReplication: the destination must exist.
+	"aws:s3/bucketReplicationConfig:BucketReplicationConfig": {{"rules.0.destination.bucket", "bucket", "InvalidRequest: Destination bucket must exist (%s)"}},
+	// EC2 CreateFlowLogs to S3.
+	"aws:ec2/flowLog:FlowLog": {{"logDestination", "bucket", "LogDestinationNotFoundException: The specified log destination does not exist (%s)"}},
+}
+
+// refuseMissingTargets: a delivery to a bucket or key nobody created fails.
+func refuseMissingTargets(w *world, typ string, inputs map[string]any) error {
+	var errs []error
+	for _, t := range deliveryTargets[typ] {
+		v, _ := dig(inputs, t.path).(string)
+		if v == "" {
+			continue
+		}
+		switch t.kind {
+		case "bucket":
+			name := strings.TrimPrefix(v, "arn:aws:s3:::")
+			name, _, _ = strings.Cut(name, "/")
+			if _, ok := w.bucketAccount(name); !ok {
+				errs = append(errs, fmt.Errorf(t.err, name))
+			}
+		case "key":
+			if strings.HasPrefix(v, "arn:aws:kms:") && strings.Contains(v, ":key/") && !w.arnExists(v) {
+				errs = append(errs, fmt.Errorf(t.err, v))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dig reads a dotted path ("rules.0.destination.bucket") of decoded inputs.
+func dig(v any, path string) any {
+	for _, p := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i := 0
+			if _, err := fmt.Sscan(p, &i); err != nil || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
 // record keeps a created or updated resource in its account.
 func record(a *account, typ, urn, id string, state map[string]any) {
 	l := live{URN: urn, ID: id, Type: typ}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudtrail"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/organizations"
@@ -44,6 +45,13 @@ func main() {
 				logical = "role-v2"
 			}
 			_, err := iam.NewRole(ctx, logical, &iam.RoleArgs{Name: pulumi.String("docustack-fixed-name"), AssumeRolePolicy: pulumi.Sprintf(trust, "")})
+			return err
+		case "archive-missing":
+			// A trail delivering to a Log Archive nobody created (a workload
+			// stack deployed before the org stack).
+			_, err := cloudtrail.NewTrail(ctx, "trail", &cloudtrail.TrailArgs{
+				Name: pulumi.String("docustack-refused"), S3BucketName: pulumi.String("docustack-nowhere-log-archive-999999999999"), S3KeyPrefix: pulumi.String("cloudtrail"),
+			})
 			return err
 		case "logging-cross-account":
 			b, err := s3.NewBucketV2(ctx, "logged", &s3.BucketV2Args{Bucket: pulumi.String("docustack-refused-logged")})

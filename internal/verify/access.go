@@ -555,3 +555,50 @@ func (w *world) judge(in AccessIntent) Finding {
 	return Finding{Intent: in.Name, Kind: kind, OK: proven,
 		Detail: fmt.Sprintf("%s %s on %s: %s", in.Request.Principal, in.Request.Action, in.Request.Resource, why)}
 }
+
+// MemberDeliveries judges, for the org stack's report, a member stack's
+// requests into the accounts the org stack builds (the Log Archive): its
+// trail, flow logs, ALB logs, Config and access-log replication, each named
+// after the member's stack. Verifying the org stack so shows every member's
+// delivery, as verifying a member shows its own.
+func MemberDeliveries(member, org *synth.Plan) []Finding {
+	w := readWorld(member, org)
+	if w.account == "" {
+		return nil
+	}
+	uses, _ := w.useIntents()
+	all := append(append(w.intents(), w.keyUseIntents()...), uses...)
+	var out []Finding
+	for _, in := range all {
+		// Only requests into the organization's other accounts (an AWS
+		// account's repository, the GuardDuty agent's, is not the org's).
+		if owner := w.resourceOwner(in.Request.Resource); owner == w.account || !w.orgAccounts[owner] {
+			continue
+		}
+		f := w.judge(in)
+		f.Intent = member.Stack + ": " + f.Intent
+		out = append(out, f)
+	}
+	for _, b := range slices.Sorted(maps.Keys(w.unknownBuckets)) {
+		out = append(out, Finding{Kind: "model", Intent: member.Stack + ": deliveries to " + b,
+			Detail: "the member delivers to a bucket the org stack does not create"})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Intent < out[j].Intent })
+	return out
+}
+
+// resourceOwner is the account owning a request's resource: a bucket's (or
+// its object's) owner, or the account field of an ARN.
+func (w *world) resourceOwner(resource string) string {
+	if rest, ok := strings.CutPrefix(resource, "arn:aws:s3:::"); ok {
+		b, _, _ := strings.Cut(rest, "/")
+		if a, ok := w.bucketAccount[b]; ok {
+			return a
+		}
+		return w.account
+	}
+	if f := strings.SplitN(resource, ":", 6); len(f) == 6 {
+		return f[4]
+	}
+	return ""
+}

@@ -51,6 +51,26 @@ func Plan(p *synth.Plan, org *synth.Plan) Report {
 	return r
 }
 
+// AddMembers adds to the org stack's report every member stack's
+// deliveries into the accounts the org stack builds (MemberDeliveries).
+func (r *Report) AddMembers(org *synth.Plan, members ...*synth.Plan) {
+	for _, m := range members {
+		for _, f := range MemberDeliveries(m, org) {
+			r.Findings = append(r.Findings, f)
+			if f.Kind == "allow" || f.Kind == "access" {
+				r.Summary.Allowed++
+			} else {
+				r.Summary.Denied++
+			}
+			if !f.OK {
+				r.Summary.Failed++
+			}
+		}
+	}
+	r.Summary.Total = len(r.Findings)
+	r.Summary.Passed = r.Summary.Failed == 0
+}
+
 // Write prints the failures first, each with its explanation, then a summary.
 func (r Report) Write(w io.Writer, verbose bool) {
 	for _, f := range r.Findings {

@@ -154,3 +154,34 @@ func TestRemediatedTrailDelivers(t *testing.T) {
 	assert.Contains(t, all, "remediation AWS-EnableCloudTrail's trail: CloudTrail writes log files to the archive: cloudtrail.amazonaws.com s3:PutObject on arn:aws:s3:::docustack-org-log-archive-555555555555/AWSLogs/111111111111/CloudTrail/")
 	assert.Contains(t, all, "remediation AWS-EnableCloudTrail's trail: the trail encrypts with the archive's key")
 }
+
+// Verifying the org stack shows every member's deliveries into the Log
+// Archive account; an archive that stops admitting CloudTrail fails each
+// member's trail by name.
+func TestOrgVerifiesEveryMemberDelivery(t *testing.T) {
+	org := plan(t, "org")
+	var names []string
+	for _, m := range []string{"dev", "staging", "prod"} {
+		for _, f := range MemberDeliveries(plan(t, m), org) {
+			require.True(t, f.OK, "%s: %s", f.Intent, f.Detail)
+			names = append(names, f.Intent)
+		}
+	}
+	for _, m := range []string{"dev", "staging", "prod"} {
+		for _, want := range []string{"CloudTrail writes log files to the archive", "VPC flow logs write to the archive", "the ALB writes access logs",
+			"AWS Config delivers snapshots and history", "AWS Config encrypts deliveries with the logs key"} {
+			assert.Contains(t, names, m+": "+want)
+		}
+	}
+	closed := editPolicy(t, org, "log-archive-policy", "policy", dropSid("AWSCloudTrailWrite"))
+	rep := Plan(closed, closed)
+	rep.AddMembers(closed, plan(t, "dev"))
+	assert.False(t, rep.Summary.Passed)
+	var failed []string
+	for _, f := range rep.Findings {
+		if !f.OK {
+			failed = append(failed, f.Intent)
+		}
+	}
+	assert.Contains(t, failed, "dev: CloudTrail writes log files to the archive")
+}
