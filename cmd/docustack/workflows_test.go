@@ -86,7 +86,8 @@ func TestWorkflows(t *testing.T) {
 
 	deploy, _ := loadWorkflow(t, "deploy.yml")
 	assert.Contains(t, deploy.On, "push")
-	assert.Nil(t, deploy.Jobs["dev"].Needs)
+	assert.Nil(t, deploy.Jobs["org"].Needs, "the org stack first: the Log Archive the workload stacks deliver to")
+	assert.Equal(t, "org", deploy.Jobs["dev"].Needs, "then dev")
 	assert.Equal(t, "dev", deploy.Jobs["staging"].Needs, "dev, then staging")
 	assert.Equal(t, "staging", deploy.Jobs["prod"].Needs, "then prod")
 	stack, raw := loadWorkflow(t, "deploy-stack.yml")

@@ -807,7 +807,7 @@ func (w *world) ecrRepo(image string) (string, bool) {
 
 // What must be refused: plain HTTP, anonymous callers, other accounts.
 func (w *world) negativeIntents() []AccessIntent {
-	var out []AccessIntent
+	out := w.deputyIntents()
 	for bucket := range w.bucketPolicy {
 		if !strings.Contains(bucket, "-documents-") || strings.Contains(bucket, "replica") {
 			continue
@@ -830,6 +830,43 @@ func (w *world) negativeIntents() []AccessIntent {
 			}(),
 				Request: Request{Principal: Principal{ARN: "arn:aws:iam::" + otherAccount + ":role/intruder", Account: otherAccount}, Action: "s3:GetObject", Resource: obj, Context: tls(nil)}},
 		)
+	}
+	return out
+}
+
+// deputyIntents: every service a log bucket's policy admits delivers only
+// for the accounts it names: the same service acting for an account outside
+// the organization (aws:SourceAccount and aws:SourceArn of that account) is
+// refused, on every object pattern the statement grants.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+func (w *world) deputyIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, bucket := range slices.Sorted(maps.Keys(w.bucketPolicy)) {
+		d := w.bucketPolicy[bucket]
+		for _, s := range d.Statement {
+			if !strings.EqualFold(s.Effect, "Allow") {
+				continue
+			}
+			for _, service := range principalsOf(Document{Statement: []Statement{s}}, "Service") {
+				for _, r := range list(s.Resource) {
+					for _, a := range list(s.Action) {
+						// The same request, made for an outside account.
+						// (the bucket's own name keeps its account).
+						base := "arn:aws:s3:::" + bucket
+						key := strings.NewReplacer("*", "x", "?", "x").Replace(strings.TrimPrefix(r, base))
+						for _, acct := range append(slices.Sorted(maps.Keys(w.orgAccounts)), w.account) {
+							key = strings.ReplaceAll(key, acct, otherAccount)
+						}
+						object := base + key
+						name := strings.TrimSuffix(service, ".amazonaws.com")
+						out = append(out, AccessIntent{Name: fmt.Sprintf("%s: %s acting for another account cannot %s (%s)", bucket, service, a, s.Sid), Want: false, pol: w.bucket(bucket),
+							Request: Request{Principal: svc(service), Action: a, Resource: object, Context: tls(map[string][]string{
+								"aws:SourceAccount": {otherAccount}, "aws:SourceArn": {fmt.Sprintf("arn:aws:%s:%s:%s:x", name, w.region, otherAccount)},
+								"s3:x-amz-acl": {"bucket-owner-full-control"}})}})
+					}
+				}
+			}
+		}
 	}
 	return out
 }

@@ -185,3 +185,22 @@ func TestOrgVerifiesEveryMemberDelivery(t *testing.T) {
 	}
 	assert.Contains(t, failed, "dev: CloudTrail writes log files to the archive")
 }
+
+// The Log Archive admits each delivery service only for the organization's
+// accounts: a statement that loses its source condition lets the same
+// service write for any account, and the derived negative fails.
+func TestArchiveRefusesServicesOfOtherAccounts(t *testing.T) {
+	org := plan(t, "org")
+	const intent = "docustack-org-log-archive-555555555555: cloudtrail.amazonaws.com acting for another account cannot s3:PutObject (AWSCloudTrailWrite)"
+	require.True(t, findingOf(t, Access(plan(t, "dev"), org), intent).OK)
+	open := editPolicy(t, org, "log-archive-policy", "policy", func(d *Document) {
+		for i := range d.Statement {
+			if d.Statement[i].Sid == "AWSCloudTrailWrite" {
+				d.Statement[i].Condition = nil
+			}
+		}
+	})
+	f := findingOf(t, Access(plan(t, "dev"), open), intent)
+	assert.False(t, f.OK, f.Detail)
+	assert.Contains(t, f.Detail, "allowed by the bucket docustack-org-log-archive-555555555555 policy AWSCloudTrailWrite")
+}
