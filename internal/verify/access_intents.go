@@ -400,6 +400,7 @@ func (w *world) assumedRoleIntents() []AccessIntent {
 			roles, _ := w.plan.Outputs[logArchiveRolesOutput].(map[string]any)
 			roleArn = str(roles["deploy"])
 			out = append(out, w.readerIntents(str(roles["preview"]))...)
+			out = append(out, w.adminReachIntents(str(roles["deploy"]))...)
 		}
 		if roleArn == "" {
 			continue
@@ -469,6 +470,33 @@ func (w *world) readerIntents(reader string) []AccessIntent {
 		}
 		out = append(out, AccessIntent{Name: "the Log Archive reader may not read a log in " + b, Want: false, pol: pol,
 			Request: Request{Principal: p, Action: "s3:GetObject", Resource: "arn:aws:s3:::" + b + "/cloudtrail/AWSLogs/x.json.gz", Context: tls(nil)}})
+	}
+	return out
+}
+
+// adminReachIntents: no pull request or drift check administers the Log
+// Archive account. Its administrative role (OrganizationAccountAccessRole)
+// trusts the whole management account, as Organizations creates it, so the
+// management account's preview and drift roles must not be allowed to
+// assume it by their own policies; only the deploy role may.
+// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access-cross-account-role.html
+func (w *world) adminReachIntents(admin string) []AccessIntent {
+	if admin == "" {
+		return nil
+	}
+	account := strings.Split(strings.TrimPrefix(admin, "arn:aws:iam::"), ":")[0]
+	trust := mustDoc(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"sts:AssumeRole"}]}`, w.account))
+	var out []AccessIntent
+	for _, kind := range []string{"preview", "drift", "deploy"} {
+		arn := fmt.Sprintf("arn:aws:iam::%s:role/docustack-%s-ci-%s", w.account, w.plan.Outputs["environment"], kind)
+		if _, ok := w.roles[arn]; !ok {
+			continue
+		}
+		p, pol := w.asRole(arn)
+		tr := trust
+		pol.resource, pol.resName, pol.resourceAccount = &tr, "trust", account
+		out = append(out, AccessIntent{Name: fmt.Sprintf("the %s role %s the Log Archive's administrative role", kind, map[bool]string{true: "assumes", false: "cannot assume"}[kind == "deploy"]),
+			Want: kind == "deploy", pol: pol, Request: Request{Principal: p, Action: "sts:AssumeRole", Resource: admin, Context: tls(nil)}})
 	}
 	return out
 }

@@ -204,3 +204,20 @@ func TestArchiveRefusesServicesOfOtherAccounts(t *testing.T) {
 	assert.False(t, f.OK, f.Detail)
 	assert.Contains(t, f.Detail, "allowed by the bucket docustack-org-log-archive-555555555555 policy AWSCloudTrailWrite")
 }
+
+// No pull request administers the Log Archive account: the org stack's
+// preview role reaches it only as the reader; given sts:AssumeRole on
+// everything, it could assume the administrative role, and that fails.
+func TestPreviewCannotAdministerTheLogArchive(t *testing.T) {
+	org := plan(t, "org")
+	const intent = "the preview role cannot assume the Log Archive's administrative role"
+	require.True(t, findingOf(t, Access(org, org), intent).OK)
+	require.True(t, findingOf(t, Access(org, org), "the preview role assumes the Log Archive reader").OK)
+	wide := plant(t, org, "aws:iam/role:Role", "github-preview", func(r *synth.Resource) {
+		for _, ip := range r.Inputs["inlinePolicies"].([]any) {
+			pol := ip.(map[string]any)
+			pol["policy"] = strings.Replace(pol["policy"].(string), `"Resource":["arn:aws:iam::555555555555:role/docustack-log-archive-ci-preview"]`, `"Resource":"*"`, 1)
+		}
+	})
+	assert.False(t, findingOf(t, Access(wide, wide), intent).OK)
+}
