@@ -496,6 +496,14 @@ func (w *world) key(arn string) policies {
 	return pol
 }
 
+// withKey is a caller's policies for a request on a key: its identity
+// policies, with the key's policy and owner as the resource side.
+func (w *world) withKey(p policies, key string) policies {
+	kp := w.key(key)
+	kp.identity = p.identity
+	return kp
+}
+
 func svc(name string) Principal { return Principal{Service: name} }
 
 // tls is the context of an HTTPS request with TLS 1.2.

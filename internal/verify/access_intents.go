@@ -227,10 +227,7 @@ func (w *world) execIntents() []AccessIntent {
 		// the data key ("Using ECS Exec": KMS permissions of the task role).
 		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
 		if execKey != "" {
-			kp := w.key(execKey)
-			kpol := pol
-			kpol.resource, kpol.isKey, kpol.resName = kp.resource, true, "key"
-			out = append(out, AccessIntent{Name: svc.Name + ": ECS Exec session decrypts with the cluster's key", Want: true, pol: kpol,
+			out = append(out, AccessIntent{Name: svc.Name + ": ECS Exec session decrypts with the cluster's key", Want: true, pol: w.withKey(pol, execKey),
 				Request: Request{Principal: p, Action: "kms:Decrypt", Resource: execKey, Context: map[string][]string{"kms:CallerAccount": {w.account}}}})
 		}
 	}
@@ -690,10 +687,8 @@ func (w *world) configIntents() []AccessIntent {
 			AccessIntent{Name: "AWS Config delivers snapshots and history", Want: true, pol: pol,
 				Request: Request{Principal: p, Action: "s3:PutObject", Resource: key, Context: ctx}})
 		if k := c.Str("s3KmsKeyArn"); k != "" {
-			kp := w.key(k)
-			kp.identity = identity
 			// The recorder role's PutObject makes S3 call KMS for it.
-			out = append(out, AccessIntent{Name: "AWS Config encrypts deliveries with the logs key", Want: true, pol: kp,
+			out = append(out, AccessIntent{Name: "AWS Config encrypts deliveries with the logs key", Want: true, pol: w.withKey(policies{identity: identity}, k),
 				Request: Request{Principal: p, Action: "kms:GenerateDataKey", Resource: k, Context: tls(map[string][]string{
 					"kms:ViaService": {"s3." + w.region + ".amazonaws.com"}, "kms:CallerAccount": {w.account}})}})
 		}

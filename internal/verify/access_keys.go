@@ -42,8 +42,7 @@ func (w *world) keyUseIntents() []AccessIntent {
 				continue // the AWS managed key: Secrets Manager needs no grant for it
 			}
 			p, pol := w.asRole(roleArn)
-			kp := w.key(key)
-			pol.resource, pol.isKey, pol.resName = kp.resource, true, "key"
+			pol = w.withKey(pol, key)
 			// Secrets Manager decrypts on the caller's behalf, through the
 			// service, with the secret's ARN as context.
 			// https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
@@ -75,8 +74,7 @@ func (w *world) bucketKeyIntents() []AccessIntent {
 				continue
 			}
 			p, pol := w.asRole(roleArn)
-			kp := w.key(key)
-			pol.resource, pol.isKey, pol.resName = kp.resource, true, "key"
+			pol = w.withKey(pol, key)
 			out = append(out, AccessIntent{Name: fmt.Sprintf("%s uses the key of %s through S3 (%s)", w.roleName(roleArn), g.bucket, g.action), Want: true, pol: pol,
 				Request: Request{Principal: p, Action: objectKeyActions[g.action], Resource: key, Context: map[string][]string{
 					"kms:ViaService": {"s3." + w.region + ".amazonaws.com"}, "kms:CallerAccount": {w.account},

@@ -196,11 +196,7 @@ func (w *world) asDeployer(name string, req Request, pol func(p policies) polici
 func grantThrough(service string) func(w *world, r synth.Resource, key string) []AccessIntent {
 	return func(w *world, r synth.Resource, key string) []AccessIntent {
 		via := service + "." + w.region + ".amazonaws.com"
-		withKey := func(id policies) policies {
-			kp := w.key(key)
-			id.resource, id.isKey, id.resName = kp.resource, true, "key"
-			return id
-		}
+		withKey := func(id policies) policies { return w.withKey(id, key) }
 		var out []AccessIntent
 		for _, a := range []string{"kms:DescribeKey", "kms:CreateGrant"} {
 			ctx := tls(map[string][]string{"kms:ViaService": {via}, "kms:CallerAccount": {w.account}})
@@ -221,11 +217,7 @@ func useThrough(service string, actions ...string) func(w *world, r synth.Resour
 		for _, a := range actions {
 			ctx := tls(map[string][]string{"kms:ViaService": {service + "." + w.region + ".amazonaws.com"}, "kms:CallerAccount": {w.account}})
 			out = append(out, w.asDeployer(fmt.Sprintf("%s: the deployer uses %s through %s (%s)", r.Name, w.keyName(key), service, a),
-				Request{Action: a, Resource: key, Context: ctx}, func(id policies) policies {
-					kp := w.key(key)
-					id.resource, id.isKey, id.resName = kp.resource, true, "key"
-					return id
-				}))
+				Request{Action: a, Resource: key, Context: ctx}, func(id policies) policies { return w.withKey(id, key) }))
 		}
 		return out
 	}
