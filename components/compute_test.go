@@ -2,6 +2,7 @@ package components_test
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -149,6 +150,13 @@ func TestWebService(t *testing.T) {
 			// proxy serves HTTPS on the target group's port (8080, seed: ALB
 			// to ECS over TLS) and forwards to the app on localhost:3000.
 			assert.Equal(t, "3000", env(ct, "environment")["PORT"], "the app listens behind the proxy")
+			// The app binds where the proxy dials: HOSTNAME (which a Next.js
+			// standalone server binds, and Fargate sets to the task's own
+			// address) is the host of the proxy's UPSTREAM.
+			upstream, err := url.Parse(env(proxy, "environment")["UPSTREAM"])
+			require.NoError(t, err)
+			assert.Equal(t, upstream.Hostname(), env(ct, "environment")["HOSTNAME"])
+			assert.Equal(t, upstream.Port(), env(ct, "environment")["PORT"])
 			assert.Nil(t, ct["portMappings"], "the app's port is not the target's")
 			assert.Equal(t, "tls-proxy", proxy["name"])
 			assert.Equal(t, true, proxy["essential"], "no proxy, no traffic: the task is replaced")
@@ -229,6 +237,10 @@ func TestServiceArgsValidate(t *testing.T) {
 			a.TLSProxyImage, a.TLSProxyRepositoryArn, a.TargetGroupArn, a.ContainerPort = pulumi.String("proxy:v1"), pulumi.String("repo"), pulumi.String("tg"), 8080
 			a.Environment = map[string]string{"PORT": "8080"}
 		}, []string{`environment.PORT: got "8080", want unset: behind the tls-proxy the service sets PORT to appPort`}},
+		{"HOSTNAME beside the tls proxy", func(a *components.ServiceArgs) {
+			a.TLSProxyImage, a.TLSProxyRepositoryArn, a.TargetGroupArn, a.ContainerPort = pulumi.String("proxy:v1"), pulumi.String("repo"), pulumi.String("tg"), 8080
+			a.Environment = map[string]string{"HOSTNAME": "0.0.0.0"}
+		}, []string{`environment.HOSTNAME: got "0.0.0.0", want unset: behind the tls-proxy the app binds 127.0.0.1, where the proxy dials`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

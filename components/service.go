@@ -201,6 +201,9 @@ func (a ServiceArgs) Validate() error {
 	if _, set := a.Environment["PORT"]; set && a.TLSProxyImage != nil {
 		add(fieldErr("environment.PORT", a.Environment["PORT"], "unset: behind the tls-proxy the service sets PORT to appPort"))
 	}
+	if _, set := a.Environment["HOSTNAME"]; set && a.TLSProxyImage != nil {
+		add(fieldErr("environment.HOSTNAME", a.Environment["HOSTNAME"], "unset: behind the tls-proxy the app binds %s, where the proxy dials", appLoopback))
+	}
 	if a.TLSProxyImage != nil && (a.AppPort == a.ContainerPort || a.AppPort < 1 || a.AppPort > 65535) {
 		add(fieldErr("appPort", a.AppPort, "a TCP port other than containerPort %d", a.ContainerPort))
 	}
@@ -647,7 +650,12 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		// The application serves plain HTTP on localhost:AppPort only to the
 		// proxy beside it; nothing outside the task can reach that port
 		// (the security group admits ContainerPort alone).
-		env := map[string]string{"PORT": fmt.Sprint(a.AppPort)}
+		// HOSTNAME: a Next.js standalone server binds process.env.HOSTNAME,
+		// which the container runtime sets to the task's own host name (its
+		// ENI address under awsvpc), not the loopback the proxy dials; set
+		// explicitly, the task definition's value wins.
+		// https://nextjs.org/docs/app/api-reference/config/next-config-js/output#automatically-copying-traced-files
+		env := map[string]string{"PORT": fmt.Sprint(a.AppPort), "HOSTNAME": appLoopback}
 		for k, v := range a.Environment {
 			env[k] = v
 		}
@@ -717,7 +725,7 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 			"portMappings": []map[string]any{{"containerPort": a.ContainerPort, "protocol": "tcp", "name": portName}},
 			"environment": []kv{
 				{Name: "LISTEN_PORT", Value: fmt.Sprint(a.ContainerPort)},
-				{Name: "UPSTREAM", Value: fmt.Sprintf("http://127.0.0.1:%d", a.AppPort)},
+				{Name: "UPSTREAM", Value: fmt.Sprintf("http://%s:%d", appLoopback, a.AppPort)},
 			},
 			"readonlyRootFilesystem": true,
 			"dependsOn":              []map[string]string{{"containerName": a.ServiceName, "condition": "START"}},
@@ -737,6 +745,10 @@ const TLSProxyContainer = "tls-proxy"
 // DefaultAppPortBehindProxy is where an application listens behind the
 // tls-proxy (its PORT).
 const DefaultAppPortBehindProxy = 3000
+
+// appLoopback is where the application listens behind the proxy and where
+// the proxy dials it: one address for both sides of the task.
+const appLoopback = "127.0.0.1"
 
 // targetContainer is the container the load balancer sends to.
 func (a ServiceArgs) targetContainer() string {
