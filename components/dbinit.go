@@ -221,7 +221,10 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 	inv, err := lambda.NewInvocation(ctx, childName(name, "invocation"), &lambda.InvocationArgs{
 		FunctionName: fn.Name,
 		Input:        pulumi.String(string(input)),
-		Triggers:     pulumi.StringMap{"version": pulumi.String(args.ImageTag)},
+		// A new image or a changed set of roles (a role, its databases, its
+		// secret) re-runs the initialization; the provider replaces an
+		// invocation whose triggers change.
+		Triggers: pulumi.StringMap{"version": pulumi.String(args.ImageTag), "roles": rolesEnv},
 	}, parent, pulumi.DependsOn(args.After))
 	if err != nil {
 		return nil, err

@@ -250,7 +250,8 @@ func TestDBInit(t *testing.T) {
 	assert.Equal(t, []any{"temporal", "temporal_visibility"}, roles[1]["databases"])
 
 	inv := mustNamed(t, p, "db-init-invocation")
-	assert.Equal(t, map[string]any{"version": "v0.1.0"}, inv.Get("triggers"), "a new artifact version re-runs it on deploy")
+	assert.Equal(t, map[string]any{"version": "v0.1.0", "roles": vars["ROLES"]}, inv.Get("triggers"),
+		"a new artifact version, or a changed role, database or secret, re-runs it on deploy")
 	assert.Contains(t, inv.Dependencies, mustNamed(t, p, "database-instance").URN, "runs once the database accepts connections")
 
 	var doc components.PolicyDocument
