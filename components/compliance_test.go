@@ -229,9 +229,17 @@ func TestDetection(t *testing.T) {
 	var gd map[string]any
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "detection-guardduty-all").Str("eventPattern")), &gd))
 	assert.Equal(t, map[string]any{"source": []any{"aws.guardduty"}, "detail-type": []any{"GuardDuty Finding"}}, gd, "every GuardDuty finding")
-	for _, r := range []string{"securityhub-medium-plus", "guardduty-all", "config-noncompliant"} {
+	for _, r := range []string{"securityhub-medium-plus", "guardduty-all", "config-noncompliant", "ecs-deployment-failed", "ecs-service-impaired"} {
 		assert.Contains(t, mustNamed(t, p, "detection-"+r+"-target").Str("arn"), ":docustack-prod-alerts")
 	}
+	// A failed or impaired ECS deployment alerts even when no task runs to
+	// emit a metric (the circuit breaker's rollback included).
+	var failed, impaired map[string]any
+	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "detection-ecs-deployment-failed").Str("eventPattern")), &failed))
+	assert.Equal(t, map[string]any{"source": []any{"aws.ecs"}, "detail-type": []any{"ECS Deployment State Change"},
+		"detail": map[string]any{"eventName": []any{"SERVICE_DEPLOYMENT_FAILED"}}}, failed)
+	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "detection-ecs-service-impaired").Str("eventPattern")), &impaired))
+	assert.Equal(t, []any{"WARN", "ERROR"}, impaired["detail"].(map[string]any)["eventType"])
 }
 
 func TestDetectionAdopts(t *testing.T) {
@@ -242,7 +250,7 @@ func TestDetectionAdopts(t *testing.T) {
 	})
 	assert.Empty(t, p.ByType("aws:guardduty/detector:Detector"), "a landing zone's detector is adopted, not duplicated")
 	assert.Empty(t, p.ByType("aws:securityhub/account:Account"))
-	assert.Len(t, p.ByType("aws:cloudwatch/eventRule:EventRule"), 3, "alerts still route")
+	assert.Len(t, p.ByType("aws:cloudwatch/eventRule:EventRule"), len(components.AlertRules), "alerts still route")
 	assertErrors(t, components.DetectionArgs{Prefix: "docustack-test", AlertEmails: []string{"not-an-email"}, AccountID: "123456789012", Tags: stackTags}.Validate(),
 		[]string{`alertEmails[0]: got "not-an-email", want an e-mail address`})
 }

@@ -40,6 +40,19 @@ var AlertRules = map[string]map[string]any{
 		"source": []string{"aws.config"}, "detail-type": []string{"Config Rules Compliance Change"},
 		"detail": map[string]any{"newEvaluationResult": map[string]any{"complianceType": []string{"NON_COMPLIANT"}}},
 	},
+	// What metrics cannot see: a service with no running task emits none.
+	// A deployment the circuit breaker fails (and rolls back), and a
+	// service that cannot start, place or configure its tasks.
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html
+	"ecs-deployment-failed": {
+		"source": []string{"aws.ecs"}, "detail-type": []string{"ECS Deployment State Change"},
+		"detail": map[string]any{"eventName": []string{"SERVICE_DEPLOYMENT_FAILED"}},
+	},
+	"ecs-service-impaired": {
+		"source": []string{"aws.ecs"}, "detail-type": []string{"ECS Service Action"},
+		"detail": map[string]any{"eventType": []string{"WARN", "ERROR"}},
+	},
 }
 
 // DetectionArgs configures threat detection and alerting.
