@@ -8,7 +8,7 @@ import (
 )
 
 // workload builds layers 1-5 of a workload account.
-func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pulumi.ResourceOption) error {
+func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider pulumi.ProviderResource, opts []pulumi.ResourceOption) error {
 	logsKey, dataKey, dbKey := keys.Arn(components.KeyLogs), keys.Arn(components.KeyData), keys.Arn(components.KeyDatabase)
 
 	// Layer 1: log archive (the organization's, or an account-local one) and network.
@@ -104,7 +104,10 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, opts []pu
 	if err != nil {
 		return err
 	}
-	pre, err := runPreflight(ctx, cfg)
+	// Through the account-pinned provider: the preflight can only ask the
+	// stack's own account (a default provider would ask whatever account
+	// the caller's credentials name).
+	pre, err := runPreflight(ctx, cfg, pulumi.Provider(provider))
 	if err != nil {
 		return err
 	}

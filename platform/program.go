@@ -52,7 +52,7 @@ func Program(ctx *pulumi.Context) error {
 	if !cfg.Environment.IsWorkload() {
 		return organization(ctx, cfg, keys, gh, opts)
 	}
-	return workload(ctx, cfg, keys, opts)
+	return workload(ctx, cfg, keys, provider, opts)
 }
 
 // newProvider is an aws provider for one region, refusing any other account.

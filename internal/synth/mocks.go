@@ -29,6 +29,20 @@ type mocks struct {
 	// accounts and regions of explicit providers, by provider URN: resources
 	// created through an assume-role or DR-region provider get ARNs there.
 	providers map[string][2]string
+	// noDefault: the stack disables the default aws provider
+	// (pulumi:disable-default-providers), so an aws resource or invoke
+	// without an explicit provider is refused, as the engine refuses it.
+	noDefault bool
+}
+
+// DisableDefaultProvidersKey is the Pulumi configuration key that turns the
+// default providers off.
+// https://www.pulumi.com/docs/iac/concepts/resources/providers/#disabling-default-providers
+const DisableDefaultProvidersKey = "pulumi:disable-default-providers"
+
+// defaultDisabled is the engine's refusal of a default provider.
+func defaultDisabled(urnOrToken string) error {
+	return fmt.Errorf("Default provider for 'aws' disabled. '%s' must use an explicit provider.", urnOrToken)
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -39,6 +53,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	id := ""
 	state := args.Inputs.Copy()
 	urn := m.urn(rpc.GetParent(), args.TypeToken, args.Name)
+	if m.noDefault && args.Custom && strings.HasPrefix(args.TypeToken, "aws:") && rpc.GetProvider() == "" {
+		return "", nil, defaultDisabled(urn)
+	}
 	if args.TypeToken == fakeaws.ProviderType {
 		m.recordProvider(urn, args.Inputs)
 	}
@@ -83,6 +100,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 
 // Call answers the invokes a program may make, from the shared table.
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	if m.noDefault && strings.HasPrefix(args.Token, "aws:") && args.Provider == "" {
+		return nil, defaultDisabled(args.Token)
+	}
 	if out, err, ok := m.world.Invoke(args.Token, m.accountID, m.region, m.azs, args.Args); ok {
 		return out, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -42,6 +43,9 @@ func Run(opts Options, program pulumi.RunFunc) (*Plan, error) {
 	m := &mocks{project: opts.Project, stack: opts.Stack, accountID: fakeaws.DefaultAccountID, region: fakeaws.DefaultRegion, world: opts.World}
 	if v := opts.Config[platform.KeyRegion]; v != "" {
 		m.region = v
+	}
+	if v := opts.Config[DisableDefaultProvidersKey]; strings.Contains(v, `"aws"`) || strings.Contains(v, `"*"`) {
+		m.noDefault = true
 	}
 	if v := opts.Config[platform.Namespace+":"+platform.KeyAccountID]; v != "" {
 		m.accountID = v

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -302,4 +303,33 @@ func TestComputedArnsMatchCloudFormation(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, len(checked), 30, "types checked: %v", checked)
+}
+
+// The stack files turn the default aws provider off, and the offline run
+// refuses what the engine refuses then: a resource or an invoke (the
+// preflight's) that misses the account-pinned provider. Every stack
+// synthesizes, so nothing misses it.
+func TestDefaultProvidersDisabled(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod", "org"} {
+		proj, err := synth.LoadProject("../..")
+		require.NoError(t, err)
+		cfg, err := synth.LoadStackConfig("../..", stack, proj)
+		require.NoError(t, err)
+		assert.JSONEq(t, `["*"]`, cfg[synth.DisableDefaultProvidersKey], stack)
+		_, err = synth.Stack("../..", stack)
+		require.NoError(t, err, stack)
+	}
+	off := synth.Options{Config: map[string]string{synth.DisableDefaultProvidersKey: `["*"]`}}
+	_, err := synth.Run(off, func(ctx *pulumi.Context) error {
+		_, err := s3.NewBucketV2(ctx, "stray", &s3.BucketV2Args{})
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Default provider for 'aws' disabled.")
+	_, err = synth.Run(off, func(ctx *pulumi.Context) error {
+		_, err := ecr.GetImage(ctx, &ecr.GetImageArgs{RepositoryName: "docustack-test/web", ImageTag: pulumi.StringRef("v1")})
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "'aws:ecr/getImage:getImage' must use an explicit provider")
 }
