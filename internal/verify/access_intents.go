@@ -441,18 +441,9 @@ func (w *world) readerIntents(reader string) []AccessIntent {
 			Request: Request{Principal: Principal{ARN: reader}, Action: "sts:AssumeRole", Resource: reader}}}
 	}
 	account := strings.Split(strings.TrimPrefix(reader, "arn:aws:iam::"), ":")[0]
-	var out []AccessIntent
-	for _, kind := range []string{"preview", "drift", "deploy"} {
-		arn := fmt.Sprintf("arn:aws:iam::%s:role/docustack-%s-ci-%s", w.account, w.plan.Outputs["environment"], kind)
-		if _, ok := w.roles[arn]; !ok {
-			continue
-		}
-		p, pol := w.asRole(arn)
-		trust := ro.trust
-		pol.resource, pol.resName, pol.resourceAccount = &trust, "trust", account
-		out = append(out, AccessIntent{Name: fmt.Sprintf("the %s role assumes the Log Archive reader", kind), Want: kind != "deploy", pol: pol,
-			Request: Request{Principal: p, Action: "sts:AssumeRole", Resource: reader, Context: tls(nil)}})
-	}
+	out := w.ciAssume(reader, ro.trust, func(kind string) (string, bool) {
+		return fmt.Sprintf("the %s role assumes the Log Archive reader", kind), kind != "deploy"
+	})
 	p := Principal{ARN: reader, Account: account}
 	for _, b := range slices.Sorted(maps.Keys(w.bucketAccount)) {
 		if w.bucketAccount[b] != account {
@@ -481,19 +472,31 @@ func (w *world) adminReachIntents(admin string) []AccessIntent {
 	if admin == "" {
 		return nil
 	}
-	account := strings.Split(strings.TrimPrefix(admin, "arn:aws:iam::"), ":")[0]
 	trust := mustDoc(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"sts:AssumeRole"}]}`, w.account))
+	return w.ciAssume(admin, trust, func(kind string) (string, bool) {
+		return fmt.Sprintf("the %s role %s the Log Archive's administrative role", kind, map[bool]string{true: "assumes", false: "cannot assume"}[kind == "deploy"]), kind == "deploy"
+	})
+}
+
+// ciAssume: every CI role of the plan (each role GitHub's OIDC provider
+// may assume, its kind the suffix after "-ci-") tries to assume target,
+// whose trust policy is trust; name says what each kind's request is
+// called and whether it must succeed.
+func (w *world) ciAssume(target string, trust Document, name func(kind string) (string, bool)) []AccessIntent {
+	account := strings.Split(strings.TrimPrefix(target, "arn:aws:iam::"), ":")[0]
 	var out []AccessIntent
-	for _, kind := range []string{"preview", "drift", "deploy"} {
-		arn := fmt.Sprintf("arn:aws:iam::%s:role/docustack-%s-ci-%s", w.account, w.plan.Outputs["environment"], kind)
-		if _, ok := w.roles[arn]; !ok {
+	for _, arn := range slices.Sorted(maps.Keys(w.roles)) {
+		ro := w.roles[arn]
+		_, kind, isCI := strings.Cut(ro.name, "-ci-")
+		if !isCI || len(principalsOf(ro.trust, "Federated")) == 0 {
 			continue
 		}
 		p, pol := w.asRole(arn)
 		tr := trust
 		pol.resource, pol.resName, pol.resourceAccount = &tr, "trust", account
-		out = append(out, AccessIntent{Name: fmt.Sprintf("the %s role %s the Log Archive's administrative role", kind, map[bool]string{true: "assumes", false: "cannot assume"}[kind == "deploy"]),
-			Want: kind == "deploy", pol: pol, Request: Request{Principal: p, Action: "sts:AssumeRole", Resource: admin, Context: tls(nil)}})
+		label, want := name(kind)
+		out = append(out, AccessIntent{Name: label, Want: want, pol: pol,
+			Request: Request{Principal: p, Action: "sts:AssumeRole", Resource: target, Context: tls(nil)}})
 	}
 	return out
 }
