@@ -67,6 +67,11 @@ type AlarmsArgs struct {
 	// LoadBalancerSuffix and TargetGroupSuffix (ARN suffixes, the metrics'
 	// dimensions): the ALB watched for 5xx and unhealthy targets. Optional, both or neither.
 	LoadBalancerSuffix, TargetGroupSuffix pulumi.StringInput
+	// WebAlwaysOn adds an alarm when the target group has no healthy target
+	// at all (a service with no running task emits no ECS metrics, so the
+	// CPU and memory alarms cannot see it). Off where the nightly scheduler
+	// stops the web service on purpose.
+	WebAlwaysOn bool
 	// Tags are the stack tags. Required: every key of StackTagKeys.
 	Tags Tags
 }
@@ -115,6 +120,8 @@ type alarm struct {
 	dimensions                                            pulumi.StringMap
 	threshold                                             float64
 	periods                                               int
+	// missing is how missing data counts. Default: notBreaching.
+	missing string
 }
 
 // Alarms are the operational CloudWatch alarms.
@@ -154,7 +161,7 @@ func NewAlarms(ctx *pulumi.Context, name string, args AlarmsArgs, opts ...pulumi
 			Namespace: pulumi.String(al.namespace), MetricName: pulumi.String(al.metric), Dimensions: al.dimensions,
 			Statistic: pulumi.String(al.statistic), Period: pulumi.Int(alarmPeriod), EvaluationPeriods: pulumi.Int(al.periods),
 			DatapointsToAlarm: pulumi.Int(al.periods), Threshold: pulumi.Float64(al.threshold),
-			ComparisonOperator: pulumi.String(al.comparison), TreatMissingData: pulumi.String("notBreaching"),
+			ComparisonOperator: pulumi.String(al.comparison), TreatMissingData: pulumi.String(al.treatMissing()),
 			AlarmActions: pulumi.Array{args.TopicArn}, OkActions: pulumi.Array{args.TopicArn},
 			Tags: MergeTags(args.Tags, child, Tags{TagComponent: name}),
 		}, pulumi.Parent(a)); err != nil {
@@ -166,6 +173,13 @@ func NewAlarms(ctx *pulumi.Context, name string, args AlarmsArgs, opts ...pulumi
 		return nil, err
 	}
 	return a, nil
+}
+
+func (al alarm) treatMissing() string {
+	if al.missing != "" {
+		return al.missing
+	}
+	return "notBreaching"
 }
 
 func (a AlarmsArgs) alarms() []alarm {
@@ -210,6 +224,11 @@ func (a AlarmsArgs) alarms() []alarm {
 			alarm{subject: "alb", kind: "unhealthy-targets", namespace: "AWS/ApplicationELB", metric: "UnHealthyHostCount", statistic: "Maximum", dimensions: tgDims,
 				comparison: "GreaterThanOrEqualToThreshold", threshold: 1, periods: alarmSustained,
 				description: fmt.Sprintf("A web target was unhealthy for %d minutes", alarmSustained*alarmPeriod/60)})
+		if a.WebAlwaysOn {
+			out = append(out, alarm{subject: "alb", kind: "no-healthy-targets", namespace: "AWS/ApplicationELB", metric: "HealthyHostCount", statistic: "Minimum",
+				dimensions: tgDims, comparison: "LessThanThreshold", threshold: 1, periods: 1, missing: "breaching",
+				description: "The web target group has no healthy target: the site is down (no data counts as down)"})
+		}
 	}
 	return out
 }

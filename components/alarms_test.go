@@ -67,13 +67,26 @@ func TestOperationalAlarms(t *testing.T) {
 			target := alarms[prefix+"-alb-target-5xx"]
 			assert.Equal(t, "targetgroup/"+prefix+"-web/ingress-web-tg-id", target.Str("dimensions.TargetGroup"))
 
-			assert.Len(t, alarms, 2*len(services)+5)
+			// prod runs the web app around the clock: a target group with no
+			// healthy target at all (no data included) is an outage; dev's
+			// scheduler stops it every night on purpose.
+			down, always := alarms[prefix+"-alb-no-healthy-targets"]
+			assert.Equal(t, stack == "prod", always)
+			extra := 0
+			if always {
+				extra = 1
+				assert.Equal(t, spec{"AWS/ApplicationELB", "HealthyHostCount", "Minimum", 300, 1, 1, "LessThanThreshold"}, specOf(down))
+				assert.Equal(t, "breaching", down.Str("treatMissingData"), "no data: nothing registered, nothing healthy")
+			}
+			assert.Len(t, alarms, 2*len(services)+5+extra)
 			// The alerts topic's ARN (the mock's form: the resource's ID in the stack's account).
 			topic := "arn:aws:sns:us-east-1:" + map[string]string{"dev": "111111111111", "prod": "333333333333"}[stack] + ":docustack-" + stack + "-alerts"
 			for name, a := range alarms {
 				assert.Equal(t, []string{topic}, strs(a.Get("alarmActions")), name)
 				assert.Equal(t, []string{topic}, strs(a.Get("okActions")), name)
-				assert.Equal(t, "notBreaching", a.Str("treatMissingData"), "%s: a service stopped by the scheduler is not an outage", name)
+				if name != prefix+"-alb-no-healthy-targets" {
+					assert.Equal(t, "notBreaching", a.Str("treatMissingData"), "%s: a service stopped by the scheduler is not an outage", name)
+				}
 			}
 		})
 	}

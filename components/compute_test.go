@@ -78,7 +78,9 @@ func TestClusterArgsValidate(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	p := stackPlan(t, "prod")
-	for _, repo := range []string{"web", "slack-bot", "workers", "db-init"} {
+	inUse := map[string]string{"web": "v0.1.0", "slack-bot": "v0.1.0", "workers": "v0.1.0", "db-init": "v0.1.0",
+		"temporal-server": "1.27.2", "temporal-ui": "2.37.2"}
+	for repo, tag := range inUse {
 		r := mustNamed(t, p, "registry-"+repo)
 		assert.Equal(t, "docustack-prod/"+repo, r.Str("name"))
 		assert.Equal(t, "IMMUTABLE", r.Str("imageTagMutability"))
@@ -94,13 +96,19 @@ func TestRegistry(t *testing.T) {
 			} `json:"rules"`
 		}
 		require.NoError(t, json.Unmarshal([]byte(lp.Str("policy")), &doc))
-		require.Len(t, doc.Rules, 2)
-		assert.Equal(t, "untagged", doc.Rules[0].Selection["tagStatus"])
-		assert.Equal(t, 7.0, doc.Rules[0].Selection["countNumber"])
-		assert.Equal(t, "imageCountMoreThan", doc.Rules[1].Selection["countType"])
-		assert.Equal(t, 30.0, doc.Rules[1].Selection["countNumber"])
+		require.Len(t, doc.Rules, 3)
+		// The tag the stack runs comes first, so the count rule can never
+		// expire it (ECR: a lower-priority rule cannot expire an image that
+		// matched a higher-priority rule's tags); one image carries it.
+		assert.Equal(t, []any{tag}, doc.Rules[0].Selection["tagPatternList"], repo)
+		assert.Equal(t, 1.0, doc.Rules[0].Selection["countNumber"])
+		assert.Equal(t, "untagged", doc.Rules[1].Selection["tagStatus"])
+		assert.Equal(t, 7.0, doc.Rules[1].Selection["countNumber"])
+		assert.Equal(t, "any", doc.Rules[2].Selection["tagStatus"], "the any rule is evaluated last")
+		assert.Equal(t, "imageCountMoreThan", doc.Rules[2].Selection["countType"])
+		assert.Equal(t, 30.0, doc.Rules[2].Selection["countNumber"])
 	}
-	assert.Len(t, p.ByType("aws:ecr/repository:Repository"), 5, "web, slack-bot, workers, db-init, tls-proxy")
+	assert.Len(t, p.ByType("aws:ecr/repository:Repository"), 8, "web, slack-bot, workers, db-init, tls-proxy and Temporal's three")
 	assertErrors(t, components.RegistryArgs{Prefix: "x", Repositories: []string{"web", "web"}, Tags: stackTags}.Validate(),
 		[]string{`repositories[1]: got "web", want a distinct lower-case repository name`})
 }

@@ -86,10 +86,18 @@ func (a DBInitArgs) Validate() error {
 }
 
 // DatabaseSSLMode is every database client's libpq sslmode, the contract
-// with the application images: "require" encrypts every connection (the
-// database also refuses plain ones, rds.force_ssl=1) without needing the RDS
-// CA bundle inside each image, which "verify-full" would.
-const DatabaseSSLMode = "require"
+// with the application images (DB_SSLMODE, with DB_SSLROOTCERT naming
+// RDSCABundlePath in the image): "verify-full" checks the server's
+// certificate against the RDS CA and that it names the host dialled, which
+// "require" (encryption only) does not; the database refuses plain
+// connections anyway (rds.force_ssl=1).
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html
+const DatabaseSSLMode = "verify-full"
+
+// DBInitPasswordPolicy is the DB-init function's password contract, sent
+// with every invocation: generate a role's password only when its secret
+// is empty.
+const DBInitPasswordPolicy = "keep-existing"
 
 // DBInit is the Lambda that creates the application and Temporal databases
 // and roles, run on every deploy that changes its artifact.
@@ -207,6 +215,7 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 			"DB_HOST":           args.DatabaseHost,
 			"DB_PORT":           pulumi.String(fmt.Sprint(DefaultDatabasePort)),
 			"DB_SSLMODE":        pulumi.String(DatabaseSSLMode),
+			"DB_SSLROOTCERT":    pulumi.String(RDSCABundlePath),
 			"MASTER_SECRET_ARN": args.MasterSecretArn,
 			"ROLES":             rolesEnv,
 		}},
@@ -217,7 +226,11 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 		return nil, err
 	}
 	d.Function = fn
-	input, _ := json.Marshal(map[string]string{"action": "init", "version": args.ImageTag})
+	// "passwords": "keep-existing" is the function's contract: a role whose
+	// secret already has a value keeps that password (it is re-applied to
+	// the role, never regenerated); only an empty secret gets a new one. So
+	// a re-run (a new image, a changed role) rolls no database client.
+	input, _ := json.Marshal(map[string]string{"action": "init", "version": args.ImageTag, "passwords": DBInitPasswordPolicy})
 	inv, err := lambda.NewInvocation(ctx, childName(name, "invocation"), &lambda.InvocationArgs{
 		FunctionName: fn.Name,
 		Input:        pulumi.String(string(input)),

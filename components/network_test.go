@@ -204,7 +204,7 @@ const anywhere = "0.0.0.0/0"
 func TestNetworkEndpoints(t *testing.T) {
 	// Seed "VPC Endpoints" table, plus what SSM Session Manager needs without internet.
 	wantGateway := []string{"s3", "dynamodb"}
-	wantInterface := []string{"ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "kms", "ssmmessages", "ec2messages"}
+	wantInterface := []string{"ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "kms", "ssmmessages"}
 
 	p := stackPlan(t, "prod")
 	var gateway, iface []string

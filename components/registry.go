@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -32,6 +33,9 @@ type RegistryArgs struct {
 	Repositories []string
 	// KeepImages is how many tagged images to keep. Default: 30. Range 1..1000.
 	KeepImages int
+	// InUse are, by repository, the tags the stack's task definitions and
+	// functions run: the lifecycle policy never expires them. Optional.
+	InUse map[string][]string
 	// KMSKeyArn encrypts the images (data CMK). Required.
 	KMSKeyArn pulumi.StringInput
 	// Tags are the stack tags. Required: every key of StackTagKeys.
@@ -111,9 +115,9 @@ func NewRegistry(ctx *pulumi.Context, name string, args RegistryArgs, opts ...pu
 		return nil, err
 	}
 	parent := pulumi.Parent(reg)
-	policy := LifecyclePolicy(args.KeepImages)
 	outputs := pulumi.Map{}
 	for _, r := range args.Repositories {
+		policy := LifecyclePolicy(args.KeepImages, args.InUse[r]...)
 		child := childName(name, r)
 		repo, err := ecr.NewRepository(ctx, child, &ecr.RepositoryArgs{
 			Name:               pulumi.Sprintf("%s/%s", args.Prefix, r),
@@ -145,14 +149,20 @@ func NewRegistry(ctx *pulumi.Context, name string, args RegistryArgs, opts ...pu
 	return reg, nil
 }
 
-// LifecyclePolicy is the ECR lifecycle policy document: untagged images
-// expire after 7 days; only the newest keep tagged images stay.
-func LifecyclePolicy(keep int) string {
+// LifecyclePolicy is the ECR lifecycle policy document: the tags in use are
+// never expired, untagged images expire after 7 days, and of the rest only
+// the newest keep stay. ECR: "An image that matches the tagging requirements
+// of a rule cannot be expired by a rule with a lower priority", so a first
+// rule per tag in use, which would expire only beyond one image carrying the
+// tag (an immutable tag is on one image), keeps it from the count rule.
+// https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html#lifecycle_policy_evaluation
+func LifecyclePolicy(keep int, inUse ...string) string {
 	type selection struct {
-		TagStatus   string `json:"tagStatus"`
-		CountType   string `json:"countType"`
-		CountUnit   string `json:"countUnit,omitempty"`
-		CountNumber int    `json:"countNumber"`
+		TagStatus      string   `json:"tagStatus"`
+		TagPatternList []string `json:"tagPatternList,omitempty"`
+		CountType      string   `json:"countType"`
+		CountUnit      string   `json:"countUnit,omitempty"`
+		CountNumber    int      `json:"countNumber"`
 	}
 	type rule struct {
 		RulePriority int               `json:"rulePriority"`
@@ -160,14 +170,22 @@ func LifecyclePolicy(keep int) string {
 		Selection    selection         `json:"selection"`
 		Action       map[string]string `json:"action"`
 	}
-	doc := map[string][]rule{"rules": {
-		{1, fmt.Sprintf("expire untagged images after %d days", untaggedExpiryDays),
+	var rules []rule
+	tags := append([]string{}, inUse...)
+	sort.Strings(tags)
+	for _, tag := range tags {
+		rules = append(rules, rule{len(rules) + 1, "in use by the stack: never expired (" + tag + ")",
+			selection{TagStatus: "tagged", TagPatternList: []string{tag}, CountType: "imageCountMoreThan", CountNumber: 1},
+			map[string]string{"type": "expire"}})
+	}
+	rules = append(rules,
+		rule{len(rules) + 1, fmt.Sprintf("expire untagged images after %d days", untaggedExpiryDays),
 			selection{TagStatus: "untagged", CountType: "sinceImagePushed", CountUnit: "days", CountNumber: untaggedExpiryDays},
 			map[string]string{"type": "expire"}},
-		{2, fmt.Sprintf("keep the newest %d images", keep),
+		rule{len(rules) + 2, fmt.Sprintf("keep the newest %d images", keep),
 			selection{TagStatus: "any", CountType: "imageCountMoreThan", CountNumber: keep},
-			map[string]string{"type": "expire"}},
-	}}
+			map[string]string{"type": "expire"}})
+	doc := map[string][]rule{"rules": rules}
 	b, _ := json.Marshal(doc)
 	return string(b)
 }

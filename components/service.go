@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -16,10 +17,24 @@ import (
 
 // Service defaults.
 const (
-	DefaultTaskCPU          = 256
-	DefaultTaskMemory       = 512
-	DefaultServiceLogDays   = 90
-	DefaultHealthCheckGrace = 60
+	// DefaultCPUArchitecture runs every task on Graviton. The ECS API
+	// reference (CapacityProviderStrategyItem) says FARGATE_SPOT runs Linux
+	// ARM64 tasks on platform version 1.4.0 or later; older user-guide pages
+	// still say X86_64 only, and the API reference is what we rely on. Our
+	// services run on FargatePlatformVersion, which resolves to 1.4.0 or later.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
+	DefaultCPUArchitecture = "ARM64"
+	// FargatePlatformVersion is the services' platform version: LATEST is
+	// 1.4.0 for Linux, the first that runs ARM64 on Fargate Spot.
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-linux-fargate.html
+	FargatePlatformVersion = "LATEST"
+	// DeploymentMaximumPercent is how many tasks, in percent of the desired
+	// count, a rolling deployment may run at once (old and new together).
+	DeploymentMaximumPercent = 200
+	DefaultTaskCPU           = 256
+	DefaultTaskMemory        = 512
+	DefaultServiceLogDays    = 90
+	DefaultHealthCheckGrace  = 60
 )
 
 // fargateMemory lists the memory sizes (MiB) Fargate accepts per CPU size.
@@ -44,6 +59,9 @@ type ServiceArgs struct {
 	// RepositoryArn scopes the execution role's image pulls. Optional: nil
 	// for public images (pulled through the NAT gateway).
 	RepositoryArn pulumi.StringInput
+	// SidecarRepositoryArns are the repositories of the sidecars' images,
+	// which the execution role may also pull from. Optional.
+	SidecarRepositoryArns []pulumi.StringInput
 	// EntryPoint overrides the image's entry point.
 	EntryPoint []string
 	// ClusterArn runs the service. Required.
@@ -54,7 +72,9 @@ type ServiceArgs struct {
 	CPU int
 	// Memory in MiB. Default: 512. A size Fargate accepts for CPU.
 	Memory int
-	// CPUArchitecture is "X86_64" or "ARM64" (Graviton, cheaper). Default: "X86_64".
+	// CPUArchitecture is "ARM64" (Graviton, about 20% cheaper per vCPU and
+	// GB) or "X86_64". Default: DefaultCPUArchitecture, "ARM64": Fargate and
+	// Fargate Spot both run Linux ARM64 tasks (see DefaultCPUArchitecture).
 	CPUArchitecture string
 	// DesiredCount of tasks. Default: 0. Range 0..100.
 	DesiredCount int
@@ -95,7 +115,14 @@ type ServiceArgs struct {
 	// forceNewDeployment): its images' digests and its secrets' versions,
 	// so that a push or a new secret value after a failed deployment is
 	// rolled out by the next `pulumi up`, with no manual redeploy. Optional.
-	Redeploy map[string]string
+	// Values may be outputs: a database password's secret version as
+	// DB-init reports it.
+	Redeploy map[string]pulumi.StringInput
+	// WritablePaths are the directories the main container writes (its
+	// root filesystem is read-only): each becomes an empty task volume
+	// (Fargate ephemeral storage) mounted there. /tmp is always one.
+	// Optional.
+	WritablePaths []string
 	// TaskOnly creates the task definition without a service: a one-off task
 	// run on demand (schema migrations). Default: false.
 	TaskOnly bool
@@ -163,7 +190,7 @@ func (a *ServiceArgs) setDefaults() {
 		a.AppPort = DefaultAppPortBehindProxy
 	}
 	if a.CPUArchitecture == "" {
-		a.CPUArchitecture = "X86_64"
+		a.CPUArchitecture = DefaultCPUArchitecture
 	}
 	if a.HealthCheckGraceSeconds == 0 {
 		a.HealthCheckGraceSeconds = DefaultHealthCheckGrace
@@ -251,6 +278,11 @@ func (a ServiceArgs) Validate() error {
 			add(fieldErr("desiredCount", a.DesiredCount, "%d..%d (within autoscaling)", as.MinCount, as.MaxCount))
 		}
 	}
+	for i, p := range a.WritablePaths {
+		if !strings.HasPrefix(p, "/") || p == "/" || strings.Contains(p, "..") {
+			add(fieldErr(fmt.Sprintf("writablePaths[%d]", i), p, "an absolute directory other than /"))
+		}
+	}
 	if a.LogRetentionDays < DefaultServiceLogDays || a.LogRetentionDays > MaxRetentionDays {
 		add(fieldErr("logRetentionDays", a.LogRetentionDays, "%d..%d days (seed: CloudWatch Logs 90 days)", DefaultServiceLogDays, MaxRetentionDays))
 	}
@@ -336,7 +368,7 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		secretArns = append(secretArns, args.Secrets[k])
 	}
 	repos := pulumi.StringArray{}
-	for _, r := range []pulumi.StringInput{args.RepositoryArn, args.TLSProxyRepositoryArn} {
+	for _, r := range append([]pulumi.StringInput{args.RepositoryArn, args.TLSProxyRepositoryArn}, args.SidecarRepositoryArns...) {
 		if r != nil {
 			repos = append(repos, r)
 		}
@@ -410,6 +442,7 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
 			CpuArchitecture: pulumi.String(args.CPUArchitecture), OperatingSystemFamily: pulumi.String("LINUX"),
 		},
+		Volumes:              taskVolumeArgs(args.taskVolumes()),
 		ExecutionRoleArn:     s.ExecutionRole.Arn,
 		TaskRoleArn:          s.TaskRole.Arn,
 		ContainerDefinitions: containers,
@@ -465,18 +498,27 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 		groups = pulumi.StringArray{s.SecurityGroupID}
 	}
 	svcArgs := &ecs.ServiceArgs{
-		Name:           pulumi.String(args.ServiceName),
-		Cluster:        args.ClusterArn,
-		TaskDefinition: s.TaskDefinition.Arn,
-		DesiredCount:   pulumi.Int(args.DesiredCount),
+		Name:            pulumi.String(args.ServiceName),
+		Cluster:         args.ClusterArn,
+		TaskDefinition:  s.TaskDefinition.Arn,
+		DesiredCount:    pulumi.Int(args.DesiredCount),
+		PlatformVersion: pulumi.String(FargatePlatformVersion),
+		// ECS's own default, set so that the connection budget
+		// (TemporalArgs.DatabaseConnections) reads the same number.
+		DeploymentMaximumPercent: pulumi.Int(DeploymentMaximumPercent),
 		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
 			Subnets: args.SubnetIDs, SecurityGroups: groups, AssignPublicIp: pulumi.Bool(false),
 		},
 		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreakerArgs{Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true)},
 		EnableExecuteCommand:     pulumi.Bool(args.EnableExec),
 		EnableEcsManagedTags:     pulumi.Bool(true),
-		PropagateTags:            pulumi.String("SERVICE"),
-		Tags:                     tags(childName(name, "service")),
+		// `pulumi up` waits until the deployment has settled (its tasks
+		// running and, where they have one, healthy), so that what depends
+		// on this service (After) starts only then; deployedCheck below
+		// turns a rollback into a failure.
+		WaitForSteadyState: pulumi.Bool(true),
+		PropagateTags:      pulumi.String("SERVICE"),
+		Tags:               tags(childName(name, "service")),
 	}
 	if !args.Strategy.IsZero() {
 		svcArgs.CapacityProviderStrategies = serviceStrategy(args.Strategy)
@@ -489,7 +531,7 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 	svcArgs.ForceNewDeployment = pulumi.Bool(true)
 	triggers := pulumi.StringMap{"capacityProviderStrategy": pulumi.String(strategyKey(args.Strategy))}
 	for k, v := range args.Redeploy {
-		triggers[k] = pulumi.String(v)
+		triggers[k] = v
 	}
 	svcArgs.Triggers = triggers
 	if args.TargetGroupArn != nil {
@@ -528,10 +570,37 @@ func NewService(ctx *pulumi.Context, name string, args ServiceArgs, opts ...pulu
 			return nil, err
 		}
 	}
-	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{"serviceName": s.Service.Name, "taskRoleArn": s.TaskRole.Arn}); err != nil {
+	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{"serviceName": s.Service.Name, "taskRoleArn": s.TaskRole.Arn,
+		"deployedTaskDefinition": deployedCheck(args.ServiceName, s.Service.TaskDefinition, s.TaskDefinition.Arn)}); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// deployedCheck fails `pulumi up` when a service settled on another task
+// definition than the one the program registered: with the circuit
+// breaker's rollback, a failed deployment also reaches a steady state (on the
+// previous revision), which waitForSteadyState reports as success
+// (hashicorp/terraform-provider-aws#20858, open); the provider reads the
+// service back after the wait, so its taskDefinition is then the old one.
+func deployedCheck(service string, running pulumi.StringPtrOutput, registered pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.All(running, registered).ApplyT(func(v []any) (string, error) {
+		got, want := "", v[1].(string)
+		if p, ok := v[0].(*string); ok && p != nil {
+			got = *p
+		}
+		return got, CheckDeployed(service, got, want)
+	}).(pulumi.StringOutput)
+}
+
+// CheckDeployed is deployedCheck's rule: the service runs the registered task
+// definition, or the up fails naming the service.
+func CheckDeployed(service, running, registered string) error {
+	if running != registered {
+		return fmt.Errorf("service %s did not reach a steady state on task definition %s: ECS rolled back to %s "+
+			"(deployment circuit breaker). Its stopped tasks say why (aws ecs describe-tasks; docs/deployment.md, \"A failed deploy\")", service, registered, running)
+	}
+	return nil
 }
 
 // ScalableResourceID is the Application Auto Scaling ID of an ECS service.
@@ -642,6 +711,10 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		}},
 		// An init process reaps zombies and is what ECS Exec needs.
 		"linuxParameters": map[string]any{"initProcessEnabled": true},
+		// Nothing writes into the image: the paths the image writes are
+		// volumes (WritablePaths), everything else is read-only.
+		"readonlyRootFilesystem": true,
+		"mountPoints":            mountPoints(a.writablePaths()),
 	}
 	if a.ContainerPort > 0 && a.tlsProxyImage == "" {
 		c["portMappings"] = []map[string]any{{"containerPort": a.ContainerPort, "protocol": "tcp", "name": portName}}
@@ -689,7 +762,8 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 	var inits []map[string]string
 	for _, sc := range a.Sidecars {
 		side := map[string]any{
-			"name": sc.Name, "image": sc.Image, "essential": false,
+			"name": sc.Name, "image": sc.Image, "essential": sc.Essential,
+			"readonlyRootFilesystem": true, "mountPoints": mountPoints(sc.writablePaths()),
 			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
 				"awslogs-group": logGroup, "awslogs-region": a.Region, "awslogs-stream-prefix": a.ServiceName + "-" + sc.Name,
 			}},
@@ -714,6 +788,10 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		if len(sc.Command) > 0 {
 			side["command"] = sc.Command
 		}
+		if len(sc.HealthCheck) > 0 {
+			side["healthCheck"] = map[string]any{"command": append([]string{"CMD-SHELL"}, sc.HealthCheck...),
+				"interval": 30, "timeout": 10, "retries": 3, "startPeriod": healthStartPeriodSeconds}
+		}
 		containers = append(containers, side)
 	}
 	if inits != nil {
@@ -728,6 +806,7 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 				{Name: "UPSTREAM", Value: fmt.Sprintf("http://%s:%d", appLoopback, a.AppPort)},
 			},
 			"readonlyRootFilesystem": true,
+			"mountPoints":            []map[string]any{},
 			"dependsOn":              []map[string]string{{"containerName": a.ServiceName, "condition": "START"}},
 			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
 				"awslogs-group": logGroup, "awslogs-region": a.Region, "awslogs-stream-prefix": a.ServiceName + "-" + TLSProxyContainer,
@@ -766,6 +845,82 @@ type Sidecar struct {
 	Name, Image         string
 	EntryPoint, Command []string
 	Init                bool
+	// Essential stops the task when the sidecar stops; with a HealthCheck,
+	// the task is healthy only while the check passes, and a service's
+	// steady state waits for that.
+	Essential bool
+	// HealthCheck is a shell command (CMD-SHELL) that exits 0 when healthy.
+	HealthCheck []string
+	// WritablePaths are the directories it writes (besides /tmp).
+	WritablePaths []string
+}
+
+// healthStartPeriodSeconds is the grace before a failing health check
+// counts: the most ECS allows (300 s), for a first schema setup.
+const healthStartPeriodSeconds = 300
+
+// tmpPath is writable in every container (runtimes put temporary files there).
+const tmpPath = "/tmp"
+
+func (sc Sidecar) writablePaths() []string { return withTmp(sc.WritablePaths) }
+
+func (a ServiceArgs) writablePaths() []string { return withTmp(a.WritablePaths) }
+
+func withTmp(paths []string) []string {
+	out := []string{tmpPath}
+	for _, p := range paths {
+		if p != tmpPath {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// volumeName names the task volume mounted at a path ("/etc/temporal/config"
+// -> "etc-temporal-config"); one volume per path, shared by every container
+// that writes there.
+func volumeName(path string) string {
+	return strings.ReplaceAll(strings.Trim(path, "/"), "/", "-")
+}
+
+func mountPoints(paths []string) []map[string]any {
+	out := []map[string]any{}
+	for _, p := range paths {
+		out = append(out, map[string]any{"sourceVolume": volumeName(p), "containerPath": p, "readOnly": false})
+	}
+	return out
+}
+
+// taskVolumes are the task's volumes: one empty bind mount (Fargate
+// ephemeral storage) per writable path of any container. An image that
+// declares VOLUME at the same path has its content there copied into it
+// ("Use bind mounts with Amazon ECS").
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html
+func (a ServiceArgs) taskVolumes() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(paths []string) {
+		for _, p := range paths {
+			if n := volumeName(p); !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	add(a.writablePaths())
+	for _, sc := range a.Sidecars {
+		add(sc.writablePaths())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func taskVolumeArgs(names []string) ecs.TaskDefinitionVolumeArray {
+	out := ecs.TaskDefinitionVolumeArray{}
+	for _, n := range names {
+		out = append(out, ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(n)})
+	}
+	return out
 }
 
 // stringsOf reads a resolved string array (nil when empty).

@@ -50,6 +50,19 @@ var AdminToolsTags = map[string]string{
 	"1.27.2": "1.27.2-tctl-1.18.2-cli-1.3.0",
 }
 
+// Temporal's images in the account's registry ("<prefix>/<repository>"),
+// built from Docker Hub's by the image workflow (images/): the server, the
+// admin tools (schema and namespace containers) and the UI.
+const (
+	TemporalServerRepository     = "temporal-server"
+	TemporalAdminToolsRepository = "temporal-admin-tools"
+	TemporalUIRepository         = "temporal-ui"
+)
+
+// RDSCABundlePath is where every database client's image carries AWS's RDS
+// CA bundle (images/README.md), to verify the server's certificate.
+const RDSCABundlePath = "/etc/ssl/certs/rds-global-bundle.pem"
+
 // TemporalNamespaces are the namespaces the workers and the web app use,
 // with their workflow retention; every frontend task registers them.
 var TemporalNamespaces = map[string]string{AppTemporalNamespace: "720h"}
@@ -86,6 +99,14 @@ type TemporalArgs struct {
 	// Strategy of the server tasks. Default: on-demand only (a Spot
 	// interruption moves shard ownership; see README).
 	Strategy CapacityStrategy
+	// WorkerRoleStrategy places the worker role's tasks (split mode).
+	// Default: Spot only. The worker role runs Temporal's system workflows
+	// (scanner, batch, archival) as a client of the frontend and owns no
+	// history shard or task-queue partition, so a Spot interruption delays
+	// those workflows and moves nothing.
+	// (go.temporal.io/server v1.27.2, service/worker README: "a role ... for
+	// hosting any components responsible for performing background processing").
+	WorkerRoleStrategy CapacityStrategy
 	// IgnoreDesiredCount leaves task counts to the nightly scheduler.
 	IgnoreDesiredCount bool
 	// MaxConnsPerStore caps each server process's pool to each of its two
@@ -95,6 +116,14 @@ type TemporalArgs struct {
 	MaxConnsPerStore int
 	// After are what the servers wait for (DB-init's roles and databases). Optional.
 	After []pulumi.Resource
+	// Images are the server, admin-tools and UI images in the account's
+	// registry, with their repositories (to pull from) and digests (a new
+	// digest rolls the services that run it). Required.
+	Images TemporalImages
+	// PasswordVersion is the current version of the temporal role's
+	// password secret: a rotated password rolls every server. Optional
+	// (unknown before DB-init first writes it).
+	PasswordVersion string
 	// DatabaseHost is the PostgreSQL endpoint; persistence and visibility
 	// live there (over TLS). Required.
 	DatabaseHost pulumi.StringInput
@@ -148,6 +177,9 @@ func (a *TemporalArgs) setDefaults() {
 	if a.Strategy.IsZero() {
 		a.Strategy = OnDemandOnly
 	}
+	if a.WorkerRoleStrategy.IsZero() {
+		a.WorkerRoleStrategy = SpotOnly
+	}
 }
 
 // mibPerHistoryShard is what each shard a history host owns costs it in
@@ -168,6 +200,19 @@ func (a TemporalArgs) historyMemoryMiB() int {
 	}
 	return a.Memory
 }
+
+// TemporalImage is one of Temporal's images in the account's registry.
+type TemporalImage struct {
+	// Ref is "<repository url>:<tag>".
+	Ref string
+	// RepositoryArn is its repository, which the execution role pulls from.
+	RepositoryArn pulumi.StringInput
+	// Digest is the tag's digest in the registry (the preflight's).
+	Digest string
+}
+
+// TemporalImages are Temporal's three images.
+type TemporalImages struct{ Server, AdminTools, UI TemporalImage }
 
 // Validate reports every invalid field at once.
 func (a TemporalArgs) Validate() error {
@@ -205,7 +250,7 @@ func (a TemporalArgs) Validate() error {
 	if a.DesiredCount < 1 || a.DesiredCount > 20 {
 		errs = append(errs, fieldErr("desiredCount", a.DesiredCount, "1..20"))
 	}
-	errs = append(errs, a.Strategy.Validate("strategy"))
+	errs = append(errs, a.Strategy.Validate("strategy"), a.WorkerRoleStrategy.Validate("workerRoleStrategy"))
 	if !accountIDPattern.MatchString(a.AccountID) {
 		errs = append(errs, fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
 	}
@@ -248,7 +293,10 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 	err := args.Validate()
 	for f, missing := range InOrder(map[string]bool{"databaseHost": args.DatabaseHost == nil, "databasePasswordSecretArn": args.DatabasePasswordSecretArn == nil,
 		"databaseSecurityGroupId": args.DatabaseSecurityGroupID == nil, "vpcId": args.VpcID == nil, "subnetIds": args.SubnetIDs == nil,
-		"clusterArn": args.ClusterArn == nil, "namespaceArn": args.NamespaceArn == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil}) {
+		"clusterArn": args.ClusterArn == nil, "namespaceArn": args.NamespaceArn == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil,
+		"images.server":     args.Images.Server.Ref == "" || args.Images.Server.RepositoryArn == nil,
+		"images.adminTools": args.Images.AdminTools.Ref == "" || args.Images.AdminTools.RepositoryArn == nil,
+		"images.ui":         args.Images.UI.Ref == "" || args.Images.UI.RepositoryArn == nil}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}
@@ -297,11 +345,25 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 		}
 	}
 
-	server := func(role, services string, port int, alias string) error {
+	// A server rolls on a new server or admin-tools digest and on a new
+	// password version; a configuration change is a new task definition.
+	serverRedeploy := redeployOn(map[string]string{"image:" + TemporalServerRepository: args.Images.Server.Digest,
+		"image:" + TemporalAdminToolsRepository: args.Images.AdminTools.Digest, "secret:password": args.PasswordVersion})
+	server := func(role, services string, port int, alias string, after []pulumi.Resource) error {
+		strategy := args.Strategy
+		if role == "worker" {
+			strategy = args.WorkerRoleStrategy
+		}
+		frontend := alias != ""
 		svc, err := NewService(ctx, childName(name, role), ServiceArgs{
-			After:       args.After,
-			ServiceName: fmt.Sprintf("%s-temporal-%s", args.Prefix, role),
-			Image:       pulumi.String("temporalio/server:" + args.Version),
+			After:                 after,
+			ServiceName:           fmt.Sprintf("%s-temporal-%s", args.Prefix, role),
+			Image:                 pulumi.String(args.Images.Server.Ref),
+			RepositoryArn:         args.Images.Server.RepositoryArn,
+			SidecarRepositoryArns: []pulumi.StringInput{args.Images.AdminTools.RepositoryArn},
+			Redeploy:              serverRedeploy,
+			// The entry point renders the configuration here (images/README.md).
+			WritablePaths: []string{temporalConfigPath},
 			// Ringpop advertises the task's own IP; awsvpc gives each task one.
 			EntryPoint: []string{"sh", "-c", "export TEMPORAL_BROADCAST_ADDRESS=$(hostname -i) && exec /etc/temporal/entrypoint.sh"},
 			ClusterArn: args.ClusterArn,
@@ -310,22 +372,30 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 			IgnoreDesiredCount: args.IgnoreDesiredCount,
 			ContainerPort:      port,
 			Environment: map[string]string{
-				"SERVICES":              services,
-				"DB":                    "postgres12",
-				"DB_PORT":               fmt.Sprint(DefaultDatabasePort),
-				"POSTGRES_USER":         TemporalDatabaseUser,
-				"DBNAME":                TemporalDatabase,
-				"VISIBILITY_DBNAME":     TemporalVisibilityDatabase,
+				"SERVICES":          services,
+				"DB":                "postgres12",
+				"DB_PORT":           fmt.Sprint(DefaultDatabasePort),
+				"POSTGRES_USER":     TemporalDatabaseUser,
+				"DBNAME":            TemporalDatabase,
+				"VISIBILITY_DBNAME": TemporalVisibilityDatabase,
+				// TLS with the RDS CA and host verification: the
+				// server's certificate names the endpoint dialled.
 				"SQL_TLS_ENABLED":       "true",
-				"SQL_HOST_VERIFICATION": "false",
+				"SQL_HOST_VERIFICATION": "true",
+				"SQL_CA":                RDSCABundlePath,
 				"NUM_HISTORY_SHARDS":    fmt.Sprint(args.NumHistoryShards),
-				"SQL_MAX_CONNS":         fmt.Sprint(args.MaxConnsPerStore),
-				"SQL_MAX_IDLE_CONNS":    fmt.Sprint(args.MaxConnsPerStore),
-				"BIND_ON_IP":            "0.0.0.0",
+				// Both stores' pools are bounded (the visibility store's
+				// own default is 10, SQL_VIS_MAX_CONNS; Temporal's
+				// config_template_embedded.yaml), which DatabaseConnections counts.
+				"SQL_MAX_CONNS":          fmt.Sprint(args.MaxConnsPerStore),
+				"SQL_MAX_IDLE_CONNS":     fmt.Sprint(args.MaxConnsPerStore),
+				"SQL_VIS_MAX_CONNS":      fmt.Sprint(args.MaxConnsPerStore),
+				"SQL_VIS_MAX_IDLE_CONNS": fmt.Sprint(args.MaxConnsPerStore),
+				"BIND_ON_IP":             "0.0.0.0",
 			},
 			DynamicEnvironment:        map[string]pulumi.StringInput{"POSTGRES_SEEDS": args.DatabaseHost},
 			Secrets:                   map[string]pulumi.StringInput{"POSTGRES_PWD": args.DatabasePasswordSecretArn},
-			Strategy:                  args.Strategy,
+			Strategy:                  strategy,
 			SubnetIDs:                 args.SubnetIDs,
 			SecurityGroupIDs:          pulumi.StringArray{sg.ID()},
 			ServiceConnectNamespace:   args.NamespaceArn,
@@ -333,7 +403,7 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 			ServiceConnectIdleSeconds: idleIf(alias != ""),
 			LogsKMSKeyArn:             args.LogsKMSKeyArn,
 			AccountID:                 args.AccountID, Region: args.Region,
-			Sidecars: append([]Sidecar{schemaInit(args.Version)}, frontendSidecars(alias != "", args.Version)...),
+			Sidecars: frontendSidecars(frontend, args.Images.AdminTools.Ref),
 			Tags:     args.Tags,
 		}, parent)
 		if err != nil {
@@ -343,16 +413,19 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 		return nil
 	}
 	if args.Mode == TemporalCombined {
-		if err := server("combined", "frontend:history:matching:worker", TemporalFrontendPort, "frontend"); err != nil {
+		if err := server("combined", "frontend:history:matching:worker", TemporalFrontendPort, "frontend", args.After); err != nil {
 			return nil, err
 		}
 	} else {
+		// The frontend first: its tasks apply the schema and register the
+		// namespaces, and it is steady only once they have; the other
+		// roles start after it, on a current schema.
 		for _, s := range temporalServices {
-			alias := ""
-			if s.role == "frontend" {
-				alias = "frontend"
+			alias, after := "frontend", args.After
+			if s.role != "frontend" {
+				alias, after = "", append(append([]pulumi.Resource{}, args.After...), t.frontendService())
 			}
-			if err := server(s.role, s.role, s.port, alias); err != nil {
+			if err := server(s.role, s.role, s.port, alias, after); err != nil {
 				return nil, err
 			}
 		}
@@ -370,6 +443,26 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 		return nil, err
 	}
 	return t, nil
+}
+
+// frontendService is the frontend's ECS service, once created.
+func (t *Temporal) frontendService() pulumi.Resource { return t.Frontend().Service }
+
+// temporalConfigPath is where the server's entry point renders its configuration.
+const temporalConfigPath = "/etc/temporal/config"
+
+// temporalUIConfigPath is where the UI's start script renders its configuration.
+const temporalUIConfigPath = "/home/ui-server/config"
+
+// redeployOn keeps the known facts (a digest, a version) as triggers.
+func redeployOn(facts map[string]string) map[string]pulumi.StringInput {
+	out := map[string]pulumi.StringInput{}
+	for k, v := range facts {
+		if v != "" {
+			out[k] = pulumi.String(v)
+		}
+	}
+	return out
 }
 
 func idleIf(on bool) int {
@@ -412,14 +505,20 @@ func (t *Temporal) ui(ctx *pulumi.Context, name string, args TemporalArgs, serve
 		return err
 	}
 	svc, err := NewService(ctx, childName(name, "ui"), ServiceArgs{
-		After:                   []pulumi.Resource{t.Frontend().Service},
-		ServiceName:             args.Prefix + "-temporal-ui",
-		Image:                   pulumi.String("temporalio/ui:" + args.UIVersion),
-		ClusterArn:              args.ClusterArn,
-		DesiredCount:            1,
-		IgnoreDesiredCount:      args.IgnoreDesiredCount,
-		ContainerPort:           temporalUIPort,
-		Environment:             map[string]string{"TEMPORAL_ADDRESS": t.FrontendAddress, "TEMPORAL_UI_PORT": fmt.Sprint(temporalUIPort)},
+		After:              []pulumi.Resource{t.Frontend().Service},
+		ServiceName:        args.Prefix + "-temporal-ui",
+		Image:              pulumi.String(args.Images.UI.Ref),
+		RepositoryArn:      args.Images.UI.RepositoryArn,
+		Redeploy:           redeployOn(map[string]string{"image:" + TemporalUIRepository: args.Images.UI.Digest}),
+		WritablePaths:      []string{temporalUIConfigPath},
+		ClusterArn:         args.ClusterArn,
+		DesiredCount:       1,
+		IgnoreDesiredCount: args.IgnoreDesiredCount,
+		ContainerPort:      temporalUIPort,
+		// It opens on the applications' namespace (its own default,
+		// "default", is never registered here).
+		Environment: map[string]string{"TEMPORAL_ADDRESS": t.FrontendAddress, "TEMPORAL_UI_PORT": fmt.Sprint(temporalUIPort),
+			"TEMPORAL_DEFAULT_NAMESPACE": AppTemporalNamespace},
 		Strategy:                SpotOnly, // an operator tool; an interruption costs nothing
 		SubnetIDs:               args.SubnetIDs,
 		SecurityGroupIDs:        pulumi.StringArray{sg.ID()},
@@ -435,28 +534,37 @@ func (t *Temporal) ui(ctx *pulumi.Context, name string, args TemporalArgs, serve
 	return nil
 }
 
-// SchemaScript sets up or upgrades both schemas with temporal-sql-tool. It
+// schemaAttempts and schemaBackoffSeconds bound the schema step's retries:
+// two frontend tasks starting together may race on one migration, and the
+// loser's next attempt finds the schema current.
+const (
+	schemaAttempts       = 5
+	schemaBackoffSeconds = 15
+)
+
+// SchemaScript sets up or upgrades both schemas with temporal-sql-tool,
+// over TLS verified against the RDS CA bundle with host verification. It
 // is idempotent: setup-schema -v 0.0 skips a database whose version is
 // already higher, and update-schema applies only the newer versions. It
-// reads the servers' own variables (POSTGRES_SEEDS, POSTGRES_PWD).
+// retries the whole step, and reads the servers' own variables
+// (POSTGRES_SEEDS, POSTGRES_PWD).
 func SchemaScript() string {
 	tool := `temporal-sql-tool --plugin postgres12 --ep "$POSTGRES_SEEDS" -p 5432 -u ` + TemporalDatabaseUser +
-		` --pw "$POSTGRES_PWD" --tls --tls-disable-host-verification`
+		` --pw "$POSTGRES_PWD" --tls --tls-ca-file ` + RDSCABundlePath
 	step := func(db, dir string) string {
 		return fmt.Sprintf(`%[1]s --db %[2]s setup-schema -v 0.0 && %[1]s --db %[2]s update-schema -d /etc/temporal/schema/postgresql/v12/%[3]s/versioned`, tool, db, dir)
 	}
-	return "set -e; " + step(TemporalDatabase, "temporal") + " && " + step(TemporalVisibilityDatabase, "visibility")
+	return fmt.Sprintf("for i in $(seq 1 %d); do (set -e; %s && %s) && exit 0; echo \"schema attempt $i failed\" >&2; sleep $((i * %d)); done; exit 1",
+		schemaAttempts, step(TemporalDatabase, "temporal"), step(TemporalVisibilityDatabase, "visibility"), schemaBackoffSeconds)
 }
 
-// schemaInit applies the schemas before every server starts (an init
-// container the server waits for): the first deploy into an empty database
-// and every upgrade need nothing run by hand. When split services start
-// together on the first deploy, two may race on the same migration; the
-// loser's init exits non-zero, ECS replaces that task, and its next start
-// finds the schema current.
-func schemaInit(version string) Sidecar {
+// schemaInit applies the schemas before the frontend starts (an init
+// container the frontend waits for): the first deploy into an empty database
+// and every upgrade need nothing run by hand. Only frontend tasks run it,
+// and the other roles start once the frontend is steady (NewTemporal).
+func schemaInit(adminTools string) Sidecar {
 	return Sidecar{
-		Name: "schema", Image: "temporalio/admin-tools:" + AdminToolsTags[version], Init: true,
+		Name: "schema", Image: adminTools, Init: true,
 		// The image's entry point is "tini -- sleep infinity".
 		EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{SchemaScript()},
 	}
@@ -467,8 +575,9 @@ func schemaInit(version string) Sidecar {
 // not used outside dev (DESIGN.md §4).
 func (t *Temporal) schemaTask(ctx *pulumi.Context, name string, args TemporalArgs, server interface{ ID() pulumi.IDOutput }) error {
 	task, err := NewService(ctx, childName(name, "schema"), ServiceArgs{
-		ServiceName: args.Prefix + "-temporal-schema",
-		Image:       pulumi.String("temporalio/admin-tools:" + AdminToolsTags[args.Version]),
+		ServiceName:   args.Prefix + "-temporal-schema",
+		Image:         pulumi.String(args.Images.AdminTools.Ref),
+		RepositoryArn: args.Images.AdminTools.RepositoryArn,
 		// The image's entry point is "tini -- sleep infinity": without our
 		// own, the command would only be arguments to sleep.
 		EntryPoint:         []string{"/bin/sh", "-c"},
@@ -500,40 +609,61 @@ func (t *Temporal) Frontend() *Service {
 	return t.Services["combined"]
 }
 
-// NamespaceScript waits for the frontend on localhost (the sidecar shares the
-// frontend task's network), then registers each namespace once: describe, or
-// create with its retention. Idempotent: every frontend task runs it.
+// localFrontend is the frontend as its own task's sidecars reach it.
+var localFrontend = fmt.Sprintf("127.0.0.1:%d", TemporalFrontendPort)
+
+// NamespaceScript registers each namespace until `describe` finds it (the
+// frontend on localhost: the sidecar shares the task's network; a create
+// that fails, because the frontend is not serving yet or another task won,
+// is retried), then stays up so that its health check keeps answering.
+// Idempotent: every frontend task runs it.
 func NamespaceScript() string {
 	var steps []string
 	for _, ns := range sortedKeys(TemporalNamespaces) {
-		steps = append(steps, fmt.Sprintf(`(temporal operator namespace describe --namespace %[1]s >/dev/null 2>&1 || temporal operator namespace create --namespace %[1]s --retention %[2]s)`,
-			ns, TemporalNamespaces[ns]))
+		steps = append(steps, fmt.Sprintf(`until temporal operator namespace describe --namespace %[1]s >/dev/null 2>&1; do `+
+			`temporal operator namespace create --namespace %[1]s --retention %[2]s >/dev/null 2>&1 || sleep 5; done`, ns, TemporalNamespaces[ns]))
 	}
-	return fmt.Sprintf("export TEMPORAL_ADDRESS=127.0.0.1:%d; until temporal operator cluster health >/dev/null 2>&1; do sleep 5; done; ", TemporalFrontendPort) +
-		strings.Join(steps, " && ")
+	return "export TEMPORAL_ADDRESS=" + localFrontend + "; " + strings.Join(steps, "; ") + "; exec sleep infinity"
 }
 
-// namespaceSidecar registers the namespaces from inside a frontend task.
-func namespaceSidecar(version string) Sidecar {
-	return Sidecar{Name: "namespace-init", Image: "temporalio/admin-tools:" + AdminToolsTags[version],
+// NamespaceHealthCheck passes once every namespace exists: the frontend's
+// task is healthy only then, so the frontend's service reaches its steady
+// state, and its clients start, only then.
+func NamespaceHealthCheck() []string {
+	var checks []string
+	for _, ns := range sortedKeys(TemporalNamespaces) {
+		checks = append(checks, fmt.Sprintf("temporal operator namespace describe --address %s --namespace %s >/dev/null", localFrontend, ns))
+	}
+	return []string{strings.Join(checks, " && ")}
+}
+
+// namespaceSidecar registers the namespaces from inside a frontend task;
+// essential, with the health check that gates the frontend's steady state.
+func namespaceSidecar(adminTools string) Sidecar {
+	return Sidecar{Name: "namespace-init", Image: adminTools, Essential: true, HealthCheck: NamespaceHealthCheck(),
 		EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{NamespaceScript()}}
 }
 
-// frontendSidecars: a task that serves the frontend registers the namespaces.
-func frontendSidecars(frontend bool, version string) []Sidecar {
+// frontendSidecars: a task that serves the frontend applies the schema
+// first and registers the namespaces.
+func frontendSidecars(frontend bool, adminTools string) []Sidecar {
 	if !frontend {
 		return nil
 	}
-	return []Sidecar{namespaceSidecar(version)}
+	return []Sidecar{schemaInit(adminTools), namespaceSidecar(adminTools)}
 }
 
-// DatabaseConnections is the most connections the servers open: every server
-// task holds a pool to each of the two databases.
+// DatabaseConnections is the most connections Temporal opens: every server
+// task holds a pool to each of the two stores (persistence and visibility,
+// both bounded by MaxConnsPerStore), a rolling deployment runs up to
+// DeploymentMaximumPercent of the tasks at once (old and new), and each
+// frontend task's schema step holds one connection while it runs.
 func (a TemporalArgs) DatabaseConnections() int {
 	a.setDefaults()
-	tasks := len(temporalServices) * a.DesiredCount
+	tasks, frontends := len(temporalServices)*a.DesiredCount, a.DesiredCount
 	if a.Mode == TemporalCombined {
 		tasks = a.DesiredCount
 	}
-	return tasks * 2 * a.MaxConnsPerStore
+	overlap := DeploymentMaximumPercent / 100
+	return overlap * (tasks*2*a.MaxConnsPerStore + frontends)
 }

@@ -22,9 +22,10 @@ func container(t *testing.T, p *synth.Plan, taskName string) map[string]any {
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, taskName).Str("containerDefinitions")), &cs))
 	require.NotEmpty(t, cs)
 	// The main container comes first; sidecars (schema, namespace-init)
-	// follow and are never essential, but for the TLS proxy that fronts it.
+	// follow; essential are only the TLS proxy that fronts it and the
+	// namespace registration whose health gates the frontend.
 	for _, side := range cs[1:] {
-		require.Equal(t, side["name"] == "tls-proxy", side["essential"], "%s: %s essential", taskName, side["name"])
+		require.Equal(t, side["name"] == "tls-proxy" || side["name"] == "namespace-init", side["essential"], "%s: %s essential", taskName, side["name"])
 	}
 	return cs[0]
 }
@@ -51,13 +52,22 @@ func TestTemporalSplit(t *testing.T) {
 		assert.Equal(t, "docustack-prod-temporal-"+role, svc.Str("name"))
 		assert.Equal(t, false, svc.Get("networkConfiguration.assignPublicIp"), "private only")
 		assert.Equal(t, 2, svc.Int("desiredCount"))
-		assert.Equal(t, []string{"FARGATE 0/1"}, strategy(svc.Get("capacityProviderStrategies")), "the server runs on-demand")
+		if role == "worker" {
+			// It owns no shard or task-queue partition (Temporal's internal
+			// worker: system workflows), so Spot costs nothing but a delay.
+			assert.Equal(t, []string{"FARGATE_SPOT 0/1"}, strategy(svc.Get("capacityProviderStrategies")), "the worker role runs on Spot")
+		} else {
+			assert.Equal(t, []string{"FARGATE 0/1"}, strategy(svc.Get("capacityProviderStrategies")), "the server runs on-demand")
+		}
 		assert.Equal(t, []string{"temporal-sg-id"}, strs(svc.Get("networkConfiguration.securityGroups")))
 		assert.Equal(t, true, svc.Get("serviceConnectConfiguration.enabled"))
 
 		c := container(t, p, "temporal-"+role+"-task")
-		assert.Equal(t, "temporalio/server:1.27.2", c["image"])
+		assert.Equal(t, "333333333333.dkr.ecr.us-east-1.amazonaws.com/docustack-prod/temporal-server:1.27.2", c["image"], "from the account's registry, not Docker Hub")
 		e := env(c, "environment")
+		assert.Equal(t, "true", e["SQL_HOST_VERIFICATION"], "the server's certificate is verified")
+		assert.Equal(t, components.RDSCABundlePath, e["SQL_CA"])
+		assert.Equal(t, "5", e["SQL_VIS_MAX_CONNS"], "the visibility pool is bounded too (its own default is 10)")
 		assert.Equal(t, role, e["SERVICES"])
 		assert.Equal(t, "postgres12", e["DB"])
 		assert.Equal(t, "true", e["SQL_TLS_ENABLED"], "persistence over TLS")
@@ -110,12 +120,13 @@ func TestTemporalSplit(t *testing.T) {
 	ui := mustNamed(t, p, "temporal-ui-service")
 	assert.Nil(t, ui.Get("loadBalancers"))
 	assert.Equal(t, "frontend:7233", env(container(t, p, "temporal-ui-task"), "environment")["TEMPORAL_ADDRESS"])
+	assert.Equal(t, "docustack", env(container(t, p, "temporal-ui-task"), "environment")["TEMPORAL_DEFAULT_NAMESPACE"], "the UI opens on the namespace that exists")
 
 	// The schema task: admin-tools, temporal-sql-tool for both databases, no service.
 	schema := container(t, p, "temporal-schema-task")
 	// Since 1.24 admin-tools tags name the bundled tctl and CLI; "1.27.2"
 	// alone does not exist (temporalio/temporal#6052).
-	assert.Equal(t, "temporalio/admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", schema["image"])
+	assert.Equal(t, "333333333333.dkr.ecr.us-east-1.amazonaws.com/docustack-prod/temporal-admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", schema["image"])
 	// The image's entry point is "tini -- sleep infinity": the task brings its own.
 	assert.Equal(t, []any{"/bin/sh", "-c"}, schema["entryPoint"])
 	require.Len(t, schema["command"], 1, "one script for sh -c")
@@ -436,12 +447,50 @@ func TestWorkloadsStartInOrder(t *testing.T) {
 		for _, name := range []string{"web-service", "temporal-ui-service"} {
 			assert.Contains(t, mustNamed(t, p, name).Dependencies, mustNamed(t, p, frontend).URN, "%s %s waits for the frontend", stack, name)
 		}
+		// Every client verifies the server: the RDS CA bundle its image
+		// carries, and the host name (verify-full), not only encryption.
 		for _, task := range []string{"web-task", "workers-task"} {
-			assert.Equal(t, "require", env(container(t, p, task), "environment")["DB_SSLMODE"], "%s %s", stack, task)
+			e := env(container(t, p, task), "environment")
+			assert.Equal(t, "verify-full", e["DB_SSLMODE"], "%s %s", stack, task)
+			assert.Equal(t, components.RDSCABundlePath, e["DB_SSLROOTCERT"], "%s %s", stack, task)
 		}
 		vars := mustNamed(t, p, "db-init-function").Get("environment.variables").(map[string]any)
-		assert.Equal(t, "require", vars["DB_SSLMODE"], "no verify-full without a CA bundle in the image")
+		assert.Equal(t, "verify-full", vars["DB_SSLMODE"])
+		assert.Equal(t, components.RDSCABundlePath, vars["DB_SSLROOTCERT"])
+		// DB-init generates a password only for an empty secret: a re-run
+		// keeps every role's password, so it rolls no client.
+		assert.Contains(t, mustNamed(t, p, "db-init-invocation").Str("input"), `"passwords":"keep-existing"`)
 	}
+}
+
+// Every service waits for its steady state, and a rollback fails the up
+// (deployedCheck); every container's root filesystem is read-only, with its
+// writable paths as task volumes; every task runs on Graviton.
+func TestServicesSettleReadOnlyOnGraviton(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		p := stackPlan(t, stack)
+		for _, svc := range p.ByType("aws:ecs/service:Service") {
+			assert.Equal(t, true, svc.Get("waitForSteadyState"), "%s %s", stack, svc.Name)
+			assert.Equal(t, 200, svc.Int("deploymentMaximumPercent"), "the connection budget's overlap")
+		}
+		for _, td := range p.ByType("aws:ecs/taskDefinition:TaskDefinition") {
+			assert.Equal(t, "ARM64", td.Str("runtimePlatform.cpuArchitecture"), "%s %s", stack, td.Name)
+			var defs []map[string]any
+			require.NoError(t, json.Unmarshal([]byte(td.Str("containerDefinitions")), &defs))
+			volumes := map[string]bool{}
+			for _, v := range asSlice(td.Get("volumes")) {
+				volumes[v.(map[string]any)["name"].(string)] = true
+			}
+			for _, c := range defs {
+				assert.Equal(t, true, c["readonlyRootFilesystem"], "%s %s %s", stack, td.Name, c["name"])
+				for _, m := range asSlice(c["mountPoints"]) {
+					assert.True(t, volumes[m.(map[string]any)["sourceVolume"].(string)], "%s %s: a mount of a declared volume", stack, td.Name)
+				}
+			}
+		}
+	}
+	c := container(t, stackPlan(t, "prod"), "temporal-frontend-task")
+	assert.Contains(t, fmt.Sprint(c["mountPoints"]), "containerPath:/etc/temporal/config", "the entry point renders its configuration there")
 }
 
 // Only auto-setup registers "default", and it is not used: every frontend
@@ -458,32 +507,37 @@ func TestTemporalNamespaceIsRegistered(t *testing.T) {
 		serverEnv := env(defs[0], "environment")
 		assert.Equal(t, "5", serverEnv["SQL_MAX_CONNS"], "pools sized to the instance (the image's default is 20)")
 		assert.Equal(t, "5", serverEnv["SQL_MAX_IDLE_CONNS"])
-		assert.Equal(t, false, side["essential"], "it exits when done")
-		assert.Equal(t, "temporalio/admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", side["image"])
+		assert.Equal(t, true, side["essential"], "its health is the task's: the frontend is steady only once the namespace exists")
+		assert.Contains(t, side["image"], "/docustack-"+c.stack+"/temporal-admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0")
 		script := fmt.Sprint(side["command"])
 		assert.Contains(t, script, "TEMPORAL_ADDRESS=127.0.0.1:7233", "the task's own frontend")
-		assert.Contains(t, script, "temporal operator namespace describe --namespace docustack")
-		assert.Contains(t, script, "|| temporal operator namespace create --namespace docustack --retention 720h", "idempotent")
+		assert.Contains(t, script, "until temporal operator namespace describe --namespace docustack", "retried until describe succeeds")
+		assert.Contains(t, script, "temporal operator namespace create --namespace docustack --retention 720h")
+		assert.Contains(t, script, "exec sleep infinity", "it stays up for its health check")
+		hc, _ := side["healthCheck"].(map[string]any)
+		require.NotNil(t, hc)
+		assert.Equal(t, "CMD-SHELL", fmt.Sprint(hc["command"].([]any)[0]))
+		assert.Contains(t, fmt.Sprint(hc["command"]), "temporal operator namespace describe --address 127.0.0.1:7233 --namespace docustack")
 		assert.Equal(t, "docustack", env(container(t, p, "workers-task"), "environment")["TEMPORAL_NAMESPACE"])
 		assert.Equal(t, "docustack", env(container(t, p, "web-task"), "environment")["TEMPORAL_NAMESPACE"])
 	}
 	p := stackPlan(t, "prod")
 	var history []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "temporal-history-task").Str("containerDefinitions")), &history))
-	assert.Len(t, history, 2, "only frontend tasks register namespaces (server and schema)")
+	assert.Len(t, history, 1, "only frontend tasks apply the schema and register namespaces")
 }
 
-// Issue 13, item 1: the schemas of both databases are set up and upgraded
-// before any server starts, in every server task, by an admin-tools init
-// container whose entry point runs the script (the image's own entry point is
-// "tini -- sleep infinity"); the server starts only if it succeeds.
-func TestTemporalSchemaRunsBeforeEveryServer(t *testing.T) {
+// The schemas of both databases are set up and upgraded before the frontend
+// starts, by an admin-tools init container in frontend tasks only, retried
+// (two frontend tasks may race); the other roles wait for the frontend's
+// steady state, so they start on a current schema.
+func TestTemporalSchemaRunsOnceBeforeTheServers(t *testing.T) {
 	for _, c := range []struct {
 		stack string
 		tasks []string
 	}{
 		{"dev", []string{"temporal-combined-task"}},
-		{"prod", []string{"temporal-frontend-task", "temporal-history-task", "temporal-matching-task", "temporal-worker-task"}},
+		{"prod", []string{"temporal-frontend-task"}},
 	} {
 		p := stackPlan(t, c.stack)
 		for _, task := range c.tasks {
@@ -491,7 +545,7 @@ func TestTemporalSchemaRunsBeforeEveryServer(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, task).Str("containerDefinitions")), &defs))
 			server, schema := defs[0], defs[1]
 			assert.Equal(t, "schema", schema["name"], "%s %s", c.stack, task)
-			assert.Equal(t, "temporalio/admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", schema["image"])
+			assert.Contains(t, schema["image"], "/temporal-admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0")
 			assert.Equal(t, []any{"/bin/sh", "-c"}, schema["entryPoint"])
 			assert.Equal(t, false, schema["essential"], "it exits when done")
 			assert.Equal(t, []any{map[string]any{"containerName": "schema", "condition": "SUCCESS"}}, server["dependsOn"], "the server waits for the schema")
@@ -505,9 +559,17 @@ func TestTemporalSchemaRunsBeforeEveryServer(t *testing.T) {
 				assert.Contains(t, script, step)
 			}
 			assert.Contains(t, script, `--ep "$POSTGRES_SEEDS"`)
+			assert.Contains(t, script, "--tls --tls-ca-file "+components.RDSCABundlePath, "the server's certificate is verified")
+			assert.NotContains(t, script, "disable-host-verification")
+			assert.Contains(t, script, "for i in $(seq 1 5)", "retried")
 			assert.Equal(t, env(server, "environment")["POSTGRES_SEEDS"], env(schema, "environment")["POSTGRES_SEEDS"], "it sees the server's database")
 			assert.Equal(t, env(server, "secrets")["POSTGRES_PWD"], env(schema, "secrets")["POSTGRES_PWD"])
 		}
+	}
+	p := stackPlan(t, "prod")
+	frontend := mustNamed(t, p, "temporal-frontend-service")
+	for _, role := range []string{"history", "matching", "worker"} {
+		assert.Contains(t, mustNamed(t, p, "temporal-"+role+"-service").Dependencies, frontend.URN, "%s starts after the frontend is steady", role)
 	}
 }
 
@@ -521,4 +583,17 @@ func TestSecretsAreRecoverable(t *testing.T) {
 	for _, s := range secrets {
 		assert.Equal(t, 30, s.Int("recoveryWindowInDays"), s.Name)
 	}
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// A rollback also reaches a steady state: the up fails, naming the service.
+func TestRollbackFailsTheUp(t *testing.T) {
+	assert.NoError(t, components.CheckDeployed("docustack-prod-web", "arn:td/web:7", "arn:td/web:7"))
+	err := components.CheckDeployed("docustack-prod-web", "arn:td/web:6", "arn:td/web:7")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "service docustack-prod-web did not reach a steady state on task definition arn:td/web:7: ECS rolled back to arn:td/web:6")
 }

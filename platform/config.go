@@ -122,8 +122,7 @@ type NetworkConfig struct {
 	DatabaseSubnets   []string `json:"databaseSubnets"`
 	NATStrategy       string   `json:"natStrategy"`
 	EndpointAZCount   int      `json:"endpointAzCount"`
-	// SessionManagerEndpoints keeps the ssmmessages and ec2messages
-	// endpoints. Default: true. Off only where a NAT gateway carries the
+	// SessionManagerEndpoints keeps the ssmmessages endpoint. Default: true. Off only where a NAT gateway carries the
 	// bastion's sessions (they are used only while the bastion runs).
 	SessionManagerEndpoints *bool `json:"sessionManagerEndpoints"`
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/docustack/infrastructure/components"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -37,6 +39,22 @@ type preflightResult struct {
 	digests        map[string]string // repository -> image digest
 	secretVersions map[string]string // secret name -> AWSCURRENT version ID
 	next           []string          // first deploy: what to do before the next up
+	pending        map[string]bool   // secret name -> new in this deploy, not yet set
+}
+
+// ready keeps the secrets a service may reference now: a secret new in this
+// deploy is created empty and left out of the task definition (ECS would
+// fail every task start on a secret without a value, and the circuit
+// breaker roll the deploy back); the next preview refuses it until it is
+// set, and the up after that adds it, the version rolling the service.
+func (p *preflightResult) ready(c *Config, app string, secrets map[string]pulumi.StringInput) map[string]pulumi.StringInput {
+	out := map[string]pulumi.StringInput{}
+	for name, arn := range secrets {
+		if !p.pending[c.secretName(app, name)] {
+			out[name] = arn
+		}
+	}
+	return out
 }
 
 func (c *Config) imageNeeds() []imageNeed {
@@ -46,8 +64,47 @@ func (c *Config) imageNeeds() []imageNeed {
 		{KeyWorkers + ".imageTag", "workers", c.Workers.ImageTag},
 		{KeySlackBot + ".imageTag", "slack-bot", c.SlackBot.ImageTag},
 		{KeyDBInit + ".imageTag", "db-init", c.DBInit.ImageTag},
+		// Temporal's images, built from Docker Hub's into the account's
+		// registry by the image workflow (images/, `docustack images`).
+		{KeyTemporal + ".version", components.TemporalServerRepository, c.temporalVersion()},
+		{KeyTemporal + ".version", components.TemporalAdminToolsRepository, components.AdminToolsTags[c.temporalVersion()]},
+		{KeyTemporal + ".uiVersion", components.TemporalUIRepository, c.temporalUIVersion()},
 	}
 }
+
+// temporalVersion and temporalUIVersion are the configured releases or the
+// component's defaults.
+func (c *Config) temporalVersion() string {
+	if c.Temporal.Version != "" {
+		return c.Temporal.Version
+	}
+	return components.DefaultTemporalVersion
+}
+
+func (c *Config) temporalUIVersion() string {
+	if c.Temporal.UIVersion != "" {
+		return c.Temporal.UIVersion
+	}
+	return components.DefaultTemporalUIVersion
+}
+
+// registryHost is the account's ECR registry.
+func (c *Config) registryHost() string {
+	return fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", c.AccountID, c.Region)
+}
+
+// pushCommand is what puts a missing image in place: the image workflow's
+// command for the images built from this repository, a push otherwise.
+func (c *Config) pushCommand(n imageNeed) string {
+	if _, ok := builtHere[n.repo]; ok {
+		return fmt.Sprintf("go run ./cmd/docustack images --stack %s --push   (or run the images workflow)", c.Environment)
+	}
+	return fmt.Sprintf("docker push %s/%s/%s:%s", c.registryHost(), c.prefix(), n.repo, n.tag)
+}
+
+// databaseSecrets are the role passwords DB-init writes; their versions roll
+// the services that read them.
+var databaseSecrets = []string{"APP_PASSWORD", "TEMPORAL_PASSWORD"}
 
 // operatorSecrets are the secrets whose values an operator sets.
 func (c *Config) operatorSecrets() []secretNeed {
@@ -74,8 +131,8 @@ var slackBotSecrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}
 // runPreflight asks AWS, through the provider, and reports every problem at
 // once, each with the key or secret and the command that fixes it.
 func runPreflight(ctx *pulumi.Context, c *Config, opts ...pulumi.InvokeOption) (*preflightResult, error) {
-	res := &preflightResult{digests: map[string]string{}, secretVersions: map[string]string{}}
-	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", c.AccountID, c.Region)
+	res := &preflightResult{digests: map[string]string{}, secretVersions: map[string]string{}, pending: map[string]bool{}}
+	registry := c.registryHost()
 	var problems []string
 	var absentRepos []imageNeed
 	for _, n := range c.imageNeeds() {
@@ -85,8 +142,8 @@ func runPreflight(ctx *pulumi.Context, c *Config, opts ...pulumi.InvokeOption) (
 		case err != nil && strings.Contains(err.Error(), "RepositoryNotFoundException"):
 			absentRepos = append(absentRepos, n)
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("%s:%s: image %s:%s is not in ECR (%v); push it: docker push %s/%s:%s",
-				Namespace, n.key, repo, n.tag, firstLine(err), registry, repo, n.tag))
+			problems = append(problems, fmt.Sprintf("%s:%s: image %s:%s is not in ECR (%v); put it there: %s",
+				Namespace, n.key, repo, n.tag, firstLine(err), c.pushCommand(n)))
 		default:
 			res.digests[n.repo] = img.ImageDigest
 		}
@@ -95,8 +152,12 @@ func runPreflight(ctx *pulumi.Context, c *Config, opts ...pulumi.InvokeOption) (
 		// A first deploy: nothing of ours is there yet.
 		res.fresh = true
 		res.next = append(res.next, "aws ecr get-login-password --region "+c.Region+" | docker login --username AWS --password-stdin "+registry)
+		seen := map[string]bool{}
 		for _, n := range c.imageNeeds() {
-			res.next = append(res.next, fmt.Sprintf("docker push %s/%s/%s:%s   (%s:%s)", registry, c.prefix(), n.repo, n.tag, Namespace, n.key))
+			if cmd := c.pushCommand(n); !seen[cmd] {
+				seen[cmd] = true
+				res.next = append(res.next, fmt.Sprintf("%s   (%s:%s)", cmd, Namespace, n.key))
+			}
 		}
 		for _, s := range c.operatorSecrets() {
 			res.next = append(res.next, fmt.Sprintf("aws secretsmanager put-secret-value --secret-id %s --secret-string '<value>'", c.secretName(s.app, s.name)))
@@ -112,32 +173,52 @@ func runPreflight(ctx *pulumi.Context, c *Config, opts ...pulumi.InvokeOption) (
 		v, err := secretsmanager.GetSecretVersions(ctx, &secretsmanager.GetSecretVersionsArgs{SecretId: id}, opts...)
 		if err != nil {
 			if strings.Contains(err.Error(), "ResourceNotFoundException") {
-				// New in this deploy (created empty below): its service reads
-				// it only once set, and the set value rolls the service.
-				ctx.Log.Warn(fmt.Sprintf("secret %s is new: this deploy creates it empty; set it (aws secretsmanager put-secret-value --secret-id %s --secret-string '<value>') and run pulumi up again", id, id), nil)
+				// New in this deploy (created empty): its service does not
+				// reference it yet (ready).
+				res.pending[id] = true
+				ctx.Log.Warn(fmt.Sprintf("secret %s is new: this deploy creates it empty and %s does not read it yet; set it (aws secretsmanager put-secret-value --secret-id %s --secret-string '<value>') and run pulumi up again", id, s.app, id), nil)
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("secret %s: %v", id, firstLine(err)))
 			continue
 		}
-		current := ""
-		for _, ver := range v.Versions {
-			for _, stage := range ver.VersionStages {
-				if stage == "AWSCURRENT" {
-					current = ver.VersionId
-				}
-			}
-		}
+		current := currentVersion(v)
 		if current == "" {
 			problems = append(problems, fmt.Sprintf("secret %s has no value, and %s reads it at start; set it: aws secretsmanager put-secret-value --secret-id %s --secret-string '<value>'", id, s.app, id))
 			continue
 		}
 		res.secretVersions[id] = current
 	}
+	// The database passwords: DB-init writes them (in this deploy, when they
+	// are new or empty), so an absent value is no problem here; a present
+	// one is in the triggers of every service that reads it, so that a
+	// rotated password rolls exactly those services.
+	for _, name := range databaseSecrets {
+		id := c.secretName("database", name)
+		if v, err := secretsmanager.GetSecretVersions(ctx, &secretsmanager.GetSecretVersionsArgs{SecretId: id}, opts...); err == nil {
+			if cur := currentVersion(v); cur != "" {
+				res.secretVersions[id] = cur
+			}
+		} else if !strings.Contains(err.Error(), "ResourceNotFoundException") {
+			problems = append(problems, fmt.Sprintf("secret %s: %v", id, firstLine(err)))
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("preflight: the workloads cannot start:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return res, nil
+}
+
+// currentVersion is the version ID staged AWSCURRENT, or "".
+func currentVersion(v *secretsmanager.GetSecretVersionsResult) string {
+	for _, ver := range v.Versions {
+		for _, stage := range ver.VersionStages {
+			if stage == "AWSCURRENT" {
+				return ver.VersionId
+			}
+		}
+	}
+	return ""
 }
 
 // firstLine keeps an invoke error's first line (the provider appends its
@@ -149,16 +230,16 @@ func firstLine(err error) string {
 
 // triggers is what rolls a service when it changes: its images' digests and
 // the versions of the secrets it reads.
-func (p *preflightResult) triggers(repos []string, secrets []string) map[string]string {
-	out := map[string]string{}
+func (p *preflightResult) triggers(repos []string, secrets []string) map[string]pulumi.StringInput {
+	out := map[string]pulumi.StringInput{}
 	for _, r := range repos {
 		if d := p.digests[r]; d != "" {
-			out["image:"+r] = d
+			out["image:"+r] = pulumi.String(d)
 		}
 	}
 	for _, s := range secrets {
 		if v := p.secretVersions[s]; v != "" {
-			out["secret:"+s] = v
+			out["secret:"+s] = pulumi.String(v)
 		}
 	}
 	return out

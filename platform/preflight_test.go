@@ -35,7 +35,7 @@ func TestPreflightNamesWhatIsMissing(t *testing.T) {
 	for _, want := range []string{
 		"preflight: the workloads cannot start:",
 		"docustack:web.imageTag: image docustack-dev/web:v0.1.0 is not in ECR (reading ECR Image: ImageNotFoundException",
-		"push it: docker push 111111111111.dkr.ecr.us-east-1.amazonaws.com/docustack-dev/web:v0.1.0",
+		"put it there: docker push 111111111111.dkr.ecr.us-east-1.amazonaws.com/docustack-dev/web:v0.1.0",
 		"docustack:dbInit.imageTag: image docustack-dev/db-init:v0.1.0 is not in ECR",
 		"secret docustack/dev/slack-bot/SLACK_BOT_TOKEN has no value, and slack-bot reads it at start; set it: " +
 			"aws secretsmanager put-secret-value --secret-id docustack/dev/slack-bot/SLACK_BOT_TOKEN --secret-string '<value>'",
@@ -82,6 +82,33 @@ func TestServicesRollOnNewImagesAndSecretValues(t *testing.T) {
 	assert.Equal(t, true, slack.Get("forceNewDeployment"), "a trigger change redeploys in place")
 	workers, _ := p.Named("workers-service")
 	assert.Regexp(t, `^sha256:`, workers.Str("triggers.image:workers"))
+
+	// Each database password's version rolls exactly its readers.
+	app, temporal := "triggers.secret:docustack/dev/database/APP_PASSWORD", "triggers.secret:docustack/dev/database/TEMPORAL_PASSWORD"
+	for _, reader := range []string{"web-service", "workers-service"} {
+		r, _ := p.Named(reader)
+		assert.NotEmpty(t, r.Str(app), reader)
+		assert.Nil(t, r.Get(temporal), reader)
+	}
+	combined, _ := p.Named("temporal-combined-service")
+	assert.NotEmpty(t, combined.Str("triggers.secret:password"), "the temporal role's password rolls Temporal")
+	assert.Nil(t, slack.Get(app), "the Slack bot reads no database password")
+	// Temporal's servers roll on their images' digests; the UI on its own.
+	assert.Regexp(t, `^sha256:`, combined.Str("triggers.image:temporal-server"))
+	assert.Regexp(t, `^sha256:`, combined.Str("triggers.image:temporal-admin-tools"))
+	assert.Nil(t, combined.Get("triggers.image:temporal-ui"))
+	ui, _ := p.Named("temporal-ui-service")
+	assert.Regexp(t, `^sha256:`, ui.Str("triggers.image:temporal-ui"))
+	assert.Nil(t, ui.Get("triggers.image:temporal-server"))
+}
+
+// The preflight resolves Temporal's images too, in the account's registry,
+// and names the command that builds a missing one.
+func TestPreflightResolvesTemporalImages(t *testing.T) {
+	_, err := synthIn(t, "dev", fakeaws.World{MissingImages: map[string]bool{"docustack-dev/temporal-server:1.27.2": true}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "docustack:temporal.version: image docustack-dev/temporal-server:1.27.2 is not in ECR")
+	assert.Contains(t, err.Error(), "put it there: go run ./cmd/docustack images --stack dev")
 }
 
 // A secret new in this deploy is created empty and warned about, not
@@ -95,6 +122,17 @@ func TestPreflightNewSecretAndLostRepository(t *testing.T) {
 	assert.Nil(t, web.Get("triggers.secret:docustack/dev/web/NEXTAUTH_SECRET"), "no version yet")
 	_, ok = p.Named("web-secrets-nextauth-secret")
 	assert.True(t, ok, "created by this deploy")
+	task, _ := p.Named("web-task")
+	assert.NotContains(t, task.Str("containerDefinitions"), "NEXTAUTH_SECRET", "not referenced before it has a value: every task start would fail")
+	assert.Contains(t, task.Str("containerDefinitions"), "DB_PASSWORD", "the others still are")
+	// The next preview: it exists and is empty; refused until set.
+	_, err = synthIn(t, "dev", fakeaws.World{EmptySecrets: map[string]bool{"docustack/dev/web/NEXTAUTH_SECRET": true}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "secret docustack/dev/web/NEXTAUTH_SECRET has no value, and web reads it at start")
+	full, err := synthIn(t, "dev", fakeaws.World{})
+	require.NoError(t, err)
+	task, _ = full.Named("web-task")
+	assert.Contains(t, task.Str("containerDefinitions"), "NEXTAUTH_SECRET", "once set, the task definition reads it")
 
 	_, err = synthIn(t, "dev", fakeaws.World{MissingRepositories: map[string]bool{"docustack-dev/workers": true}})
 	require.Error(t, err)

@@ -9,9 +9,56 @@ import (
 	"github.com/docustack/infrastructure/components"
 )
 
-// Repositories are the platform's images (seed layers 2-5) and the web
-// task's tls-proxy (cmd/tlsproxy, built from this repository).
-var Repositories = []string{"web", "slack-bot", "workers", "db-init", "tls-proxy"}
+// Repositories are the platform's images (seed layers 2-5), the web task's
+// tls-proxy (cmd/tlsproxy) and Temporal's images (images/), the last two
+// built from this repository. Every image a task runs comes from the
+// account's own registry: none from Docker Hub at run time.
+var Repositories = []string{"web", "slack-bot", "workers", "db-init", "tls-proxy",
+	components.TemporalServerRepository, components.TemporalAdminToolsRepository, components.TemporalUIRepository}
+
+// builtHere are the images this repository builds, by repository: the build
+// context and Dockerfile (images/README.md).
+var builtHere = map[string]struct{ context, dockerfile string }{
+	"tls-proxy":                             {".", "cmd/tlsproxy/Dockerfile"},
+	components.TemporalServerRepository:     {"images/temporal-server", "images/temporal-server/Dockerfile"},
+	components.TemporalAdminToolsRepository: {"images/temporal-admin-tools", "images/temporal-admin-tools/Dockerfile"},
+	components.TemporalUIRepository:         {"images/temporal-ui", "images/temporal-ui/Dockerfile"},
+}
+
+// ImagePlatforms are what every image is built for: Graviton first (the
+// default, components.DefaultCPUArchitecture), x86 for a service that opts out.
+var ImagePlatforms = []string{"linux/arm64", "linux/amd64"}
+
+// BuiltImagesOutput is the stack output listing the images this repository
+// builds for the stack (docustack images reads it).
+const BuiltImagesOutput = "builtImages"
+
+// builtImages are the images to build for this stack: each with its
+// repository URL, tag, upstream base (build argument BASE, if any), context
+// and Dockerfile. From the configuration only, so a first deploy has it.
+func (c *Config) builtImages() pulumi.Array {
+	bases := map[string]string{
+		components.TemporalServerRepository:     "temporalio/server:" + c.temporalVersion(),
+		components.TemporalAdminToolsRepository: "temporalio/admin-tools:" + components.AdminToolsTags[c.temporalVersion()],
+		components.TemporalUIRepository:         "temporalio/ui:" + c.temporalUIVersion(),
+	}
+	out := pulumi.Array{}
+	for _, n := range c.imageNeeds() {
+		b, ok := builtHere[n.repo]
+		if !ok {
+			continue
+		}
+		out = append(out, pulumi.StringMap{
+			"repository": pulumi.String(c.registryHost() + "/" + c.prefix() + "/" + n.repo), "tag": pulumi.String(n.tag),
+			"base": pulumi.String(bases[n.repo]), "context": pulumi.String(b.context), "dockerfile": pulumi.String(b.dockerfile),
+			"key": pulumi.String(n.key),
+		})
+	}
+	return out
+}
+
+// WebCachePath is the web image's Next.js cache (its WORKDIR is /app).
+const WebCachePath = "/app/.next/cache"
 
 // DefaultTLSProxyImageTag is the tls-proxy release the web task runs.
 const DefaultTLSProxyImageTag = "v1.0.0"
@@ -137,7 +184,11 @@ func (c *Config) clusterArgs(logsKey pulumi.StringInput) components.ClusterArgs 
 }
 
 func (c *Config) registryArgs(dataKey pulumi.StringInput) components.RegistryArgs {
-	return components.RegistryArgs{Prefix: c.prefix(), Repositories: Repositories, KMSKeyArn: dataKey, Tags: c.StackTags()}
+	inUse := map[string][]string{}
+	for _, n := range c.imageNeeds() {
+		inUse[n.repo] = append(inUse[n.repo], n.tag)
+	}
+	return components.RegistryArgs{Prefix: c.prefix(), Repositories: Repositories, InUse: inUse, KMSKeyArn: dataKey, Tags: c.StackTags()}
 }
 
 func (c *Config) ingressArgs(vpc pulumi.StringInput, subnets pulumi.StringArrayInput, sg pulumi.StringInput) components.IngressArgs {
@@ -204,12 +255,15 @@ func (c *Config) webArgs(image, repo, proxyImage, proxyRepo, cluster pulumi.Stri
 		TargetGroupArn:        tg,
 		TLSProxyImage:         proxyImage,
 		TLSProxyRepositoryArn: proxyRepo,
-		TaskPolicy:            taskPolicy,
-		EnableExec:            c.Environment != Prod,
-		LogsKMSKeyArn:         logsKey,
-		AccountID:             c.AccountID,
-		Region:                c.Region,
-		Tags:                  c.StackTags(),
+		// Next.js writes its image-optimization and fetch cache under
+		// .next/cache of the app's directory (/app in the image contract).
+		WritablePaths: []string{WebCachePath},
+		TaskPolicy:    taskPolicy,
+		EnableExec:    c.Environment != Prod,
+		LogsKMSKeyArn: logsKey,
+		AccountID:     c.AccountID,
+		Region:        c.Region,
+		Tags:          c.StackTags(),
 	}
 }
 
@@ -247,7 +301,7 @@ func (c *Config) validateConnections() []error {
 		return nil
 	}
 	return []error{bad(KeyTemporal+".maxConnsPerStore", need,
-		"Temporal's pools (tasks x 2 databases x maxConnsPerStore) plus %d for the applications within %s's max_connections %d (database.instanceClass): lower temporal.maxConnsPerStore or raise database.instanceClass",
+		"Temporal's pools (tasks x 2 stores x maxConnsPerStore, plus each frontend's schema step, x2 while a rolling deploy overlaps old and new tasks) plus %d for the applications within %s's max_connections %d (database.instanceClass): lower temporal.maxConnsPerStore or raise database.instanceClass",
 		AppConnectionReserve, class, limit)}
 }
 

@@ -51,6 +51,9 @@ commands:
             (the org stack's Log Archive profile: the reader for previews and drift, the
             administrative role for deploys; nothing for a workload stack)
 
+  images    the docker buildx commands (a bash script) that build and push the images this
+            repository builds for the stack (tls-proxy, Temporal's), for linux/arm64 and linux/amd64
+
 flags:
   --stack NAME   stack to synthesize (dev, staging, prod, org)
   --json         machine-readable output
@@ -115,6 +118,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return snapshotCmd(root, *stack, stdout, stderr)
 	case "aws-profile":
 		return awsProfileCmd(root, *stack, *use, stdout, stderr)
+	case "images":
+		return imagesCmd(root, *stack, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "docustack: unknown command %q\n%s", cmd, usage)
 		return exitUsage

@@ -35,7 +35,7 @@ func TestPlanTree(t *testing.T) {
 		"network-vpc  aws:ec2/vpc:Vpc",
 		"keys-data  aws:kms/key:Key  [protected; retained on delete]",
 		"     2  aws:ec2/natGateway:NatGateway",
-		"    10  aws:ec2/vpcEndpoint:VpcEndpoint",
+		"     9  aws:ec2/vpcEndpoint:VpcEndpoint",
 		fmt.Sprintf("Total: %d cloud resources, ", plan.CustomCount()),
 	} {
 		assert.True(t, strings.Contains(out, want), "plan output lacks %q", want)

@@ -96,6 +96,18 @@ func TestWorkflows(t *testing.T) {
 	assert.Equal(t, "stack-${{ inputs.stack }}", up.Concurrency["group"], "one concurrency group per stack")
 	assert.Contains(t, raw, "-ci-deploy")
 	assert.Contains(t, raw, "policyPacks: policies")
+	for _, s := range up.Steps {
+		if s.Uses == "pulumi/actions@v7" {
+			assert.Equal(t, "up", s.With["command"])
+			assert.Equal(t, true, s.With["refresh"], "deploys refresh first: the task definition deployed is the program's, even after a rollback")
+		}
+	}
+
+	images, raw := loadWorkflow(t, "images.yml")
+	assert.Contains(t, images.On, "workflow_dispatch")
+	assert.Contains(t, raw, "docker/setup-qemu-action", "arm64 and amd64 from one runner")
+	assert.Contains(t, raw, "go run ./cmd/docustack images --stack", "the commands come from the stack's configuration")
+	assert.Contains(t, raw, "-ci-deploy", "pushing images is a deploy")
 
 	drift, raw := loadWorkflow(t, "drift.yml")
 	assert.Contains(t, drift.On, "schedule")
