@@ -72,6 +72,9 @@ type AlarmsArgs struct {
 	// CPU and memory alarms cannot see it). Off where the nightly scheduler
 	// stops the web service on purpose.
 	WebAlwaysOn bool
+	// Temporal adds the alarms on Temporal's own signals (TemporalSignals,
+	// published by the collector in the Temporal tasks).
+	Temporal bool
 	// Tags are the stack tags. Required: every key of StackTagKeys.
 	Tags Tags
 }
@@ -208,6 +211,17 @@ func (a AlarmsArgs) alarms() []alarm {
 			out = append(out, alarm{subject: "database", kind: "free-storage", namespace: "AWS/RDS", metric: "FreeStorageSpace", statistic: "Minimum",
 				dimensions: dims, comparison: "LessThanThreshold", threshold: float64(t.DatabaseFreeStorageGB) * (1 << 30), periods: 1,
 				description: fmt.Sprintf("Database free storage below %d GB (storage autoscaling may be at its ceiling)", t.DatabaseFreeStorageGB)})
+		}
+	}
+	if a.Temporal {
+		for _, sig := range TemporalSignals {
+			periods := 1
+			if sig.Statistic == "Average" {
+				periods = alarmSustained // a latency that lasts, not one slow scrape
+			}
+			out = append(out, alarm{subject: "temporal", kind: sig.Kind, namespace: TemporalMetricsNamespace, metric: sig.Metric,
+				statistic: sig.Statistic, dimensions: pulumi.StringMap{"service_name": pulumi.String(sig.Role)},
+				comparison: sig.Comparison, threshold: sig.Threshold, periods: periods, description: sig.Description})
 		}
 	}
 	if a.LoadBalancerSuffix != nil {

@@ -108,7 +108,7 @@ func TestRegistry(t *testing.T) {
 		assert.Equal(t, "imageCountMoreThan", doc.Rules[2].Selection["countType"])
 		assert.Equal(t, 30.0, doc.Rules[2].Selection["countNumber"])
 	}
-	assert.Len(t, p.ByType("aws:ecr/repository:Repository"), 8, "web, slack-bot, workers, db-init, tls-proxy and Temporal's three")
+	assert.Len(t, p.ByType("aws:ecr/repository:Repository"), 9, "web, slack-bot, workers, db-init, tls-proxy, Temporal's three and the metrics collector")
 	assertErrors(t, components.RegistryArgs{Prefix: "x", Repositories: []string{"web", "web"}, Tags: stackTags}.Validate(),
 		[]string{`repositories[1]: got "web", want a distinct lower-case repository name`})
 }

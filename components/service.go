@@ -781,6 +781,13 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 			}
 		} else {
 			side["dependsOn"] = []map[string]string{{"containerName": a.ServiceName, "condition": "START"}}
+			var own []kv
+			for _, k := range sortedKeys(sc.Environment) {
+				own = append(own, kv{Name: k, Value: sc.Environment[k]})
+			}
+			if own != nil {
+				side["environment"] = own
+			}
 		}
 		if len(sc.EntryPoint) > 0 {
 			side["entryPoint"] = sc.EntryPoint
@@ -853,6 +860,8 @@ type Sidecar struct {
 	HealthCheck []string
 	// WritablePaths are the directories it writes (besides /tmp).
 	WritablePaths []string
+	// Environment is a non-init sidecar's own settings (never secrets).
+	Environment map[string]string
 }
 
 // healthStartPeriodSeconds is the grace before a failing health check

@@ -120,6 +120,9 @@ type TemporalArgs struct {
 	// registry, with their repositories (to pull from) and digests (a new
 	// digest rolls the services that run it). Required.
 	Images TemporalImages
+	// NoMetrics leaves out the metrics collector (and so Temporal's
+	// CloudWatch metrics). Default: false, metrics on.
+	NoMetrics bool
 	// PasswordVersion is the current version of the temporal role's
 	// password secret: a rotated password rolls every server. Optional
 	// (unknown before DB-init first writes it).
@@ -211,8 +214,8 @@ type TemporalImage struct {
 	Digest string
 }
 
-// TemporalImages are Temporal's three images.
-type TemporalImages struct{ Server, AdminTools, UI TemporalImage }
+// TemporalImages are Temporal's three images and the metrics collector's.
+type TemporalImages struct{ Server, AdminTools, UI, Collector TemporalImage }
 
 // Validate reports every invalid field at once.
 func (a TemporalArgs) Validate() error {
@@ -266,8 +269,6 @@ type Temporal struct {
 	SecurityGroupID pulumi.StringOutput
 	// Services by role ("frontend", ..., "combined", "ui").
 	Services map[string]*Service
-	// SchemaTask is the one-off temporal-sql-tool task definition.
-	SchemaTask *Service
 	// FrontendAddress is what clients dial (through Service Connect).
 	FrontendAddress string
 
@@ -296,7 +297,8 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 		"clusterArn": args.ClusterArn == nil, "namespaceArn": args.NamespaceArn == nil, "logsKmsKeyArn": args.LogsKMSKeyArn == nil,
 		"images.server":     args.Images.Server.Ref == "" || args.Images.Server.RepositoryArn == nil,
 		"images.adminTools": args.Images.AdminTools.Ref == "" || args.Images.AdminTools.RepositoryArn == nil,
-		"images.ui":         args.Images.UI.Ref == "" || args.Images.UI.RepositoryArn == nil}) {
+		"images.ui":         args.Images.UI.Ref == "" || args.Images.UI.RepositoryArn == nil,
+		"images.collector":  !args.NoMetrics && (args.Images.Collector.Ref == "" || args.Images.Collector.RepositoryArn == nil)}) {
 		if missing {
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}
@@ -355,12 +357,25 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 			strategy = args.WorkerRoleStrategy
 		}
 		frontend := alias != ""
+		serviceName := fmt.Sprintf("%s-temporal-%s", args.Prefix, role)
+		sidecars := frontendSidecars(frontend, args.Images.AdminTools.Ref)
+		var taskPolicy pulumi.StringInput
+		env := serverEnvironment(args, services)
+		if !args.NoMetrics && collects(role) {
+			logGroup := "/ecs/" + serviceName
+			sidecars = append(sidecars, collectorSidecar(role, args.Images.Collector.Ref, logGroup, args.Region))
+			taskPolicy = pulumi.String(CollectorPolicy(args.Region, args.AccountID, logGroup))
+			// Prometheus on the task's loopback, timers as summaries
+			// (EMF carries them as statistic sets).
+			env["PROMETHEUS_ENDPOINT"], env["PROMETHEUS_TIMER_TYPE"] = temporalMetricsAddress, "summary"
+		}
 		svc, err := NewService(ctx, childName(name, role), ServiceArgs{
 			After:                 after,
-			ServiceName:           fmt.Sprintf("%s-temporal-%s", args.Prefix, role),
+			ServiceName:           serviceName,
 			Image:                 pulumi.String(args.Images.Server.Ref),
 			RepositoryArn:         args.Images.Server.RepositoryArn,
-			SidecarRepositoryArns: []pulumi.StringInput{args.Images.AdminTools.RepositoryArn},
+			SidecarRepositoryArns: sidecarRepositories(args),
+			TaskPolicy:            taskPolicy,
 			Redeploy:              serverRedeploy,
 			// The entry point renders the configuration here (images/README.md).
 			WritablePaths: []string{temporalConfigPath},
@@ -368,31 +383,10 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 			EntryPoint: []string{"sh", "-c", "export TEMPORAL_BROADCAST_ADDRESS=$(hostname -i) && exec /etc/temporal/entrypoint.sh"},
 			ClusterArn: args.ClusterArn,
 			CPU:        args.CPU, Memory: args.Memory,
-			DesiredCount:       args.DesiredCount,
-			IgnoreDesiredCount: args.IgnoreDesiredCount,
-			ContainerPort:      port,
-			Environment: map[string]string{
-				"SERVICES":          services,
-				"DB":                "postgres12",
-				"DB_PORT":           fmt.Sprint(DefaultDatabasePort),
-				"POSTGRES_USER":     TemporalDatabaseUser,
-				"DBNAME":            TemporalDatabase,
-				"VISIBILITY_DBNAME": TemporalVisibilityDatabase,
-				// TLS with the RDS CA and host verification: the
-				// server's certificate names the endpoint dialled.
-				"SQL_TLS_ENABLED":       "true",
-				"SQL_HOST_VERIFICATION": "true",
-				"SQL_CA":                RDSCABundlePath,
-				"NUM_HISTORY_SHARDS":    fmt.Sprint(args.NumHistoryShards),
-				// Both stores' pools are bounded (the visibility store's
-				// own default is 10, SQL_VIS_MAX_CONNS; Temporal's
-				// config_template_embedded.yaml), which DatabaseConnections counts.
-				"SQL_MAX_CONNS":          fmt.Sprint(args.MaxConnsPerStore),
-				"SQL_MAX_IDLE_CONNS":     fmt.Sprint(args.MaxConnsPerStore),
-				"SQL_VIS_MAX_CONNS":      fmt.Sprint(args.MaxConnsPerStore),
-				"SQL_VIS_MAX_IDLE_CONNS": fmt.Sprint(args.MaxConnsPerStore),
-				"BIND_ON_IP":             "0.0.0.0",
-			},
+			DesiredCount:              args.DesiredCount,
+			IgnoreDesiredCount:        args.IgnoreDesiredCount,
+			ContainerPort:             port,
+			Environment:               env,
 			DynamicEnvironment:        map[string]pulumi.StringInput{"POSTGRES_SEEDS": args.DatabaseHost},
 			Secrets:                   map[string]pulumi.StringInput{"POSTGRES_PWD": args.DatabasePasswordSecretArn},
 			Strategy:                  strategy,
@@ -403,7 +397,7 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 			ServiceConnectIdleSeconds: idleIf(alias != ""),
 			LogsKMSKeyArn:             args.LogsKMSKeyArn,
 			AccountID:                 args.AccountID, Region: args.Region,
-			Sidecars: frontendSidecars(frontend, args.Images.AdminTools.Ref),
+			Sidecars: sidecars,
 			Tags:     args.Tags,
 		}, parent)
 		if err != nil {
@@ -434,9 +428,6 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 	if err := t.ui(ctx, name, args, sg, tags); err != nil {
 		return nil, err
 	}
-	if err := t.schemaTask(ctx, name, args, sg); err != nil {
-		return nil, err
-	}
 	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
 		"securityGroupId": t.SecurityGroupID, "frontendAddress": pulumi.String(t.FrontendAddress),
 	}); err != nil {
@@ -444,6 +435,46 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 	}
 	return t, nil
 }
+
+// serverEnvironment is a server task's configuration (the server image's
+// template variables).
+func serverEnvironment(args TemporalArgs, services string) map[string]string {
+	return map[string]string{
+		"SERVICES":          services,
+		"DB":                "postgres12",
+		"DB_PORT":           fmt.Sprint(DefaultDatabasePort),
+		"POSTGRES_USER":     TemporalDatabaseUser,
+		"DBNAME":            TemporalDatabase,
+		"VISIBILITY_DBNAME": TemporalVisibilityDatabase,
+		// TLS with the RDS CA and host verification: the
+		// server's certificate names the endpoint dialled.
+		"SQL_TLS_ENABLED":       "true",
+		"SQL_HOST_VERIFICATION": "true",
+		"SQL_CA":                RDSCABundlePath,
+		"NUM_HISTORY_SHARDS":    fmt.Sprint(args.NumHistoryShards),
+		// Both stores' pools are bounded (the visibility store's
+		// own default is 10, SQL_VIS_MAX_CONNS; Temporal's
+		// config_template_embedded.yaml), which DatabaseConnections counts.
+		"SQL_MAX_CONNS":          fmt.Sprint(args.MaxConnsPerStore),
+		"SQL_MAX_IDLE_CONNS":     fmt.Sprint(args.MaxConnsPerStore),
+		"SQL_VIS_MAX_CONNS":      fmt.Sprint(args.MaxConnsPerStore),
+		"SQL_VIS_MAX_IDLE_CONNS": fmt.Sprint(args.MaxConnsPerStore),
+		"BIND_ON_IP":             "0.0.0.0",
+	}
+}
+
+// sidecarRepositories are the sidecars' images' repositories.
+func sidecarRepositories(args TemporalArgs) []pulumi.StringInput {
+	out := []pulumi.StringInput{args.Images.AdminTools.RepositoryArn}
+	if !args.NoMetrics {
+		out = append(out, args.Images.Collector.RepositoryArn)
+	}
+	return out
+}
+
+// collects tells whether a role's tasks (or the combined task) emit one of
+// the TemporalSignals, and so carry a collector.
+func collects(role string) bool { return role == "combined" || signalRoles()[role] }
 
 // frontendService is the frontend's ECS service, once created.
 func (t *Temporal) frontendService() pulumi.Resource { return t.Frontend().Service }
@@ -568,35 +599,6 @@ func schemaInit(adminTools string) Sidecar {
 		// The image's entry point is "tini -- sleep infinity".
 		EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{SchemaScript()},
 	}
-}
-
-// schemaTask is the one-off task definition (temporalio/admin-tools) that
-// applies the schemas before the first start and on upgrades; auto-setup is
-// not used outside dev (DESIGN.md §4).
-func (t *Temporal) schemaTask(ctx *pulumi.Context, name string, args TemporalArgs, server interface{ ID() pulumi.IDOutput }) error {
-	task, err := NewService(ctx, childName(name, "schema"), ServiceArgs{
-		ServiceName:   args.Prefix + "-temporal-schema",
-		Image:         pulumi.String(args.Images.AdminTools.Ref),
-		RepositoryArn: args.Images.AdminTools.RepositoryArn,
-		// The image's entry point is "tini -- sleep infinity": without our
-		// own, the command would only be arguments to sleep.
-		EntryPoint:         []string{"/bin/sh", "-c"},
-		Command:            []string{SchemaScript()},
-		TaskOnly:           true,
-		ClusterArn:         args.ClusterArn,
-		DynamicEnvironment: map[string]pulumi.StringInput{"POSTGRES_SEEDS": args.DatabaseHost},
-		Secrets:            map[string]pulumi.StringInput{"POSTGRES_PWD": args.DatabasePasswordSecretArn},
-		SubnetIDs:          args.SubnetIDs,
-		SecurityGroupIDs:   pulumi.StringArray{server.ID()},
-		LogsKMSKeyArn:      args.LogsKMSKeyArn,
-		AccountID:          args.AccountID, Region: args.Region,
-		Tags: args.Tags,
-	}, pulumi.Parent(t))
-	if err != nil {
-		return err
-	}
-	t.SchemaTask = task
-	return nil
 }
 
 // Frontend is the service that publishes frontend:7233 through Service

@@ -122,20 +122,9 @@ func TestTemporalSplit(t *testing.T) {
 	assert.Equal(t, "frontend:7233", env(container(t, p, "temporal-ui-task"), "environment")["TEMPORAL_ADDRESS"])
 	assert.Equal(t, "docustack", env(container(t, p, "temporal-ui-task"), "environment")["TEMPORAL_DEFAULT_NAMESPACE"], "the UI opens on the namespace that exists")
 
-	// The schema task: admin-tools, temporal-sql-tool for both databases, no service.
-	schema := container(t, p, "temporal-schema-task")
-	// Since 1.24 admin-tools tags name the bundled tctl and CLI; "1.27.2"
-	// alone does not exist (temporalio/temporal#6052).
-	assert.Equal(t, "333333333333.dkr.ecr.us-east-1.amazonaws.com/docustack-prod/temporal-admin-tools:1.27.2-tctl-1.18.2-cli-1.3.0", schema["image"])
-	// The image's entry point is "tini -- sleep infinity": the task brings its own.
-	assert.Equal(t, []any{"/bin/sh", "-c"}, schema["entryPoint"])
-	require.Len(t, schema["command"], 1, "one script for sh -c")
-	cmd := fmt.Sprint(schema["command"])
-	assert.Contains(t, cmd, "--db temporal setup-schema")
-	assert.Contains(t, cmd, "--db temporal_visibility update-schema")
-	assert.Contains(t, cmd, "--tls")
-	_, hasService := p.Named("temporal-schema-service")
-	assert.False(t, hasService, "a one-off task, run on demand")
+	// No one-off schema task: the frontend's init container applies the schema at every start.
+	_, oneOff := p.Named("temporal-schema-task")
+	assert.False(t, oneOff)
 }
 
 func TestTemporalCombinedInDev(t *testing.T) {
@@ -501,7 +490,7 @@ func TestTemporalNamespaceIsRegistered(t *testing.T) {
 		p := stackPlan(t, c.stack)
 		var defs []map[string]any
 		require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, c.task).Str("containerDefinitions")), &defs))
-		require.Len(t, defs, 3, "server, schema and namespace-init")
+		require.GreaterOrEqual(t, len(defs), 3, "server, schema and namespace-init (and prod's metrics collector)")
 		side := defs[2]
 		assert.Equal(t, "namespace-init", side["name"])
 		serverEnv := env(defs[0], "environment")
@@ -524,7 +513,85 @@ func TestTemporalNamespaceIsRegistered(t *testing.T) {
 	p := stackPlan(t, "prod")
 	var history []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "temporal-history-task").Str("containerDefinitions")), &history))
-	assert.Len(t, history, 1, "only frontend tasks apply the schema and register namespaces")
+	require.Len(t, history, 2, "only frontend tasks apply the schema and register namespaces; history has its collector")
+	assert.Equal(t, "metrics", history[1]["name"])
+}
+
+// Temporal's own signals reach CloudWatch: the server serves Prometheus
+// metrics on the task's loopback, a collector from the account's registry
+// keeps exactly the alarmed signals of its role and writes them as EMF to the
+// service's own log group (which its task role alone may write), and an
+// alarm watches each signal; dev turns them off (temporal.metrics).
+func TestTemporalMetricsReachCloudWatch(t *testing.T) {
+	p := stackPlan(t, "prod")
+	for role, want := range map[string][]string{
+		"history":  {"persistence_errors", "persistence_latency", "task_schedule_to_start_latency"},
+		"frontend": {"service_errors"},
+		"matching": nil, "worker": nil,
+	} {
+		var defs []map[string]any
+		task := mustNamed(t, p, "temporal-"+role+"-task")
+		require.NoError(t, json.Unmarshal([]byte(task.Str("containerDefinitions")), &defs))
+		var collector map[string]any
+		for _, d := range defs {
+			if d["name"] == "metrics" {
+				collector = d
+			}
+		}
+		if want == nil {
+			assert.Nil(t, collector, "%s emits no alarmed signal", role)
+			assert.Empty(t, env(defs[0], "environment")["PROMETHEUS_ENDPOINT"], role)
+			continue
+		}
+		require.NotNil(t, collector, role)
+		assert.Equal(t, "127.0.0.1:9090", env(defs[0], "environment")["PROMETHEUS_ENDPOINT"], "loopback only")
+		assert.Contains(t, collector["image"], "/docustack-prod/otel-collector:v0.40.0", "from the account's registry")
+		var cfg struct {
+			Processors map[string]struct {
+				Metrics struct {
+					Include struct {
+						MetricNames []string `json:"metric_names"`
+					} `json:"include"`
+				} `json:"metrics"`
+			} `json:"processors"`
+			Exporters struct {
+				EMF struct {
+					Namespace    string `json:"namespace"`
+					LogGroupName string `json:"log_group_name"`
+				} `json:"awsemf"`
+			} `json:"exporters"`
+			Receivers struct {
+				Prometheus struct {
+					Config struct {
+						ScrapeConfigs []struct {
+							StaticConfigs []struct{ Targets []string } `json:"static_configs"`
+						} `json:"scrape_configs"`
+					} `json:"config"`
+				} `json:"prometheus"`
+			} `json:"receivers"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(env(collector, "environment")["AOT_CONFIG_CONTENT"]), &cfg))
+		assert.ElementsMatch(t, want, cfg.Processors["filter/signals"].Metrics.Include.MetricNames, role)
+		assert.Equal(t, components.TemporalMetricsNamespace, cfg.Exporters.EMF.Namespace)
+		logGroup := mustNamed(t, p, "temporal-"+role+"-log").Str("name")
+		assert.Equal(t, logGroup, cfg.Exporters.EMF.LogGroupName, "its own service's log group")
+		assert.Equal(t, []string{"127.0.0.1:9090"}, cfg.Receivers.Prometheus.Config.ScrapeConfigs[0].StaticConfigs[0].Targets)
+		// The task role may write exactly that log group.
+		policy := mustNamed(t, p, "temporal-"+role+"-task-role").Str("inlinePolicies.0.policy")
+		assert.Contains(t, policy, "log-group:"+logGroup+":*")
+	}
+	alarms := alarmsOf(p)
+	for _, sig := range components.TemporalSignals {
+		a, ok := alarms["docustack-prod-temporal-"+sig.Kind]
+		require.True(t, ok, sig.Kind)
+		assert.Equal(t, components.TemporalMetricsNamespace, a.Str("namespace"))
+		assert.Equal(t, sig.Metric, a.Str("metricName"))
+		assert.Equal(t, map[string]any{"service_name": sig.Role}, a.Get("dimensions"))
+	}
+	dev := stackPlan(t, "dev")
+	assert.NotContains(t, mustNamed(t, dev, "temporal-combined-task").Str("containerDefinitions"), "otel-collector", "dev: temporal.metrics false")
+	_, devAlarm := alarmsOf(dev)["docustack-dev-temporal-persistence-errors"]
+	assert.False(t, devAlarm)
 }
 
 // The schemas of both databases are set up and upgraded before the frontend

@@ -347,6 +347,7 @@ func TestUpdatePass(t *testing.T) {
 	edit(t, stackFile, "docustack:dbInit:\n    imageTag: v0.1.0", "docustack:dbInit:\n    imageTag: v0.1.1") // a DB-init image tag re-runs it
 	edit(t, stackFile, "instanceClass: db.t4g.micro", "instanceClass: db.t4g.small")
 	edit(t, stackFile, "secrets: [NEXTAUTH_SECRET]", "secrets: [NEXTAUTH_SECRET, STRIPE_API_KEY]")
+	edit(t, stackFile, "numHistoryShards: 4\n", "numHistoryShards: 4\n    maxConnsPerStore: 4\n") // a Temporal configuration change
 	edit(t, filepath.Join(p, "components", "database.go"), `"DocuStack: TLS forced, pgaudit"`, `"DocuStack: TLS forced, pgaudit, audited"`)
 	head := offlinePlan(t, p, stack)
 
@@ -390,6 +391,8 @@ func TestUpdatePass(t *testing.T) {
 	for _, want := range []struct{ name, op string }{
 		{"web-task", "replace"}, {"database-parameters", "replace"}, {"db-init-invocation", "replace"},
 		{"database-instance", "update"}, {"web-secrets-stripe-api-key", "create"},
+		{"temporal-combined-task", "replace"}, {"temporal-combined-service", "update"}, // exactly Temporal rolls
+		{"workers-task", ""}, {"temporal-ui-task", ""}, // untouched
 	} {
 		found := false
 		for urn, op := range engine {
@@ -398,7 +401,7 @@ func TestUpdatePass(t *testing.T) {
 				assert.Equal(t, want.op, op, urn)
 			}
 		}
-		assert.True(t, found, "no step for %s", want.name)
+		assert.Equal(t, want.op != "", found, "a step for %s: %v", want.name, want.op != "")
 	}
 	t.Logf("update pass: %d resources change; engine and offline agree on %d", len(engine), len(engine)-len(disagree))
 

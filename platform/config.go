@@ -226,7 +226,16 @@ type TemporalConfig struct {
 	Strategy components.CapacityStrategy `json:"strategy"`
 	// MaxConnsPerStore caps each server's pool per database. Default: 5.
 	MaxConnsPerStore int `json:"maxConnsPerStore"`
+	// CollectorVersion is the ADOT collector release that carries Temporal's
+	// metrics to CloudWatch. Default: components.DefaultCollectorVersion.
+	CollectorVersion string `json:"collectorVersion"`
+	// Metrics carries Temporal's signals to CloudWatch, with their alarms.
+	// Default: true.
+	Metrics *bool `json:"metrics"`
 }
+
+// metricsOn tells whether Temporal's metrics are on (the default).
+func (t TemporalConfig) metricsOn() bool { return t.Metrics == nil || *t.Metrics }
 
 // AppConfig is an ECS application's object (`docustack:workers`, `docustack:slackBot`).
 type AppConfig struct {

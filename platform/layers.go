@@ -177,6 +177,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider 
 		Server:     temporalImage(components.TemporalServerRepository, cfg.temporalVersion()),
 		AdminTools: temporalImage(components.TemporalAdminToolsRepository, components.AdminToolsTags[cfg.temporalVersion()]),
 		UI:         temporalImage(components.TemporalUIRepository, cfg.temporalUIVersion()),
+		Collector:  temporalImage(components.CollectorRepository, cfg.collectorVersion()),
 	}
 	tArgs.PasswordVersion = pre.secretVersions[cfg.secretName("database", "TEMPORAL_PASSWORD")]
 	temporal, err := components.NewTemporal(ctx, "temporal", tArgs, opts...)
@@ -252,7 +253,13 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider 
 	aArgs.TopicArn = alertsTopic
 	aArgs.LoadBalancerSuffix, aArgs.TargetGroupSuffix = ingress.LoadBalancer.ArnSuffix, ingress.TargetGroup.ArnSuffix
 	aArgs.WebAlwaysOn = !cfg.Scheduler.Enabled
+	aArgs.Temporal = cfg.Temporal.metricsOn()
 	for _, s := range scheduled {
+		// The Temporal UI is an operator tool behind the bastion, on Spot:
+		// its CPU and memory decide nothing the platform serves.
+		if s.Label == "temporal-ui" {
+			continue
+		}
 		aArgs.Services = append(aArgs.Services, s.ServiceName)
 	}
 	if _, err := components.NewAlarms(ctx, "alarms", aArgs, opts...); err != nil {

@@ -58,7 +58,7 @@ func (p *preflightResult) ready(c *Config, app string, secrets map[string]pulumi
 }
 
 func (c *Config) imageNeeds() []imageNeed {
-	return []imageNeed{
+	needs := []imageNeed{
 		{KeyWeb + ".imageTag", "web", c.Web.ImageTag},
 		{KeyWeb + ".tlsProxyImageTag", "tls-proxy", c.Web.TLSProxyImageTag},
 		{KeyWorkers + ".imageTag", "workers", c.Workers.ImageTag},
@@ -70,6 +70,18 @@ func (c *Config) imageNeeds() []imageNeed {
 		{KeyTemporal + ".version", components.TemporalAdminToolsRepository, components.AdminToolsTags[c.temporalVersion()]},
 		{KeyTemporal + ".uiVersion", components.TemporalUIRepository, c.temporalUIVersion()},
 	}
+	if c.Temporal.metricsOn() {
+		needs = append(needs, imageNeed{KeyTemporal + ".collectorVersion", components.CollectorRepository, c.collectorVersion()})
+	}
+	return needs
+}
+
+// collectorVersion is the configured metrics collector release or the default.
+func (c *Config) collectorVersion() string {
+	if c.Temporal.CollectorVersion != "" {
+		return c.Temporal.CollectorVersion
+	}
+	return components.DefaultCollectorVersion
 }
 
 // temporalVersion and temporalUIVersion are the configured releases or the

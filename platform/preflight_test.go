@@ -1,6 +1,9 @@
 package platform_test
 
 import (
+	"encoding/json"
+	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -137,4 +140,68 @@ func TestPreflightNewSecretAndLostRepository(t *testing.T) {
 	_, err = synthIn(t, "dev", fakeaws.World{MissingRepositories: map[string]bool{"docustack-dev/workers": true}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "docustack:workers.imageTag: repository docustack-dev/workers does not exist while the platform's other repositories do")
+}
+
+// changed names the resources whose inputs differ between two plans, or
+// that only one has.
+func changed(t *testing.T, a, b *synth.Plan) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []string
+	for _, ra := range a.Resources {
+		seen[ra.URN] = true
+		rb, ok := b.ByURN(ra.URN)
+		if !ok || !reflect.DeepEqual(ra.Inputs, rb.Inputs) {
+			out = append(out, ra.Name)
+		}
+	}
+	for _, rb := range b.Resources {
+		if !seen[rb.URN] {
+			out = append(out, rb.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A password rotation, a new image and a Temporal configuration change each
+// roll exactly the services that use them, and change nothing else.
+func TestChangesRollExactlyTheirServices(t *testing.T) {
+	base, err := synthIn(t, "prod", fakeaws.World{})
+	require.NoError(t, err)
+	servers := []string{"temporal-frontend-service", "temporal-history-service", "temporal-matching-service", "temporal-worker-service"}
+	for _, c := range []struct {
+		name  string
+		world fakeaws.World
+		want  []string
+	}{
+		{"the app's database password rotated", fakeaws.World{Rotated: map[string]string{"docustack/prod/database/APP_PASSWORD": "2"}},
+			[]string{"web-service", "workers-service"}},
+		{"Temporal's database password rotated", fakeaws.World{Rotated: map[string]string{"docustack/prod/database/TEMPORAL_PASSWORD": "2"}}, servers},
+		{"a Slack token rotated", fakeaws.World{Rotated: map[string]string{"docustack/prod/slack-bot/SLACK_BOT_TOKEN": "2"}}, []string{"slack-bot-service"}},
+		{"the web image pushed again", fakeaws.World{Pushed: map[string]string{"docustack-prod/web:v0.1.0": "2"}}, []string{"web-service"}},
+		{"Temporal's server image rebuilt", fakeaws.World{Pushed: map[string]string{"docustack-prod/temporal-server:1.27.2": "2"}}, servers},
+		{"Temporal's UI image rebuilt", fakeaws.World{Pushed: map[string]string{"docustack-prod/temporal-ui:2.37.2": "2"}}, []string{"temporal-ui-service"}},
+	} {
+		p, err := synthIn(t, "prod", c.world)
+		require.NoError(t, err, c.name)
+		want := append([]string{}, c.want...)
+		sort.Strings(want)
+		assert.Equal(t, want, changed(t, base, p), c.name)
+	}
+
+	// A Temporal configuration change is a new task definition of exactly
+	// the servers (the engine replaces each, and its service rolls onto it).
+	proj, err := synth.LoadProject("..")
+	require.NoError(t, err)
+	cfg, err := synth.LoadStackConfig("..", "prod", proj)
+	require.NoError(t, err)
+	var tc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(cfg["docustack:temporal"]), &tc))
+	tc["maxConnsPerStore"] = 4
+	b, _ := json.Marshal(tc)
+	cfg["docustack:temporal"] = string(b)
+	p, err := synth.Run(synth.Options{Project: proj.Name, Stack: "prod", Config: cfg}, platform.Program)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"temporal-frontend-task", "temporal-history-task", "temporal-matching-task", "temporal-worker-task"}, changed(t, base, p))
 }

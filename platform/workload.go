@@ -14,7 +14,7 @@ import (
 // built from this repository. Every image a task runs comes from the
 // account's own registry: none from Docker Hub at run time.
 var Repositories = []string{"web", "slack-bot", "workers", "db-init", "tls-proxy",
-	components.TemporalServerRepository, components.TemporalAdminToolsRepository, components.TemporalUIRepository}
+	components.TemporalServerRepository, components.TemporalAdminToolsRepository, components.TemporalUIRepository, components.CollectorRepository}
 
 // builtHere are the images this repository builds, by repository: the build
 // context and Dockerfile (images/README.md).
@@ -23,6 +23,7 @@ var builtHere = map[string]struct{ context, dockerfile string }{
 	components.TemporalServerRepository:     {"images/temporal-server", "images/temporal-server/Dockerfile"},
 	components.TemporalAdminToolsRepository: {"images/temporal-admin-tools", "images/temporal-admin-tools/Dockerfile"},
 	components.TemporalUIRepository:         {"images/temporal-ui", "images/temporal-ui/Dockerfile"},
+	components.CollectorRepository:          {"images/otel-collector", "images/otel-collector/Dockerfile"},
 }
 
 // ImagePlatforms are what every image is built for: Graviton first (the
@@ -41,6 +42,7 @@ func (c *Config) builtImages() pulumi.Array {
 		components.TemporalServerRepository:     "temporalio/server:" + c.temporalVersion(),
 		components.TemporalAdminToolsRepository: "temporalio/admin-tools:" + components.AdminToolsTags[c.temporalVersion()],
 		components.TemporalUIRepository:         "temporalio/ui:" + c.temporalUIVersion(),
+		components.CollectorRepository:          "public.ecr.aws/aws-observability/aws-otel-collector:" + c.collectorVersion(),
 	}
 	out := pulumi.Array{}
 	for _, n := range c.imageNeeds() {
@@ -105,7 +107,8 @@ func (c *Config) validateWorkload() []error {
 		}
 	}
 	for k, tag := range components.InOrder(map[string]string{KeyWeb + ".imageTag": c.Web.ImageTag, KeyWeb + ".tlsProxyImageTag": c.Web.TLSProxyImageTag,
-		KeyWorkers + ".imageTag": c.Workers.ImageTag, KeySlackBot + ".imageTag": c.SlackBot.ImageTag}) {
+		KeyWorkers + ".imageTag": c.Workers.ImageTag, KeySlackBot + ".imageTag": c.SlackBot.ImageTag,
+		KeyTemporal + ".collectorVersion": c.collectorVersion()}) {
 		if !imageTagPattern.MatchString(tag) || tag == "latest" {
 			errs = append(errs, bad(k, tag, "an immutable image tag (not latest), e.g. a release or commit"))
 		}
@@ -272,7 +275,7 @@ func (c *Config) temporalArgs() components.TemporalArgs {
 	return components.TemporalArgs{
 		Prefix: c.prefix(), Mode: components.TemporalMode(t.Mode), Version: t.Version, UIVersion: t.UIVersion,
 		NumHistoryShards: t.NumHistoryShards, CPU: t.CPU, Memory: t.Memory, DesiredCount: t.DesiredCount, Strategy: t.Strategy,
-		IgnoreDesiredCount: c.Scheduler.Enabled, MaxConnsPerStore: t.MaxConnsPerStore,
+		IgnoreDesiredCount: c.Scheduler.Enabled, MaxConnsPerStore: t.MaxConnsPerStore, NoMetrics: !t.metricsOn(),
 		AccountID: c.AccountID, Region: c.Region, Tags: c.StackTags(),
 	}
 }

@@ -82,6 +82,15 @@ func TestHandComputedLines(t *testing.T) {
 	assert.InDelta(t, 1.64, line(t, dev, "web-service", "").USD, 0.005)
 	// Prod web: 2 base tasks on-demand, Graviton: 1 vCPU × 0.03238 × 2 × 730 = 47.27.
 	assert.InDelta(t, 47.27, line(t, prod, "web-service", "on-demand vCPU (1 vCPU, 2 GB)").USD, 0.005)
+	// An alarm in a namespace of the stack's own is also its metric, a custom
+	// metric (0.30 $/month): Temporal's EMF signals, the CIS metric filters.
+	assert.InDelta(t, 0.30, line(t, prod, "alarms-temporal-persistence-errors", "custom metric (DocuStack/Temporal)").USD, 0.005)
+	assert.InDelta(t, 0.30, line(t, prod, "trail-root-usage-alarm", "custom metric (DocuStack/CIS)").USD, 0.005)
+	for _, l := range prod.Estimate.Lines {
+		if l.Resource == "alarms-alb-elb-5xx" {
+			assert.Equal(t, "alarm", l.Item, "an AWS/ namespace's metric is AWS's, not billed as custom")
+		}
+	}
 	// WAF: 5 $/ACL + 1 rule (the allow-list only) in dev, 4 managed groups in prod.
 	assert.InDelta(t, 1.00, line(t, dev, "ingress-web-acl", "rules and managed rule groups").USD, 0.005)
 	assert.InDelta(t, 4.00, line(t, prod, "ingress-web-acl", "rules and managed rule groups").USD, 0.005)

@@ -59,6 +59,11 @@ func (e *estimator) resource(r synth.Resource) {
 		e.add(r, "log ingestion", a.LogsGbPerMonth/groups, "cw_logs_ingest_gb", "logsGbPerMonth split over the log groups")
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		e.add(r, "alarm", 1, "cw_alarm_month", "")
+		if ns := r.Str("namespace"); ns != "" && !strings.HasPrefix(ns, "AWS/") {
+			// A custom namespace is metrics the stack publishes (EMF):
+			// each alarmed metric is a custom metric, billed monthly.
+			e.add(r, "custom metric ("+ns+")", 1, "cw_metric_month", "the alarmed metric, published by the stack")
+		}
 	case "aws:ec2/flowLog:FlowLog":
 		e.add(r, "flow logs delivered to S3", a.FlowLogsGbPerMonth, "vended_logs_s3_gb", "flowLogsGbPerMonth")
 	case "aws:s3/bucketV2:BucketV2":

@@ -260,6 +260,10 @@ type World struct {
 	MissingImages map[string]bool
 	// EmptySecrets exist without a current value; NewSecrets do not exist.
 	EmptySecrets, NewSecrets map[string]bool
+	// Pushed are "repository:tag" pairs pushed again under a new digest
+	// (the value distinguishes pushes); Rotated are secrets whose current
+	// version is a new one (a rotation), the value naming it.
+	Pushed, Rotated map[string]string
 }
 
 // Invoke answers an invoke in this world: a result, or the error AWS would
@@ -281,7 +285,7 @@ func (w World) Invoke(token, account, region string, azs []string, args resource
 		if w.MissingImages[repo+":"+tag] {
 			return nil, fmt.Errorf("reading ECR Image: ImageNotFoundException: The image with imageId {imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'", tag, repo, account), true
 		}
-		digest := "sha256:" + hash64(repo+":"+tag)
+		digest := "sha256:" + hash64(repo+":"+tag+w.Pushed[repo+":"+tag])
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": digest, "imageDigest": digest, "imageTag": tag, "imageTags": []any{tag}, "repositoryName": repo, "registryId": account,
 			"imageUri": fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s@%s", account, region, repo, digest),
@@ -293,7 +297,7 @@ func (w World) Invoke(token, account, region string, azs []string, args resource
 		}
 		var versions []any
 		if !w.EmptySecrets[id] {
-			versions = []any{map[string]any{"versionId": hash64(id)[:32], "versionStages": []any{"AWSCURRENT"}, "createdTime": "2026-12-01T00:00:00Z", "lastAccessedDate": ""}}
+			versions = []any{map[string]any{"versionId": hash64(id + w.Rotated[id])[:32], "versionStages": []any{"AWSCURRENT"}, "createdTime": "2026-12-01T00:00:00Z", "lastAccessedDate": ""}}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": id, "secretId": id, "name": id, "arn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, account, id, suffix6(id)), "versions": versions,

@@ -75,7 +75,7 @@ var whoCanAllowed = map[string][]allowed{
 		{"web-execution-role", "/web/"}, {"web-execution-role", "/database/APP_PASSWORD"},
 		{"workers-execution-role", "/database/APP_PASSWORD"},
 		{"slack-bot-execution-role", "/slack-bot/"},
-		{"temporal-combined-execution-role", "/database/TEMPORAL_PASSWORD"}, {"temporal-schema-execution-role", "/database/TEMPORAL_PASSWORD"},
+		{"temporal-combined-execution-role", "/database/TEMPORAL_PASSWORD"},
 		{"temporal-frontend-execution-role", "/database/TEMPORAL_PASSWORD"}, {"temporal-history-execution-role", "/database/TEMPORAL_PASSWORD"},
 		{"temporal-matching-execution-role", "/database/TEMPORAL_PASSWORD"}, {"temporal-worker-execution-role", "/database/TEMPORAL_PASSWORD"},
 		{"db-init-role", "/database/"}, {"db-init-role", "rds!"},
