@@ -229,7 +229,7 @@ func TestDetection(t *testing.T) {
 	var gd map[string]any
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "detection-guardduty-all").Str("eventPattern")), &gd))
 	assert.Equal(t, map[string]any{"source": []any{"aws.guardduty"}, "detail-type": []any{"GuardDuty Finding"}}, gd, "every GuardDuty finding")
-	for _, r := range []string{"securityhub-medium-plus", "guardduty-all", "config-noncompliant", "ecs-deployment-failed", "ecs-service-impaired"} {
+	for _, r := range []string{"securityhub-medium-plus", "guardduty-all", "config-noncompliant", "ecs-deployment-failed", "ecs-service-impaired", "ecs-task-failed-to-start"} {
 		assert.Contains(t, mustNamed(t, p, "detection-"+r+"-target").Str("arn"), ":docustack-prod-alerts")
 	}
 	// A failed or impaired ECS deployment alerts even when no task runs to
@@ -240,6 +240,10 @@ func TestDetection(t *testing.T) {
 		"detail": map[string]any{"eventName": []any{"SERVICE_DEPLOYMENT_FAILED"}}}, failed)
 	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "detection-ecs-service-impaired").Str("eventPattern")), &impaired))
 	assert.Equal(t, []any{"WARN", "ERROR"}, impaired["detail"].(map[string]any)["eventType"])
+	var notStarted map[string]any
+	require.NoError(t, json.Unmarshal([]byte(mustNamed(t, p, "detection-ecs-task-failed-to-start").Str("eventPattern")), &notStarted))
+	assert.Equal(t, map[string]any{"lastStatus": []any{"STOPPED"}, "stopCode": []any{"TaskFailedToStart"}}, notStarted["detail"],
+		"each task that never started; not the normal stops (scale-in, Spot, the scheduler)")
 }
 
 func TestDetectionAdopts(t *testing.T) {

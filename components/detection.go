@@ -53,6 +53,14 @@ var AlertRules = map[string]map[string]any{
 		"source": []string{"aws.ecs"}, "detail-type": []string{"ECS Service Action"},
 		"detail": map[string]any{"eventType": []string{"WARN", "ERROR"}},
 	},
+	// A task that never started (an image it cannot pull, a secret it
+	// cannot read): the failures the circuit breaker counts, each one, not
+	// the stops that are normal (scale-in, Spot, the scheduler, a deploy).
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
+	"ecs-task-failed-to-start": {
+		"source": []string{"aws.ecs"}, "detail-type": []string{"ECS Task State Change"},
+		"detail": map[string]any{"lastStatus": []string{"STOPPED"}, "stopCode": []string{"TaskFailedToStart"}},
+	},
 }
 
 // DetectionArgs configures threat detection and alerting.
