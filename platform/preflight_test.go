@@ -191,7 +191,8 @@ func TestChangesRollExactlyTheirServices(t *testing.T) {
 	}
 
 	// A Temporal configuration change is a new task definition of exactly
-	// the servers (the engine replaces each, and its service rolls onto it).
+	// the servers (a new revision, which the engine creates in place of the
+	// old), and each of their services rolls onto it.
 	proj, err := synth.LoadProject("..")
 	require.NoError(t, err)
 	cfg, err := synth.LoadStackConfig("..", "prod", proj)
@@ -203,5 +204,6 @@ func TestChangesRollExactlyTheirServices(t *testing.T) {
 	cfg["docustack:temporal"] = string(b)
 	p, err := synth.Run(synth.Options{Project: proj.Name, Stack: "prod", Config: cfg}, platform.Program)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"temporal-frontend-task", "temporal-history-task", "temporal-matching-task", "temporal-worker-task"}, changed(t, base, p))
+	assert.Equal(t, []string{"temporal-frontend-service", "temporal-frontend-task", "temporal-history-service", "temporal-history-task",
+		"temporal-matching-service", "temporal-matching-task", "temporal-worker-service", "temporal-worker-task"}, changed(t, base, p))
 }

@@ -10,6 +10,8 @@
 package fakeaws
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"github.com/docustack/infrastructure/internal/awsspec"
 
 	"crypto/sha256"
@@ -179,6 +181,14 @@ func Computed(typ, name, id, account, region string, state resource.PropertyMap)
 		if a := ecsServiceArn(state); a != "" {
 			arn = a
 		}
+	case "aws:ecs/taskDefinition:TaskDefinition":
+		// AWS registers each new content as a new revision of the family,
+		// under a new ARN (task-definition/<family>:<revision>); here the
+		// revision is derived from the content, so a changed definition,
+		// which the provider replaces, gets a new ARN and its service an
+		// update, and an unchanged one keeps its ARN.
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
+		arn = fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%d", region, account, inputString(state, "family"), revision(state))
 	case "aws:autoscaling/group:Group":
 		sum := sha256.Sum256([]byte(id))
 		h := hex.EncodeToString(sum[:])
@@ -327,6 +337,13 @@ func (w World) Invoke(token, account, region string, azs []string, args resource
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": region}), nil, true
 	}
 	return nil, nil, false
+}
+
+// revision is a task definition's revision number, from its content.
+func revision(state resource.PropertyMap) uint32 {
+	b, _ := json.Marshal(state.Mappable())
+	sum := sha256.Sum256(b)
+	return 1 + binary.BigEndian.Uint32(sum[:4])%100000
 }
 
 // ecsServiceArn is a service's ARN in its cluster (the long ARN format):
