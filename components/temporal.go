@@ -210,8 +210,9 @@ type TemporalImage struct {
 	Ref string
 	// RepositoryArn is its repository, which the execution role pulls from.
 	RepositoryArn pulumi.StringInput
-	// Digest is the tag's digest in the registry (the preflight's).
-	Digest string
+	// Digest is the tag's digest in the registry (the preflight's), nil
+	// when unknown.
+	Digest pulumi.StringInput
 }
 
 // TemporalImages are Temporal's three images and the metrics collector's.
@@ -349,8 +350,8 @@ func NewTemporal(ctx *pulumi.Context, name string, args TemporalArgs, opts ...pu
 
 	// A server rolls on a new server or admin-tools digest and on a new
 	// password version; a configuration change is a new task definition.
-	serverRedeploy := redeployOn(map[string]string{"image:" + TemporalServerRepository: args.Images.Server.Digest,
-		"image:" + TemporalAdminToolsRepository: args.Images.AdminTools.Digest, "secret:password": args.PasswordVersion})
+	serverRedeploy := redeployOn(map[string]pulumi.StringInput{"image:" + TemporalServerRepository: args.Images.Server.Digest,
+		"image:" + TemporalAdminToolsRepository: args.Images.AdminTools.Digest, "secret:password": nonEmpty(args.PasswordVersion)})
 	server := func(role, services string, port int, alias string, after []pulumi.Resource) error {
 		strategy := args.Strategy
 		if role == "worker" {
@@ -485,15 +486,23 @@ const temporalConfigPath = "/etc/temporal/config"
 // temporalUIConfigPath is where the UI's start script renders its configuration.
 const temporalUIConfigPath = "/home/ui-server/config"
 
-// redeployOn keeps the known facts (a digest, a version) as triggers.
-func redeployOn(facts map[string]string) map[string]pulumi.StringInput {
+// redeployOn keeps the facts that are set (a digest, a version) as triggers.
+func redeployOn(facts map[string]pulumi.StringInput) map[string]pulumi.StringInput {
 	out := map[string]pulumi.StringInput{}
 	for k, v := range facts {
-		if v != "" {
-			out[k] = pulumi.String(v)
+		if v != nil {
+			out[k] = v
 		}
 	}
 	return out
+}
+
+// nonEmpty is s as an input, or nil when empty.
+func nonEmpty(s string) pulumi.StringInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
 }
 
 func idleIf(on bool) int {
@@ -540,7 +549,7 @@ func (t *Temporal) ui(ctx *pulumi.Context, name string, args TemporalArgs, serve
 		ServiceName:        args.Prefix + "-temporal-ui",
 		Image:              pulumi.String(args.Images.UI.Ref),
 		RepositoryArn:      args.Images.UI.RepositoryArn,
-		Redeploy:           redeployOn(map[string]string{"image:" + TemporalUIRepository: args.Images.UI.Digest}),
+		Redeploy:           redeployOn(map[string]pulumi.StringInput{"image:" + TemporalUIRepository: args.Images.UI.Digest}),
 		WritablePaths:      []string{temporalUIConfigPath},
 		ClusterArn:         args.ClusterArn,
 		DesiredCount:       1,

@@ -108,7 +108,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider 
 	// Through the account-pinned provider: the preflight can only ask the
 	// stack's own account (a default provider would ask whatever account
 	// the caller's credentials name).
-	pre, err := runPreflight(ctx, cfg, pulumi.Provider(provider))
+	pre, err := runPreflight(ctx, cfg, func(repo string) pulumi.StringOutput { return registry.Repositories[repo].Name }, pulumi.Provider(provider))
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider 
 	tArgs.After = dbReady // the temporal role and its two databases
 	temporalImage := func(repo, tag string) components.TemporalImage {
 		return components.TemporalImage{Ref: cfg.registryHost() + "/" + cfg.prefix() + "/" + repo + ":" + tag,
-			RepositoryArn: registry.Arn(repo), Digest: pre.digests[repo]}
+			RepositoryArn: registry.Arn(repo), Digest: pre.digest(repo)}
 	}
 	tArgs.Images = components.TemporalImages{
 		Server:     temporalImage(components.TemporalServerRepository, cfg.temporalVersion()),

@@ -40,6 +40,42 @@ type preflightResult struct {
 	secretVersions map[string]string // secret name -> AWSCURRENT version ID
 	next           []string          // first deploy: what to do before the next up
 	pending        map[string]bool   // secret name -> new in this deploy, not yet set
+	// late are the digests of images whose repository did not exist when
+	// the preflight ran, asked once the repository does (awaitImage).
+	late map[string]pulumi.StringOutput
+}
+
+// digest is a repository's image digest: known, or asked once the
+// repository exists; nil for an image the stack does not run.
+func (p *preflightResult) digest(repo string) pulumi.StringInput {
+	if d := p.digests[repo]; d != "" {
+		return pulumi.String(d)
+	}
+	if d, ok := p.late[repo]; ok {
+		return d
+	}
+	return nil
+}
+
+// awaitImage asks for an image once its repository exists. A repository
+// that did not exist when the preflight ran is either new in this version of
+// the program (an upgrade: this deploy creates it, then finds it empty) or
+// was deleted outside Pulumi (its name is known from the state at once):
+// either way the services that run it are not registered past this error,
+// so nothing rolls onto an image that is not there.
+func awaitImage(ctx *pulumi.Context, c *Config, n imageNeed, repoName pulumi.StringOutput, opts []pulumi.InvokeOption) pulumi.StringOutput {
+	return repoName.ApplyT(func(name string) (string, error) {
+		img, err := ecr.GetImage(ctx, &ecr.GetImageArgs{RepositoryName: name, ImageTag: pulumi.StringRef(n.tag)}, opts...)
+		switch {
+		case err != nil && strings.Contains(err.Error(), "RepositoryNotFoundException"):
+			return "", fmt.Errorf("%s:%s: repository %s does not exist while the platform's other repositories do and the stack's state says it does: "+
+				"run `pulumi refresh` and check that nobody deleted it", Namespace, n.key, name)
+		case err != nil:
+			return "", fmt.Errorf("%s:%s: repository %s is new in this deploy and now exists, without image %s (%v); put it there: %s, then run pulumi up again",
+				Namespace, n.key, name, n.tag, firstLine(err), c.pushCommand(n))
+		}
+		return img.ImageDigest, nil
+	}).(pulumi.StringOutput)
 }
 
 // ready keeps the secrets a service may reference now: a secret new in this
@@ -142,8 +178,8 @@ var slackBotSecrets = []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}
 
 // runPreflight asks AWS, through the provider, and reports every problem at
 // once, each with the key or secret and the command that fixes it.
-func runPreflight(ctx *pulumi.Context, c *Config, opts ...pulumi.InvokeOption) (*preflightResult, error) {
-	res := &preflightResult{digests: map[string]string{}, secretVersions: map[string]string{}, pending: map[string]bool{}}
+func runPreflight(ctx *pulumi.Context, c *Config, repoName func(repo string) pulumi.StringOutput, opts ...pulumi.InvokeOption) (*preflightResult, error) {
+	res := &preflightResult{digests: map[string]string{}, secretVersions: map[string]string{}, pending: map[string]bool{}, late: map[string]pulumi.StringOutput{}}
 	registry := c.registryHost()
 	var problems []string
 	var absentRepos []imageNeed
@@ -177,8 +213,7 @@ func runPreflight(ctx *pulumi.Context, c *Config, opts ...pulumi.InvokeOption) (
 		return res, nil
 	}
 	for _, n := range absentRepos {
-		problems = append(problems, fmt.Sprintf("%s:%s: repository %s/%s does not exist while the platform's other repositories do; "+
-			"run `pulumi refresh` and check that nobody deleted it", Namespace, n.key, c.prefix(), n.repo))
+		res.late[n.repo] = awaitImage(ctx, c, n, repoName(n.repo), opts)
 	}
 	for _, s := range c.operatorSecrets() {
 		id := c.secretName(s.app, s.name)
@@ -245,8 +280,8 @@ func firstLine(err error) string {
 func (p *preflightResult) triggers(repos []string, secrets []string) map[string]pulumi.StringInput {
 	out := map[string]pulumi.StringInput{}
 	for _, r := range repos {
-		if d := p.digests[r]; d != "" {
-			out["image:"+r] = pulumi.String(d)
+		if d := p.digest(r); d != nil {
+			out["image:"+r] = d
 		}
 	}
 	for _, s := range secrets {

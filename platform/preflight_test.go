@@ -139,7 +139,24 @@ func TestPreflightNewSecretAndLostRepository(t *testing.T) {
 
 	_, err = synthIn(t, "dev", fakeaws.World{MissingRepositories: map[string]bool{"docustack-dev/workers": true}})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "docustack:workers.imageTag: repository docustack-dev/workers does not exist while the platform's other repositories do")
+	assert.Contains(t, err.Error(), "docustack:workers.imageTag: repository docustack-dev/workers does not exist while the platform's other repositories do and the stack's state says it does")
+}
+
+// An upgrade that adds a repository (Temporal's images, once from Docker
+// Hub): the deploy creates it, then finds it empty and fails naming the
+// command that builds the image, before any service is changed to run it.
+func TestUpgradeAddingARepository(t *testing.T) {
+	world := fakeaws.World{NewRepositories: map[string]bool{"docustack-prod/temporal-server": true}}
+	p, err := synthIn(t, "prod", world)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "docustack:temporal.version: repository docustack-prod/temporal-server is new in this deploy and now exists, without image 1.27.2")
+	assert.Contains(t, err.Error(), "put it there: go run ./cmd/docustack images --stack prod")
+	if p != nil {
+		for _, svc := range []string{"temporal-frontend-service", "temporal-history-service"} {
+			_, ok := p.Named(svc)
+			assert.False(t, ok, "%s is not registered onto an image that is not there", svc)
+		}
+	}
 }
 
 // changed names the resources whose inputs differ between two plans, or

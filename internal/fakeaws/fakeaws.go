@@ -266,6 +266,10 @@ type World struct {
 	Fresh bool
 	// MissingRepositories do not exist (while others do).
 	MissingRepositories map[string]bool
+	// NewRepositories do not exist when first asked about (the preflight)
+	// and exist, empty, after: the deploy creates them. The map records the
+	// creation (true: not yet created).
+	NewRepositories map[string]bool
 	// MissingImages are "repository:tag" pairs not pushed.
 	MissingImages map[string]bool
 	// EmptySecrets exist without a current value; NewSecrets do not exist.
@@ -289,6 +293,13 @@ func (w World) Invoke(token, account, region string, azs []string, args resource
 	switch token {
 	case "aws:ecr/getImage:getImage":
 		repo, tag := arg("repositoryName"), arg("imageTag")
+		if created, isNew := w.NewRepositories[repo]; isNew {
+			w.NewRepositories[repo] = false
+			if created {
+				return nil, fmt.Errorf("reading ECR Image: RepositoryNotFoundException: The repository with name '%s' does not exist in the registry with id '%s'", repo, account), true
+			}
+			return nil, fmt.Errorf("reading ECR Image: ImageNotFoundException: The image with imageId {imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'", tag, repo, account), true
+		}
 		if w.Fresh || w.MissingRepositories[repo] {
 			return nil, fmt.Errorf("reading ECR Image: RepositoryNotFoundException: The repository with name '%s' does not exist in the registry with id '%s'", repo, account), true
 		}
