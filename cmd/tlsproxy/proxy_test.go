@@ -67,3 +67,39 @@ func TestProxyTerminatesTLSAndForwards(t *testing.T) {
 		}
 	}
 }
+
+// The application sees the client the load balancer saw: the ALB's
+// X-Forwarded-For (the client's address) is kept, not replaced by the ALB's
+// own address, and the Host the client asked for is kept too.
+func TestProxyKeepsTheClientsForwardedHeaders(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen-For", r.Header.Get("X-Forwarded-For"))
+		w.Header().Set("X-Seen-Host", r.Host)
+	}))
+	defer app.Close()
+	upstream, _ := url.Parse(app.URL)
+	cert, err := selfSigned("ip-10-0-1-2", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(proxy(upstream))
+	srv.TLS = serverTLS(cert)
+	srv.StartTLS()
+	defer srv.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
+	req.Host = "app.docustack.example"
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the ALB does not verify targets
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Seen-For"); got != "203.0.113.7" {
+		t.Fatalf("the application saw X-Forwarded-For %q, want the client's 203.0.113.7 as the ALB sent it", got)
+	}
+	if got := resp.Header.Get("X-Seen-Host"); got != "app.docustack.example" {
+		t.Fatalf("the application saw Host %q, want the client's", got)
+	}
+}

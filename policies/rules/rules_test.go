@@ -99,6 +99,43 @@ func pgWith(name, forceSSL string) *fx {
 		"family": "postgres16", "parameters": []any{map[string]any{"name": "rds.force_ssl", "value": forceSSL}}})
 }
 
+// pgAudit is a parameter group with DocuStack's audit logging, some values
+// overridden.
+func pgAudit(name string, over map[string]string) *fx {
+	vals := map[string]string{"rds.force_ssl": "1", "shared_preload_libraries": "pgaudit", "pgaudit.log": "ddl,role,write",
+		"log_connections": "1", "log_disconnections": "1"}
+	for k, v := range over {
+		vals[k] = v
+	}
+	var params []any
+	for _, k := range []string{"rds.force_ssl", "shared_preload_libraries", "pgaudit.log", "log_connections", "log_disconnections"} {
+		params = append(params, map[string]any{"name": k, "value": vals[k]})
+	}
+	return res("aws:rds/parameterGroup:ParameterGroup", name, map[string]any{"family": "postgres16", "parameters": params})
+}
+
+func webACL(override map[string]any) *fx {
+	return res("aws:wafv2/webAcl:WebAcl", "acl", map[string]any{"rules": []any{map[string]any{
+		"name": "AWSManagedRulesCommonRuleSet", "priority": 10, "overrideAction": override,
+		"statement": map[string]any{"managedRuleGroupStatement": map[string]any{"name": "AWSManagedRulesCommonRuleSet", "vendorName": "AWS"}},
+	}}})
+}
+
+// passwordRule is the iam-password-policy rule with its parameters and a
+// remediation that sets MinimumPasswordLength to minLength (the rest as the rule).
+func passwordRule(params, minLength string) []*fx {
+	rule := res("aws:cfg/rule:Rule", "iam-password-policy", map[string]any{"name": "iam-password-policy",
+		"source": map[string]any{"owner": "AWS", "sourceIdentifier": "IAM_PASSWORD_POLICY"}, "inputParameters": params})
+	var set []any
+	for k, v := range map[string]string{"MinimumPasswordLength": minLength, "RequireUppercaseCharacters": "true", "RequireLowercaseCharacters": "true",
+		"RequireSymbols": "true", "RequireNumbers": "true", "PasswordReusePrevention": "24", "MaxPasswordAge": "90"} {
+		set = append(set, map[string]any{"name": k, "staticValue": v})
+	}
+	rem := res("aws:cfg/remediationConfiguration:RemediationConfiguration", "iam-password-policy-remediation",
+		map[string]any{"configRuleName": unknown, "parameters": set}).refs("configRuleName", rule)
+	return []*fx{rule, rem}
+}
+
 func dbInstance(name, env string, over map[string]any) *fx {
 	p := map[string]any{
 		"storageEncrypted": true, "kmsKeyId": keyArn, "backupRetentionPeriod": 35, "publiclyAccessible": false,
@@ -265,6 +302,22 @@ func ruleCases() []ruleCase {
 		{rule: "DS-RDS-006", name: "deletion protection in prod",
 			compliant: []*fx{dbGood, dbInstance("dev-db", "dev", map[string]any{"deletionProtection": false, "backupRetentionPeriod": 7})},
 			violating: []*fx{dbInstance("db", "prod", map[string]any{"deletionProtection": false})}},
+
+		{rule: "DS-RDS-007", name: "connection and audit logging",
+			compliant: []*fx{dbInstance("db", "prod", nil).refs("parameterGroupName", pgAudit("pg", nil)), pgAudit("pg", nil)},
+			violating: []*fx{dbInstance("db", "prod", nil).refs("parameterGroupName", pgAudit("pg", map[string]string{"log_connections": "0"})),
+				pgAudit("pg", map[string]string{"log_connections": "0"})}},
+		{rule: "DS-RDS-007", name: "pgaudit not loaded",
+			violating: []*fx{dbInstance("db", "prod", nil).refs("parameterGroupName", pgAudit("pg", map[string]string{"shared_preload_libraries": "pg_stat_statements"})),
+				pgAudit("pg", map[string]string{"shared_preload_libraries": "pg_stat_statements"})}},
+		{rule: "DS-WAF-001", name: "managed rule groups block",
+			compliant: []*fx{webACL(map[string]any{"none": map[string]any{}})},
+			violating: []*fx{webACL(map[string]any{"count": map[string]any{}})}},
+		{rule: "DS-CFG-002", name: "password policy and its remediation",
+			compliant: passwordRule(`{"MinimumPasswordLength":"14","RequireUppercaseCharacters":"true","RequireLowercaseCharacters":"true","RequireSymbols":"true","RequireNumbers":"true","PasswordReusePrevention":"24","MaxPasswordAge":"90"}`, "14"),
+			violating: passwordRule(`{"MinimumPasswordLength":"8","RequireUppercaseCharacters":"true","RequireLowercaseCharacters":"true","RequireSymbols":"true","RequireNumbers":"true","PasswordReusePrevention":"24","MaxPasswordAge":"90"}`, "8")},
+		{rule: "DS-CFG-002", name: "remediation weaker than the rule",
+			violating: passwordRule(`{"MinimumPasswordLength":"14","RequireUppercaseCharacters":"true","RequireLowercaseCharacters":"true","RequireSymbols":"true","RequireNumbers":"true","PasswordReusePrevention":"24","MaxPasswordAge":"90"}`, "8")},
 
 		{rule: "DS-NET-001", name: "no public IPs in private tiers",
 			compliant: []*fx{res("aws:ec2/subnet:Subnet", "private-0", map[string]any{"mapPublicIpOnLaunch": false, "tags": tags("Tier", "private")})},
