@@ -115,8 +115,8 @@ type ServiceArgs struct {
 	// forceNewDeployment): its images' digests and its secrets' versions,
 	// so that a push or a new secret value after a failed deployment is
 	// rolled out by the next `pulumi up`, with no manual redeploy. Optional.
-	// Values may be outputs: a database password's secret version as
-	// DB-init reports it.
+	// Values may be outputs (an image digest asked once its repository
+	// exists).
 	Redeploy map[string]pulumi.StringInput
 	// WritablePaths are the directories the main container writes (its
 	// root filesystem is read-only): each becomes an empty task volume
@@ -714,7 +714,7 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 		// Nothing writes into the image: the paths the image writes are
 		// volumes (WritablePaths), everything else is read-only.
 		"readonlyRootFilesystem": true,
-		"mountPoints":            mountPoints(a.writablePaths()),
+		"mountPoints":            mountPoints(a.ServiceName, a.writablePaths()),
 	}
 	if a.ContainerPort > 0 && a.tlsProxyImage == "" {
 		c["portMappings"] = []map[string]any{{"containerPort": a.ContainerPort, "protocol": "tcp", "name": portName}}
@@ -763,7 +763,7 @@ func ContainerDefinitions(a ServiceArgs, image, logGroup string, secrets map[str
 	for _, sc := range a.Sidecars {
 		side := map[string]any{
 			"name": sc.Name, "image": sc.Image, "essential": sc.Essential,
-			"readonlyRootFilesystem": true, "mountPoints": mountPoints(sc.writablePaths()),
+			"readonlyRootFilesystem": true, "mountPoints": mountPoints(sc.Name, sc.writablePaths()),
 			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
 				"awslogs-group": logGroup, "awslogs-region": a.Region, "awslogs-stream-prefix": a.ServiceName + "-" + sc.Name,
 			}},
@@ -885,40 +885,41 @@ func withTmp(paths []string) []string {
 	return out
 }
 
-// volumeName names the task volume mounted at a path ("/etc/temporal/config"
-// -> "etc-temporal-config"); one volume per path, shared by every container
-// that writes there.
-func volumeName(path string) string {
-	return strings.ReplaceAll(strings.Trim(path, "/"), "/", "-")
+// volumeName names a container's task volume mounted at a path ("schema",
+// "/tmp" -> "schema-tmp"): one volume per container and path, so no
+// container sees what another writes (the server's rendered configuration
+// holds its database password).
+func volumeName(container, path string) string {
+	return container + "-" + strings.ReplaceAll(strings.Trim(path, "/"), "/", "-")
 }
 
-func mountPoints(paths []string) []map[string]any {
+func mountPoints(container string, paths []string) []map[string]any {
 	out := []map[string]any{}
 	for _, p := range paths {
-		out = append(out, map[string]any{"sourceVolume": volumeName(p), "containerPath": p, "readOnly": false})
+		out = append(out, map[string]any{"sourceVolume": volumeName(container, p), "containerPath": p, "readOnly": false})
 	}
 	return out
 }
 
 // taskVolumes are the task's volumes: one empty bind mount (Fargate
-// ephemeral storage) per writable path of any container. An image that
+// ephemeral storage) per writable path of each container. An image that
 // declares VOLUME at the same path has its content there copied into it
 // ("Use bind mounts with Amazon ECS").
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html
 func (a ServiceArgs) taskVolumes() []string {
 	seen := map[string]bool{}
 	var out []string
-	add := func(paths []string) {
+	add := func(container string, paths []string) {
 		for _, p := range paths {
-			if n := volumeName(p); !seen[n] {
+			if n := volumeName(container, p); !seen[n] {
 				seen[n] = true
 				out = append(out, n)
 			}
 		}
 	}
-	add(a.writablePaths())
+	add(a.ServiceName, a.writablePaths())
 	for _, sc := range a.Sidecars {
-		add(sc.writablePaths())
+		add(sc.Name, sc.writablePaths())
 	}
 	sort.Strings(out)
 	return out

@@ -470,10 +470,18 @@ func TestServicesSettleReadOnlyOnGraviton(t *testing.T) {
 			for _, v := range asSlice(td.Get("volumes")) {
 				volumes[v.(map[string]any)["name"].(string)] = true
 			}
+			owner := map[string]any{}
 			for _, c := range defs {
 				assert.Equal(t, true, c["readonlyRootFilesystem"], "%s %s %s", stack, td.Name, c["name"])
 				for _, m := range asSlice(c["mountPoints"]) {
-					assert.True(t, volumes[m.(map[string]any)["sourceVolume"].(string)], "%s %s: a mount of a declared volume", stack, td.Name)
+					v := m.(map[string]any)["sourceVolume"].(string)
+					assert.True(t, volumes[v], "%s %s: a mount of a declared volume", stack, td.Name)
+					// No container sees another's files (the server's rendered
+					// configuration holds its database password).
+					if prev, shared := owner[v]; shared {
+						t.Errorf("%s %s: volume %s mounted by %v and %v", stack, td.Name, v, prev, c["name"])
+					}
+					owner[v] = c["name"]
 				}
 			}
 		}

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/docustack/infrastructure/components"
-
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/docustack/infrastructure/components"
 )
 
 // Preflight: before any workload is registered, the program asks AWS
@@ -145,7 +145,7 @@ func (c *Config) registryHost() string {
 // command for the images built from this repository, a push otherwise.
 func (c *Config) pushCommand(n imageNeed) string {
 	if _, ok := builtHere[n.repo]; ok {
-		return fmt.Sprintf("go run ./cmd/docustack images --stack %s --push   (or run the images workflow)", c.Environment)
+		return fmt.Sprintf("go run ./cmd/docustack images --stack %s | bash   (after docker login to the registry; or run the images workflow)", c.Environment)
 	}
 	return fmt.Sprintf("docker push %s/%s/%s:%s", c.registryHost(), c.prefix(), n.repo, n.tag)
 }
