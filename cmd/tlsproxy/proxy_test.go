@@ -14,20 +14,10 @@ import (
 // the plain-HTTP application on localhost, as the load balancer's health
 // check and requests reach it.
 func TestProxyTerminatesTLSAndForwards(t *testing.T) {
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := startProxy(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Seen-Proto", r.Header.Get("X-Forwarded-Proto"))
 		_, _ = io.WriteString(w, "app:"+r.URL.Path)
-	}))
-	defer app.Close()
-	upstream, _ := url.Parse(app.URL)
-	cert, err := selfSigned("ip-10-0-1-2", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(proxy(upstream))
-	srv.TLS = serverTLS(cert)
-	srv.StartTLS()
-	defer srv.Close()
+	})
 
 	// Like the ALB: TLS 1.2, no verification of the target's certificate.
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
@@ -72,20 +62,10 @@ func TestProxyTerminatesTLSAndForwards(t *testing.T) {
 // X-Forwarded-For (the client's address) is kept, not replaced by the ALB's
 // own address, and the Host the client asked for is kept too.
 func TestProxyKeepsTheClientsForwardedHeaders(t *testing.T) {
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := startProxy(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Seen-For", r.Header.Get("X-Forwarded-For"))
 		w.Header().Set("X-Seen-Host", r.Host)
-	}))
-	defer app.Close()
-	upstream, _ := url.Parse(app.URL)
-	cert, err := selfSigned("ip-10-0-1-2", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(proxy(upstream))
-	srv.TLS = serverTLS(cert)
-	srv.StartTLS()
-	defer srv.Close()
+	})
 
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
 	req.Host = "app.docustack.example"
@@ -102,4 +82,22 @@ func TestProxyKeepsTheClientsForwardedHeaders(t *testing.T) {
 	if got := resp.Header.Get("X-Seen-Host"); got != "app.docustack.example" {
 		t.Fatalf("the application saw Host %q, want the client's", got)
 	}
+}
+
+// startProxy runs the proxy with the certificate it would generate, in front
+// of an application; both stop with the test.
+func startProxy(t *testing.T, app http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	upstream := httptest.NewServer(app)
+	t.Cleanup(upstream.Close)
+	u, _ := url.Parse(upstream.URL)
+	cert, err := selfSigned("ip-10-0-1-2", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(proxy(u))
+	srv.TLS = serverTLS(cert)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
 }
