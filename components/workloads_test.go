@@ -672,3 +672,55 @@ func TestRollbackFailsTheUp(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "service docustack-prod-web did not reach a steady state on task definition arn:td/web:7: ECS rolled back to arn:td/web:6")
 }
+
+// No task or function pulls from outside the account's registry (Docker
+// Hub's anonymous limit is per source address; Fargate pulls at every
+// start): derived from the plan, every image of every container definition
+// and image function is in a repository the stack creates, and each task's
+// execution role may pull from exactly that repository.
+func TestEveryImageComesFromTheStacksRegistry(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		p := stackPlan(t, stack)
+		repos := map[string]string{} // repository name -> ARN
+		for _, r := range p.ByType("aws:ecr/repository:Repository") {
+			repos[r.Str("name")] = r.Outputs["arn"].(string)
+		}
+		account := mustNamed(t, p, "registry-web").Outputs["arn"].(string)
+		account = strings.Split(account, ":")[4]
+		host := account + ".dkr.ecr.us-east-1.amazonaws.com/"
+		repoOf := func(image string) (string, bool) {
+			if !strings.HasPrefix(image, host) {
+				return "", false
+			}
+			name, _, _ := strings.Cut(strings.TrimPrefix(image, host), ":")
+			name, _, _ = strings.Cut(name, "@")
+			_, ok := repos[name]
+			return name, ok
+		}
+		for _, fn := range p.ByType("aws:lambda/function:Function") {
+			if uri := fn.Str("imageUri"); uri != "" {
+				_, ok := repoOf(uri)
+				assert.True(t, ok, "%s %s: image %s is not in the stack's registry", stack, fn.Name, uri)
+			}
+		}
+		for _, td := range p.ByType("aws:ecs/taskDefinition:TaskDefinition") {
+			var defs []map[string]any
+			require.NoError(t, json.Unmarshal([]byte(td.Str("containerDefinitions")), &defs))
+			var policy string
+			for _, urn := range td.PropertyDependencies["executionRoleArn"] {
+				role, ok := p.ByURN(urn)
+				require.True(t, ok)
+				policy = role.Str("inlinePolicies.0.policy")
+			}
+			require.NotEmpty(t, policy, "%s %s: an execution role with its policy", stack, td.Name)
+			for _, c := range defs {
+				image, _ := c["image"].(string)
+				name, ok := repoOf(image)
+				if !assert.True(t, ok, "%s %s %s: image %s is not in the stack's registry", stack, td.Name, c["name"], image) {
+					continue
+				}
+				assert.Contains(t, policy, repos[name], "%s %s: the execution role may pull %s", stack, td.Name, name)
+			}
+		}
+	}
+}
