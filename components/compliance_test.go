@@ -130,7 +130,7 @@ func TestConformancePackThroughS3WhenLarge(t *testing.T) {
 	assert.Nil(t, pack.Get("templateBody"))
 	assert.Equal(t, "s3://archive/conformance-packs/docustack-test-hipaa-security.yaml", pack.Str("templateS3Uri"))
 	obj := mustNamed(t, p, "c-pack-template")
-	assert.Equal(t, components.ConformancePackTemplate(components.HIPAAPackRules), obj.Str("content"))
+	assert.Equal(t, components.ConformancePackTemplate(components.HIPAAPackRules, components.HIPAAPackParameters()), obj.Str("content"))
 	assert.Equal(t, "aws:kms", obj.Str("serverSideEncryption"))
 	assert.Equal(t, false, mustNamed(t, p, "c-recorder").Get("recordingGroup.includeGlobalResourceTypes"), "global resources only in us-east-1")
 }

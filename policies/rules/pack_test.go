@@ -134,6 +134,30 @@ func TestApplyWaivers(t *testing.T) {
 	assert.False(t, inProd[0].Waived, "waiver is limited to dev")
 }
 
+// A DS-CFG-003 waiver accepts one control on a resource, never another
+// control failing on the same resource, and must name its control.
+func TestConfigWaiversNameTheirControl(t *testing.T) {
+	ws, err := rules.ParseWaivers([]byte(`
+waivers:
+  - rule: DS-CFG-003
+    control: S3_DEFAULT_ENCRYPTION_KMS
+    resource: relay
+    reason: Server access logs are delivered only to SSE-S3 buckets.
+    expires: "2027-01-31"
+`), day)
+	require.NoError(t, err)
+	findings := []rules.Finding{
+		{Rule: "DS-CFG-003", Resource: "relay", Level: "mandatory", Message: "DS-CFG-003: [S3_DEFAULT_ENCRYPTION_KMS] S3_DEFAULT_ENCRYPTION_KMS (pack): relay is AES256"},
+		{Rule: "DS-CFG-003", Resource: "relay", Level: "mandatory", Message: "DS-CFG-003: [S3_BUCKET_VERSIONING_ENABLED] S3_BUCKET_VERSIONING_ENABLED (pack): relay is not versioned"},
+	}
+	out := rules.ApplyWaivers(findings, ws, "dev")
+	assert.True(t, out[0].Waived)
+	assert.False(t, out[1].Waived, "another control on the same resource stays blocking")
+
+	_, err = rules.ParseWaivers([]byte("waivers:\n  - rule: DS-CFG-003\n    resource: relay\n    reason: Server access logs are delivered only to SSE-S3.\n    expires: \"2027-01-31\"\n"), day)
+	assert.ErrorContains(t, err, "control is empty")
+}
+
 // In `pulumi preview`, a waived finding moves from its mandatory rule to the
 // advisory DS-WAIVED policy: still shown, no longer failing.
 func TestPackMovesWaivedFindingsToAdvisory(t *testing.T) {

@@ -77,7 +77,7 @@ func (r Rule) applies(typ string) bool {
 // Rules returns every rule, ordered by ID.
 func Rules() []Rule {
 	var all []Rule
-	for _, group := range [][]Rule{kmsRules, s3Rules, rdsRules, networkRules, computeRules, loggingRules, iamRules, generalRules, controlRules} {
+	for _, group := range [][]Rule{kmsRules, s3Rules, rdsRules, networkRules, computeRules, loggingRules, iamRules, generalRules, controlRules, configRules} {
 		all = append(all, group...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })

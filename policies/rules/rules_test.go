@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -123,6 +124,30 @@ func webACL(override map[string]any) *fx {
 
 // passwordRule is the iam-password-policy rule with its parameters and a
 // remediation that sets MinimumPasswordLength to minLength (the rest as the rule).
+// retentionPack is a conformance pack deploying CW_LOGGROUP_RETENTION_PERIOD_CHECK,
+// with MinRetentionTime when min is set (a YAML scalar).
+func retentionPack(min string) *fx {
+	body := "Resources:\n  Retention:\n    Type: AWS::Config::ConfigRule\n    Properties:\n      ConfigRuleName: r\n" +
+		"      Source:\n        Owner: AWS\n        SourceIdentifier: CW_LOGGROUP_RETENTION_PERIOD_CHECK\n"
+	if min != "" {
+		body += "      InputParameters:\n        MinRetentionTime: " + min + "\n"
+	}
+	return res("aws:cfg/conformancePack:ConformancePack", "pack", map[string]any{"name": "p", "templateBody": body})
+}
+
+func logGroup(days int) *fx {
+	props := map[string]any{"name": fmt.Sprintf("/x/%d", days)}
+	if days > 0 {
+		props["retentionInDays"] = days
+	}
+	return res("aws:cloudwatch/logGroup:LogGroup", fmt.Sprintf("log-%d", days), props)
+}
+
+func configRule(id string) *fx {
+	return res("aws:cfg/rule:Rule", strings.ToLower(id), map[string]any{"name": strings.ToLower(id),
+		"source": map[string]any{"owner": "AWS", "sourceIdentifier": id}})
+}
+
 func passwordRule(params, minLength string) []*fx {
 	rule := res("aws:cfg/rule:Rule", "iam-password-policy", map[string]any{"name": "iam-password-policy",
 		"source": map[string]any{"owner": "AWS", "sourceIdentifier": "IAM_PASSWORD_POLICY"}, "inputParameters": params})
@@ -318,6 +343,19 @@ func ruleCases() []ruleCase {
 			violating: passwordRule(`{"MinimumPasswordLength":"8","RequireUppercaseCharacters":"true","RequireLowercaseCharacters":"true","RequireSymbols":"true","RequireNumbers":"true","PasswordReusePrevention":"24","MaxPasswordAge":"90"}`, "8")},
 		{rule: "DS-CFG-002", name: "remediation weaker than the rule",
 			violating: passwordRule(`{"MinimumPasswordLength":"14","RequireUppercaseCharacters":"true","RequireLowercaseCharacters":"true","RequireSymbols":"true","RequireNumbers":"true","PasswordReusePrevention":"24","MaxPasswordAge":"90"}`, "8")},
+
+		{rule: "DS-CFG-003", name: "a pack rule judged with the parameter the pack deploys",
+			compliant: []*fx{retentionPack(`"90"`), logGroup(90), logGroup(0)},
+			violating: []*fx{retentionPack(""), logGroup(90)}},
+		{rule: "DS-CFG-003", name: "a pack parameter stricter than the resource",
+			violating: []*fx{retentionPack(`"180"`), logGroup(90)}},
+		{rule: "DS-CFG-003", name: "an account-level rule with nothing in the plan to satisfy it",
+			compliant: []*fx{configRule("EC2_EBS_ENCRYPTION_BY_DEFAULT"), res("aws:ebs/encryptionByDefault:EncryptionByDefault", "ebs", map[string]any{"enabled": true})},
+			violating: []*fx{configRule("EC2_EBS_ENCRYPTION_BY_DEFAULT")}},
+		{rule: "DS-CFG-003", name: "a deployed rule the analysis has no model for",
+			violating: []*fx{configRule("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED")}},
+		{rule: "DS-CFG-003", name: "a pack whose template cannot be read",
+			violating: []*fx{res("aws:cfg/conformancePack:ConformancePack", "pack", map[string]any{"name": "p", "templateS3Uri": "s3://elsewhere/p.yaml"})}},
 
 		{rule: "DS-NET-001", name: "no public IPs in private tiers",
 			compliant: []*fx{res("aws:ec2/subnet:Subnet", "private-0", map[string]any{"mapPublicIpOnLaunch": false, "tags": tags("Tier", "private")})},

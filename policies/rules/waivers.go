@@ -22,6 +22,11 @@ type Waiver struct {
 	// Resource matches the finding's resource name or URN (path.Match glob;
 	// "(stack)" is the stack itself).
 	Resource string `yaml:"resource"`
+	// Control narrows a DS-CFG-003 waiver to one AWS Config rule or Security
+	// Hub control (its identifier, as the finding shows it in brackets), so
+	// waiving one control never waives another on the same resource.
+	// Required for DS-CFG-003.
+	Control string `yaml:"control"`
 	// Stacks limits the waiver to these stacks. Default: every stack.
 	Stacks []string `yaml:"stacks"`
 	// Reason explains why the finding is accepted: at least 20 characters.
@@ -52,6 +57,9 @@ func ParseWaivers(data []byte, today time.Time) ([]Waiver, error) {
 		if _, ok := Lookup(w.Rule); !ok {
 			errs = append(errs, fmt.Errorf("%s: rule %q does not exist", where, w.Rule))
 		}
+		if w.Rule == configRuleID && w.Control == "" {
+			errs = append(errs, fmt.Errorf("%s: control is empty; a %s waiver names the AWS Config rule or Security Hub control it accepts", where, configRuleID))
+		}
 		if w.Resource == "" {
 			errs = append(errs, fmt.Errorf("%s: resource is empty; want a resource name or URN pattern", where))
 		} else if _, err := path.Match(w.Resource, ""); err != nil {
@@ -78,6 +86,9 @@ func ParseWaivers(data []byte, today time.Time) ([]Waiver, error) {
 // matches reports whether w covers finding f in stack.
 func (w Waiver) matches(f Finding, stack string) bool {
 	if w.Rule != f.Rule {
+		return false
+	}
+	if w.Control != "" && !strings.Contains(f.Message, "["+w.Control+"] ") {
 		return false
 	}
 	if len(w.Stacks) > 0 && !containsAny(w.Stacks, stack) {
