@@ -52,6 +52,10 @@ func init() {
 		"aws:s3/bucketVersioningV2:BucketVersioningV2",
 		"aws:scheduler/schedule:Schedule",
 		"aws:wafv2/webAclAssociation:WebAclAssociation",
+		// Account-wide settings: the API takes no tags.
+		"aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+		"aws:ebs/encryptionByDefault:EncryptionByDefault",
+		"aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
 		"pulumi:providers:aws",
 	} {
 		untaggable[t] = true

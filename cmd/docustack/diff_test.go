@@ -251,9 +251,15 @@ func TestDiff(t *testing.T) {
 		code: exitChanges,
 		check: func(t *testing.T, r diffRun) {
 			pol := r.stack(t, "prod").Policy
-			require.NotEmpty(t, pol.NewlyViolated)
-			assert.Equal(t, "DS-RDS-006", pol.NewlyViolated[0].Rule)
-			assert.Equal(t, "database-instance", pol.NewlyViolated[0].Resource)
+			var rules []string
+			for _, f := range pol.NewlyViolated {
+				assert.Equal(t, "database-instance", f.Resource)
+				rules = append(rules, f.Rule)
+				if f.Rule == "DS-CFG-003" {
+					assert.Contains(t, f.Message, "[RDS_INSTANCE_DELETION_PROTECTION_ENABLED]", "the conformance pack's rule AWS would evaluate")
+				}
+			}
+			assert.Equal(t, []string{"DS-CFG-003", "DS-RDS-006"}, rules)
 			assert.Empty(t, pol.NewlyPassing)
 			assert.Contains(t, r.stdout, "newly violated DS-RDS-006 `database-instance`")
 		},

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"gopkg.in/yaml.v3"
 )
 
@@ -197,3 +198,43 @@ var configRules = []Rule{{
 		"(components.HIPAAPackParameters); a documented exception is a waiver with its control, reason and expiry",
 	Stack: configViolations,
 }}
+
+// ControlSummary is one deployed rule's result over a stack, for the report.
+type ControlSummary struct {
+	Identifier, Via, Doc string
+	// Judged resources (the account counts as one), and how they came out.
+	Judged, Compliant, Waived, Failing int
+	OutsidePlan                        string
+	Unmodelled                         bool
+}
+
+// SummarizeConfigRules evaluates the deployed rules over a stack and counts,
+// per rule, compliant, waived and failing resources.
+func SummarizeConfigRules(resources []policyx.AnalyzerResource, waivers []Waiver, stack string) []ControlSummary {
+	s := NewStack(resources)
+	results, _ := EvaluateConfigRules(s)
+	var out []ControlSummary
+	for _, r := range results {
+		sum := ControlSummary{Identifier: r.Rule.Identifier, Via: r.Rule.Via, Doc: r.Doc, OutsidePlan: r.OutsidePlan, Unmodelled: r.Unmodelled}
+		for _, e := range r.Evaluations {
+			sum.Judged++
+			if e.Compliant {
+				sum.Compliant++
+				continue
+			}
+			name := "(stack)"
+			if res, ok := s.ByURN(e.URN); ok {
+				name = res.Name
+			}
+			f := Finding{Rule: configRuleID, Resource: name, URN: e.URN, Level: LevelName(Mandatory),
+				Message: fmt.Sprintf("%s: [%s] ", configRuleID, r.Rule.Identifier)}
+			if ApplyWaivers([]Finding{f}, waivers, stack)[0].Waived {
+				sum.Waived++
+			} else {
+				sum.Failing++
+			}
+		}
+		out = append(out, sum)
+	}
+	return out
+}
