@@ -364,7 +364,7 @@ var managedRules = map[string]managedRule{
 			return ""
 		})},
 	"IAM_ROOT_ACCESS_KEY_CHECK": {Doc: cfgDoc + "iam-root-access-key-check.html",
-		OutsidePlan: "judges the root user's access keys; no stack creates or holds root credentials (docs/runbooks/bootstrap.md)"},
+		OutsidePlan: "judges the root user's access keys; no stack creates or holds root credentials (docs/runbooks/account-root.md)"},
 	"IAM_USER_MFA_ENABLED": {Doc: cfgDoc + "iam-user-mfa-enabled.html",
 		Eval: each([]string{tIAMUser}, func(_ *Stack, r Res, _ map[string]string) string {
 			return r.Label() + " is an IAM user the stack creates; no stack can enable its MFA device"
@@ -467,9 +467,9 @@ var managedRules = map[string]managedRule{
 			return ""
 		})},
 	"ROOT_ACCOUNT_HARDWARE_MFA_ENABLED": {Doc: cfgDoc + "root-account-hardware-mfa-enabled.html",
-		OutsidePlan: "judges the root user's MFA device; no API or stack can set it (docs/runbooks/bootstrap.md)"},
+		OutsidePlan: "judges the root user's MFA device; no API or stack can set it (docs/runbooks/account-root.md)"},
 	"ROOT_ACCOUNT_MFA_ENABLED": {Doc: cfgDoc + "root-account-mfa-enabled.html",
-		OutsidePlan: "judges the root user's MFA device; no API or stack can set it (docs/runbooks/bootstrap.md)"},
+		OutsidePlan: "judges the root user's MFA device; no API or stack can set it (docs/runbooks/account-root.md)"},
 	"S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC": {Doc: cfgDoc + "s3-account-level-public-access-blocks-periodic.html",
 		Defaults: map[string]string{"BlockPublicAcls": "true", "BlockPublicPolicy": "true", "IgnorePublicAcls": "true", "RestrictPublicBuckets": "true"},
 		Eval: account(func(s *Stack, p map[string]string) string {
