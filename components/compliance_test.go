@@ -374,7 +374,7 @@ func TestStackFilesNameTheOrgArchive(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(orgCfg["docustack:org"]), &orgObj))
 	want := map[string]any{
 		"accountId": orgObj.LogArchiveAccountID, "bucketName": org.Outputs["logArchiveBucket"], "accessLogsBucketName": org.Outputs["accessLogsBucket"],
-		"configBucketName": org.Outputs["configBucket"], "kmsKeyArn": org.Outputs["logArchiveKmsKeyArn"],
+		"configBucketName": org.Outputs["configBucket"], "wafLogsBucketName": org.Outputs["wafLogsBucket"], "kmsKeyArn": org.Outputs["logArchiveKmsKeyArn"],
 	}
 	for _, stack := range []string{"dev", "staging", "prod"} {
 		cfg, err := synth.LoadStackConfig("..", stack, proj)

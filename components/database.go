@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -90,8 +91,14 @@ type DatabaseArgs struct {
 	PerformanceInsights bool
 	// AuditLogClasses is pgaudit.log. Default: "ddl,role,write".
 	AuditLogClasses string
-	// LogRetentionDays of the exported PostgreSQL log. Default: 90. Range 90..3653.
+	// LogRetentionDays of the exported PostgreSQL log, and of the Enhanced
+	// Monitoring metrics. Default: 90. Range 90..3653.
 	LogRetentionDays int
+	// AccountID owns the database; the monitoring role trusts RDS for it only. Required.
+	AccountID string
+	// MonitoringIntervalSeconds is Enhanced Monitoring's granularity (OS
+	// metrics of every instance). Default: 60. One of 1, 5, 10, 15, 30, 60.
+	MonitoringIntervalSeconds int
 	// MasterUsername of the RDS-managed master user. Default: "docustack_admin".
 	MasterUsername string
 	// AvailabilityZones place Aurora instances round-robin. Required for aurora.
@@ -141,6 +148,9 @@ func (a *DatabaseArgs) setDefaults() {
 	if a.LogRetentionDays == 0 {
 		a.LogRetentionDays = DefaultDatabaseLogDays
 	}
+	if a.MonitoringIntervalSeconds == 0 {
+		a.MonitoringIntervalSeconds = DefaultMonitoringIntervalSeconds
+	}
 	if a.MasterUsername == "" {
 		a.MasterUsername = DefaultMasterUsername
 	}
@@ -186,6 +196,12 @@ func (a DatabaseArgs) Validate() error {
 	}
 	if a.LogRetentionDays < DefaultDatabaseLogDays || a.LogRetentionDays > MaxRetentionDays {
 		add(fieldErr("logRetentionDays", a.LogRetentionDays, "%d..%d days (seed: RDS audit logs 90 days)", DefaultDatabaseLogDays, MaxRetentionDays))
+	}
+	if !accountIDPattern.MatchString(a.AccountID) {
+		add(fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
+	}
+	if !inInts(a.MonitoringIntervalSeconds, monitoringIntervals) {
+		add(fieldErr("monitoringIntervalSeconds", a.MonitoringIntervalSeconds, "one of %v (RDS Enhanced Monitoring)", monitoringIntervals))
 	}
 	if !regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`).MatchString(a.MasterUsername) || a.MasterUsername == "postgres" || a.MasterUsername == "rdsadmin" {
 		add(fieldErr("masterUsername", a.MasterUsername, "[a-z][a-z0-9_]*, not a reserved name"))
@@ -323,6 +339,13 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		logGroups = append(logGroups, lg)
 	}
 
+	monitoringRole, metricsLog, err := enhancedMonitoring(ctx, name, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	logGroups = append(logGroups, metricsLog)
+	deps := pulumi.DependsOn(logGroups)
+
 	params := func() (out []map[string]string) {
 		for _, p := range args.DatabaseParameters() {
 			out = append(out, map[string]string{"name": p[0], "value": p[1], "applyMethod": p[2]})
@@ -333,7 +356,6 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	if args.FinalSnapshot {
 		final = pulumi.String(args.Identifier + "-final")
 	}
-	deps := pulumi.DependsOn(logGroups)
 
 	if args.Engine == EnginePostgres {
 		pgName := childName(name, "parameters")
@@ -387,6 +409,8 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			PerformanceInsightsRetentionPeriod: intIf(args.PerformanceInsights, performanceInsightsDays),
 			CaCertIdentifier:                   pulumi.String(caCertificate),
 			AutoMinorVersionUpgrade:            pulumi.Bool(true),
+			MonitoringInterval:                 pulumi.Int(args.MonitoringIntervalSeconds),
+			MonitoringRoleArn:                  monitoringRole.Arn,
 			Tags:                               tags(instName),
 		}, append(stateful, deps)...)
 		if err != nil {
@@ -457,8 +481,10 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 				CaCertIdentifier:                   pulumi.String(caCertificate),
 				AutoMinorVersionUpgrade:            pulumi.Bool(true),
 				CopyTagsToSnapshot:                 pulumi.Bool(true),
+				MonitoringInterval:                 pulumi.Int(args.MonitoringIntervalSeconds),
+				MonitoringRoleArn:                  monitoringRole.Arn,
 				Tags:                               tags(instName),
-			}, stateful...)
+			}, append(stateful, deps)...)
 			if err != nil {
 				return nil, err
 			}
@@ -516,4 +542,68 @@ func (a DatabaseArgs) logExports() []string {
 		return []string{"postgresql"}
 	}
 	return []string{"postgresql", "upgrade"}
+}
+
+// Enhanced Monitoring defaults.
+const (
+	DefaultMonitoringIntervalSeconds = 60
+	// enhancedMonitoringPolicy is AWS's managed policy for the monitoring
+	// role: it writes the RDSOSMetrics log group.
+	enhancedMonitoringPolicy = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+	// EnhancedMonitoringLogGroup is where RDS writes every instance's OS
+	// metrics in the account and region.
+	EnhancedMonitoringLogGroup = "RDSOSMetrics"
+)
+
+// monitoringIntervals are the granularities RDS accepts (0 turns it off).
+var monitoringIntervals = []int{1, 5, 10, 15, 30, 60}
+
+func inInts(v int, l []int) bool {
+	for _, e := range l {
+		if e == v {
+			return true
+		}
+	}
+	return false
+}
+
+// enhancedMonitoring creates the role RDS's monitoring agent publishes with
+// (trusting monitoring.rds.amazonaws.com for this account, with AWS's
+// managed policy) and the RDSOSMetrics log group, before the instances: RDS
+// otherwise creates the group unencrypted and keeps 30 days, which the
+// conformance pack's log-group rules fail.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html#USER_Monitoring.OS.retention
+func enhancedMonitoring(ctx *pulumi.Context, name string, args DatabaseArgs, parent pulumi.ResourceOption) (*iam.Role, *cloudwatch.LogGroup, error) {
+	tags := func(child string) pulumi.StringMap { return MergeTags(args.Tags, child, Tags{TagComponent: name}) }
+	roleName := childName(name, "monitoring-role")
+	role, err := iam.NewRole(ctx, roleName, &iam.RoleArgs{
+		Name:        pulumi.String(args.Identifier + "-rds-monitoring"),
+		Description: pulumi.String("RDS Enhanced Monitoring: publishes OS metrics to RDSOSMetrics"),
+		AssumeRolePolicy: pulumi.String(PolicyJSON(PolicyStatement{
+			Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("monitoring.rds")}, Action: "sts:AssumeRole",
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}},
+		})),
+		Tags: tags(roleName),
+	}, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	attach, err := iam.NewRolePolicyAttachment(ctx, childName(name, "monitoring-policy"), &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String(enhancedMonitoringPolicy),
+	}, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	logName := childName(name, "os-metrics-log")
+	lg, err := cloudwatch.NewLogGroup(ctx, logName, &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(EnhancedMonitoringLogGroup),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.LogsKMSKeyArn,
+		Tags:            tags(logName),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{attach}))
+	if err != nil {
+		return nil, nil, err
+	}
+	return role, lg, nil
 }

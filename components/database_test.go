@@ -108,7 +108,7 @@ func TestDatabasePostgresPerStack(t *testing.T) {
 
 func validDatabaseArgs(engine components.DatabaseEngine) components.DatabaseArgs {
 	return components.DatabaseArgs{
-		Identifier: "docustack-test", Engine: engine, MultiAZ: true, BackupRetentionDays: 35,
+		Identifier: "docustack-test", AccountID: "123456789012", Engine: engine, MultiAZ: true, BackupRetentionDays: 35,
 		DeletionProtection: true, FinalSnapshot: true, PerformanceInsights: true, Protect: true,
 		AvailabilityZones: []string{"us-east-1a", "us-east-1b"},
 		SubnetIDs:         pulumi.StringArray{pulumi.String("subnet-a"), pulumi.String("subnet-b")},

@@ -40,5 +40,6 @@ const (
 	TypeGuardrails     = "docustack:org:Guardrails"
 	TypeStateBackend   = "docustack:bootstrap:StateBackend"
 	TypeAccessLogRelay = "docustack:logging:AccessLogRelay"
+	TypeWAFLogs        = "docustack:logging:WAFLogs"
 	TypeReader         = "docustack:ci:Reader"
 )

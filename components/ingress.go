@@ -74,6 +74,12 @@ type IngressArgs struct {
 	DeletionProtection bool
 	// AccessLogsBucket receives access logs under the "alb" prefix. Required.
 	AccessLogsBucket string
+	// WAFLogBucketArn is where the web ACL logs every request, with
+	// WAFRedactedHeaders redacted (a bucket named aws-waf-logs-*, of this
+	// account: NewWAFLogs). Required.
+	WAFLogBucketArn string
+	// WAFLogsAfter are what logging waits for: the bucket's policy and key.
+	WAFLogsAfter []pulumi.Resource
 	// VpcID, SubnetIDs (public tier) and SecurityGroupID (ALB group). Required.
 	VpcID           pulumi.StringInput
 	SubnetIDs       pulumi.StringArrayInput
@@ -104,6 +110,9 @@ func (a IngressArgs) Validate() error {
 	add := func(e error) { errs = append(errs, e) }
 	if !dbIdentifierPattern.MatchString(a.Name) || len(a.Name) > 28 {
 		add(fieldErr("name", a.Name, "1-28 characters of [a-z0-9-]"))
+	}
+	if !strings.HasPrefix(a.WAFLogBucketArn, "arn:"+awsPartition+":s3:::"+WAFLogBucketPrefix) {
+		add(fieldErr("wafLogBucketArn", a.WAFLogBucketArn, "the ARN of an S3 bucket named %s... (AWS WAF logs to no other)", WAFLogBucketPrefix))
 	}
 	switch {
 	case a.CertificateArn != "" && a.DomainName != "":
@@ -381,9 +390,23 @@ func (in *Ingress) waf(ctx *pulumi.Context, name string, args IngressArgs, tags 
 		return err
 	}
 	in.WebACLArn = acl.Arn
-	_, err = newAWSResource(ctx, "aws:wafv2/webAclAssociation:WebAclAssociation", childName(name, "web-acl-association"), pulumi.Map{
+	if _, err = newAWSResource(ctx, "aws:wafv2/webAclAssociation:WebAclAssociation", childName(name, "web-acl-association"), pulumi.Map{
 		"resourceArn": in.LoadBalancer.Arn, "webAclArn": acl.Arn,
-	}, parent)
+	}, parent); err != nil {
+		return err
+	}
+	// Every request the web ACL sees is logged, without the headers that
+	// carry credentials.
+	// https://docs.aws.amazon.com/waf/latest/developerguide/logging-management.html
+	redacted := pulumi.Array{}
+	for _, h := range WAFRedactedHeaders {
+		redacted = append(redacted, pulumi.Map{"singleHeader": pulumi.Map{"name": pulumi.String(h)}})
+	}
+	_, err = newAWSResource(ctx, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", childName(name, "web-acl-logging"), pulumi.Map{
+		"resourceArn":           acl.Arn,
+		"logDestinationConfigs": pulumi.StringArray{pulumi.String(args.WAFLogBucketArn)},
+		"redactedFields":        redacted,
+	}, parent, pulumi.DependsOn(args.WAFLogsAfter))
 	return err
 }
 

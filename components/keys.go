@@ -313,7 +313,7 @@ func keyServiceStatements(p KeyPurpose, accountID, region string, sources []stri
 				Principal: map[string]any{"Service": []string{servicePrincipal("events"), servicePrincipal("cloudwatch")}},
 				Action:    []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: "*",
 				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}}},
-		}, recorderRoles(accountID, region, sources)...)
+		}, append(recorderRoles(accountID, region, sources), wafRelayKeyUse(accountID, region, sources)...)...)
 	}
 	return nil
 }

@@ -64,6 +64,11 @@ type LogArchiveArgs struct {
 	// no Object Lock, which Config does not support (AWS::Config::DeliveryChannel).
 	// Required: 3-63 of [a-z0-9.-], distinct from the other two.
 	ConfigBucketName string
+	// WAFLogsBucketName is the SSE-KMS bucket the member accounts' WAF log
+	// relays replicate into (AccessLogRetentionDays, like the ALB's logs).
+	// Default: none (a standalone archive: the account's own WAF log bucket
+	// keeps them). Distinct from the other three.
+	WAFLogsBucketName string
 	// SourceAccounts may deliver logs here (the organization's Log Archive
 	// takes every member account). Default: [AccountID].
 	SourceAccounts []string
@@ -118,6 +123,9 @@ func (a LogArchiveArgs) Validate() error {
 	}
 	if !bucketNamePattern.MatchString(a.ConfigBucketName) || a.ConfigBucketName == a.BucketName || a.ConfigBucketName == a.AccessLogsBucketName {
 		errs = append(errs, fieldErr("configBucketName", a.ConfigBucketName, "3-63 characters of [a-z0-9.-], not the audit or access-logs bucket's name"))
+	}
+	if w := a.WAFLogsBucketName; w != "" && (!bucketNamePattern.MatchString(w) || w == a.BucketName || w == a.AccessLogsBucketName || w == a.ConfigBucketName) {
+		errs = append(errs, fieldErr("wafLogsBucketName", w, "3-63 characters of [a-z0-9.-], not another archive bucket's name"))
 	}
 	if !accountIDPattern.MatchString(a.AccountID) {
 		errs = append(errs, fieldErr("accountId", a.AccountID, "a 12-digit AWS account ID"))
@@ -270,12 +278,29 @@ func NewLogArchive(ctx *pulumi.Context, name string, args LogArchiveArgs, opts .
 	c.Ready = append(c.Ready, config.ready...)
 	c.Configured = append(append(c.Configured, config.ready...), config.retention...)
 
+	if args.WAFLogsBucketName != "" {
+		wafArn := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.WAFLogsBucketName)
+		waf, err := newSecureBucket(ctx, bucketSpec{
+			child:      name + "-waf",
+			name:       args.WAFLogsBucketName,
+			kmsKeyArn:  args.KMSKeyArn,
+			lifecycle:  []s3.BucketLifecycleConfigurationV2RuleArgs{expireRule("waf-logs", WAFLogKeyPrefix, args.AccessLogRetentionDays)},
+			statements: wafRelayReplication(wafArn, args.SourceAccounts),
+		}, args.Tags, name, stateful, parent)
+		if err != nil {
+			return nil, err
+		}
+		c.Ready = append(c.Ready, waf.ready...)
+		c.Configured = append(append(c.Configured, waf.ready...), waf.retention...)
+	}
+
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"bucketName":           audit.bucket.Bucket,
 		"bucketArn":            pulumi.String(arn),
 		"flowLogDestination":   pulumi.String(c.FlowLogDestination),
 		"accessLogsBucketName": access.bucket.Bucket,
 		"configBucketName":     config.bucket.Bucket,
+		"wafLogsBucketName":    pulumi.String(args.WAFLogsBucketName),
 	}); err != nil {
 		return nil, err
 	}

@@ -28,6 +28,10 @@ type archive struct {
 	after []pulumi.Resource
 	// s3LogsAfter are what S3 server access logging must wait for.
 	s3LogsAfter []pulumi.Resource
+	// wafLogsAfter are what WAF logging waits for: the account's WAF log
+	// bucket (replicating into the organization's archive, or the standalone
+	// archive's own), named components.WAFLogBucketName.
+	wafLogsAfter []pulumi.Resource
 }
 
 // usesOrgArchive reports whether the stack delivers to the organization's Log Archive.
@@ -51,7 +55,7 @@ func (c *Config) s3AccessLogsBucket() string { return c.AccessLogsBucketName() }
 func (c *Config) validateArchive() []error {
 	l := c.LogArchive
 	named := map[string]string{"bucketName": l.BucketName, "accessLogsBucketName": l.AccessLogsBucketName,
-		"configBucketName": l.ConfigBucketName, "kmsKeyArn": l.KMSKeyArn, "accountId": l.AccountID}
+		"configBucketName": l.ConfigBucketName, "wafLogsBucketName": l.WAFLogsBucketName, "kmsKeyArn": l.KMSKeyArn, "accountId": l.AccountID}
 	var errs []error
 	if l.Standalone {
 		for k, v := range components.InOrder(named) {
@@ -101,13 +105,26 @@ func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, o
 		if err != nil {
 			return nil, err
 		}
+		wafArgs := cfg.wafLogsArgs(logsKey, l.WAFLogsBucketName, l.AccountID, l.KMSKeyArn)
+		wafArgs.AccessLogsBucket, wafArgs.AccessLogsAfter = relay.BucketName, relay.Ready
+		waf, err := components.NewWAFLogs(ctx, "waf-logs", wafArgs, opts...)
+		if err != nil {
+			return nil, err
+		}
 		return &archive{
 			auditBucket: l.BucketName, accessBucket: l.AccessLogsBucketName, s3LogsBucket: relay.BucketName, s3LogsAfter: relay.Ready,
 			configBucket: l.ConfigBucketName, kmsKeyArn: pulumi.String(l.KMSKeyArn),
 			flowLogDestination: fmt.Sprintf("arn:aws:s3:::%s/%s/", l.BucketName, components.FlowLogPrefix),
+			wafLogsAfter:       waf.Ready,
 		}, nil
 	}
 	local, err := components.NewLogArchive(ctx, "log-archive", cfg.logArchiveArgs(logsKey), opts...)
+	if err != nil {
+		return nil, err
+	}
+	wafArgs := cfg.wafLogsArgs(logsKey, "", "", "")
+	wafArgs.AccessLogsBucket, wafArgs.AccessLogsAfter = cfg.AccessLogsBucketName(), local.Ready
+	waf, err := components.NewWAFLogs(ctx, "waf-logs", wafArgs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +132,18 @@ func newArchive(ctx *pulumi.Context, cfg *Config, logsKey pulumi.StringOutput, o
 		auditBucket: cfg.LogArchiveBucketName(), accessBucket: cfg.AccessLogsBucketName(), s3LogsBucket: cfg.AccessLogsBucketName(),
 		configBucket: cfg.ConfigBucketName(), kmsKeyArn: logsKey,
 		flowLogDestination: local.FlowLogDestination, after: local.Ready, s3LogsAfter: local.Ready,
+		wafLogsAfter: waf.Ready,
 	}, nil
+}
+
+// wafLogsArgs: the account's WAF log bucket, replicating into the
+// organization archive's WAF bucket (destination empty: standalone).
+func (c *Config) wafLogsArgs(logsKey pulumi.StringInput, destination, destinationAccount, destinationKey string) components.WAFLogsArgs {
+	return components.WAFLogsArgs{
+		Prefix: c.prefix(), AccountID: c.AccountID, Region: c.Region, KMSKeyArn: logsKey,
+		DestinationBucket: destination, DestinationAccountID: destinationAccount, DestinationKMSKeyArn: destinationKey,
+		Protect: c.ProtectStatefulResources, Tags: c.StackTags(),
+	}
 }
 
 // compliance builds the audit and detection layer of a workload account:

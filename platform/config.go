@@ -143,6 +143,7 @@ type LogArchiveConfig struct {
 	BucketName           string `json:"bucketName"`
 	AccessLogsBucketName string `json:"accessLogsBucketName"`
 	ConfigBucketName     string `json:"configBucketName"`
+	WAFLogsBucketName    string `json:"wafLogsBucketName"`
 	KMSKeyArn            string `json:"kmsKeyArn"`
 }
 

@@ -9,6 +9,15 @@ type CostAssumptions struct {
 	ALBLcu float64 `json:"albLcu"`
 	// WAFRequestsMillions are requests inspected per month.
 	WAFRequestsMillions float64 `json:"wafRequestsMillions"`
+	// WAFLogGbPerMillionRequests is the WAF log volume: one JSON record per
+	// request with its headers, about 1.5 KB.
+	WAFLogGbPerMillionRequests float64 `json:"wafLogGbPerMillionRequests"`
+	// MetricFilterMatchHoursPerMonth are the hours in which a CIS metric
+	// filter (no default value) matches an event and so publishes.
+	MetricFilterMatchHoursPerMonth float64 `json:"metricFilterMatchHoursPerMonth"`
+	// EnhancedMonitoringKbPerSample is one Enhanced Monitoring document (OS
+	// metrics and the process list).
+	EnhancedMonitoringKbPerSample float64 `json:"enhancedMonitoringKbPerSample"`
 	// LogsGbPerMonth are CloudWatch Logs ingested.
 	LogsGbPerMonth float64 `json:"logsGbPerMonth"`
 	// FlowLogsGbPerMonth are VPC flow logs delivered to S3.
@@ -41,7 +50,8 @@ var DefaultCostAssumptions = CostAssumptions{
 	NATGbPerMonth: 50, ALBLcu: 1, WAFRequestsMillions: 5, LogsGbPerMonth: 20, FlowLogsGbPerMonth: 10,
 	DocumentsGb: 100, ArchiveGb: 50, DatabaseGb: 50, ConfigItemsPerMonth: 5000, ConfigEvaluationsPerMonth: 20000,
 	SecurityHubChecksPerMonth: 10000, GuardDutyEventsMillions: 2, CloudTrailDataEventsMillions: 1, ECRGb: 8,
-	BastionHoursPerMonth: 8, AccessLogObjectsPerMonth: 20000,
+	BastionHoursPerMonth: 8, AccessLogObjectsPerMonth: 20000, WAFLogGbPerMillionRequests: 1.5,
+	MetricFilterMatchHoursPerMonth: 30, EnhancedMonitoringKbPerSample: 8,
 }
 
 // Assumptions returns the stack's assumptions with defaults filled in.
@@ -55,6 +65,9 @@ func (c *Config) Assumptions() CostAssumptions {
 	fill(&a.NATGbPerMonth, d.NATGbPerMonth)
 	fill(&a.ALBLcu, d.ALBLcu)
 	fill(&a.WAFRequestsMillions, d.WAFRequestsMillions)
+	fill(&a.WAFLogGbPerMillionRequests, d.WAFLogGbPerMillionRequests)
+	fill(&a.MetricFilterMatchHoursPerMonth, d.MetricFilterMatchHoursPerMonth)
+	fill(&a.EnhancedMonitoringKbPerSample, d.EnhancedMonitoringKbPerSample)
 	fill(&a.LogsGbPerMonth, d.LogsGbPerMonth)
 	fill(&a.FlowLogsGbPerMonth, d.FlowLogsGbPerMonth)
 	fill(&a.DocumentsGb, d.DocumentsGb)

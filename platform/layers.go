@@ -83,6 +83,7 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider 
 	// Layer 3: ALB with the IP allow-list, on-demand bastion.
 	inArgs := cfg.ingressArgs(network.Vpc.ID(), network.SubnetIDs(components.TierPublic), sgs.ALB.ID())
 	inArgs.After = archive.after // ELB checks the access-log bucket's policy when logging is enabled
+	inArgs.WAFLogsAfter = archive.wafLogsAfter
 	ingress, err := components.NewIngress(ctx, "ingress", inArgs, opts...)
 	if err != nil {
 		return err

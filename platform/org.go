@@ -114,8 +114,9 @@ func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, gh *c
 	bucket := fmt.Sprintf("docustack-org-log-archive-%s", logAccount)
 	access := fmt.Sprintf("docustack-org-access-logs-%s", logAccount)
 	configBucket := fmt.Sprintf("docustack-org-config-%s", logAccount)
+	wafBucket := fmt.Sprintf("docustack-org-waf-logs-%s", logAccount)
 	logArchive, err := components.NewLogArchive(ctx, "log-archive", components.LogArchiveArgs{
-		BucketName: bucket, AccessLogsBucketName: access, ConfigBucketName: configBucket, AccountID: logAccount, Region: cfg.Region,
+		BucketName: bucket, AccessLogsBucketName: access, ConfigBucketName: configBucket, WAFLogsBucketName: wafBucket, AccountID: logAccount, Region: cfg.Region,
 		SourceAccounts: cfg.orgLogSources(), KMSKeyArn: archiveKeys.Arn(components.KeyLogs),
 		ObjectLockMode: components.ObjectLockCompliance, Protect: true, Tags: cfg.StackTags(),
 	}, archiveOpts...)
@@ -142,6 +143,7 @@ func organization(ctx *pulumi.Context, cfg *Config, keys *components.Keys, gh *c
 	ctx.Export("logArchiveBucket", pulumi.String(bucket))
 	ctx.Export("accessLogsBucket", pulumi.String(access))
 	ctx.Export("configBucket", pulumi.String(configBucket))
+	ctx.Export("wafLogsBucket", pulumi.String(wafBucket))
 	ctx.Export("logArchiveKmsKeyArn", archiveKeys.Arn(components.KeyLogs))
 
 	// Alarms of the organization trail go to a topic in the management account.

@@ -154,6 +154,7 @@ func (c *Config) databaseArgs(subnets pulumi.StringArrayInput, sg, key, logsKey 
 	}
 	return components.DatabaseArgs{
 		Identifier:            c.prefix(),
+		AccountID:             c.AccountID,
 		Engine:                components.DatabaseEngine(d.Engine),
 		EngineVersion:         d.EngineVersion,
 		InstanceClass:         d.InstanceClass,
@@ -205,6 +206,7 @@ func (c *Config) ingressArgs(vpc pulumi.StringInput, subnets pulumi.StringArrayI
 		ManagedRuleGroups:  in.ManagedRuleGroups,
 		DeletionProtection: c.DeletionProtection,
 		AccessLogsBucket:   c.accessLogsBucket(),
+		WAFLogBucketArn:    "arn:aws:s3:::" + components.WAFLogBucketName(c.prefix(), c.AccountID),
 		VpcID:              vpc,
 		SubnetIDs:          subnets,
 		SecurityGroupID:    sg,

@@ -37,10 +37,15 @@ func (e *estimator) resource(r synth.Resource) {
 		e.add(r, "web ACL", 1, "waf_acl_month", "")
 		e.add(r, "rules and managed rule groups", float64(len(asList(r.Get("rules")))), "waf_rule_month", "")
 		e.add(r, "requests", a.WAFRequestsMillions, "waf_million_requests", "wafRequestsMillions")
+	case "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+		// WAF logs to S3 are vended logs, priced per GB delivered.
+		// https://aws.amazon.com/cloudwatch/pricing/ (Logs: Vended Logs, delivery to S3)
+		e.add(r, "WAF logs delivered to S3", a.WAFRequestsMillions*a.WAFLogGbPerMillionRequests, "vended_logs_s3_gb", "wafRequestsMillions × wafLogGbPerMillionRequests")
 	case "aws:ecs/service:Service":
 		e.service(r)
 	case "aws:rds/instance:Instance":
 		e.database(r, r.Str("instanceClass"), "rds_", r.Bool("multiAz"))
+		e.enhancedMonitoring(r)
 		copies := 1.0
 		if r.Bool("multiAz") {
 			copies = 2
@@ -48,6 +53,7 @@ func (e *estimator) resource(r synth.Resource) {
 		e.add(r, "gp3 storage (both AZs with Multi-AZ)", copies*float64(r.Int("allocatedStorage")), "rds_gp3_gb_month", "billed while stopped too")
 	case "aws:rds/clusterInstance:ClusterInstance":
 		e.database(r, r.Str("instanceClass"), "aurora_", false)
+		e.enhancedMonitoring(r)
 	case "aws:rds/cluster:Cluster":
 		e.add(r, "Aurora storage", a.DatabaseGb, "aurora_storage_gb_month", "databaseGb")
 	case "aws:kms/key:Key":
@@ -60,9 +66,18 @@ func (e *estimator) resource(r synth.Resource) {
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		e.add(r, "alarm", 1, "cw_alarm_month", "")
 		if ns := r.Str("namespace"); ns != "" && !strings.HasPrefix(ns, "AWS/") {
-			// A custom namespace is metrics the stack publishes (EMF):
-			// each alarmed metric is a custom metric, billed monthly.
-			e.add(r, "custom metric ("+ns+")", 1, "cw_metric_month", "the alarmed metric, published by the stack")
+			// A custom namespace is metrics the stack publishes: each alarmed
+			// metric is a custom metric, "prorated by the hour and metered
+			// only when you send metrics to CloudWatch"
+			// (https://aws.amazon.com/cloudwatch/pricing/). A log metric filter
+			// without a default value sends a data point only for a matching
+			// event, so its metric is billed for those hours only.
+			if f, ok := e.metricFilter(ns, r.Str("metricName")); ok && f.Get("metricTransformation.defaultValue") == nil {
+				e.add(r, "custom metric ("+ns+", hours with a match)", a.MetricFilterMatchHoursPerMonth/HoursPerMonth, "cw_metric_month",
+					"metricFilterMatchHoursPerMonth: the filter publishes only when it matches")
+			} else {
+				e.add(r, "custom metric ("+ns+")", 1, "cw_metric_month", "the alarmed metric, published by the stack")
+			}
 		}
 	case "aws:ec2/flowLog:FlowLog":
 		e.add(r, "flow logs delivered to S3", a.FlowLogsGbPerMonth, "vended_logs_s3_gb", "flowLogsGbPerMonth")
@@ -272,4 +287,27 @@ func (e *estimator) bastion(r synth.Resource) {
 func asList(v any) []any {
 	l, _ := v.([]any)
 	return l
+}
+
+// metricFilter finds the log metric filter that publishes a metric.
+func (e *estimator) metricFilter(namespace, name string) (synth.Resource, bool) {
+	for _, f := range e.plan.ByType("aws:cloudwatch/logMetricFilter:LogMetricFilter") {
+		if f.Str("metricTransformation.namespace") == namespace && f.Str("metricTransformation.name") == name {
+			return f, true
+		}
+	}
+	return synth.Resource{}, false
+}
+
+// enhancedMonitoring prices an instance's OS metrics: one JSON document per
+// interval, ingested into CloudWatch Logs (RDSOSMetrics), the only charge.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html#USER_Monitoring.OS.cost
+func (e *estimator) enhancedMonitoring(r synth.Resource) {
+	interval := r.Int("monitoringInterval")
+	if interval <= 0 {
+		return
+	}
+	samples := HoursPerMonth * 3600 / float64(interval)
+	gb := samples * e.a.EnhancedMonitoringKbPerSample / (1024 * 1024)
+	e.add(r, fmt.Sprintf("Enhanced Monitoring, every %d s", interval), gb, "cw_logs_ingest_gb", "enhancedMonitoringKbPerSample per sample into RDSOSMetrics")
 }

@@ -41,6 +41,7 @@ type world struct {
 	roles           map[string]*role    // by ARN
 	bucketPolicy    map[string]Document // by bucket name
 	bucketKey       map[string]string   // bucket name -> KMS key ARN (SSE-KMS)
+	bucketKeyOn     map[string]bool     // bucket name -> S3 Bucket Keys enabled
 	bucketAccount   map[string]string   // bucket name -> owner, for buckets of another account
 	unknownBuckets  map[string]bool     // delivery targets in neither plan
 	keyAlias        map[string]string   // key ARN -> alias name, for keys of another plan
@@ -99,7 +100,7 @@ func (w *world) parse(where, s string) (Document, bool) {
 // readWorld reads roles, policies and keys. org is the org stack's plan
 // (its SCPs), or nil.
 func readWorld(p *synth.Plan, org *synth.Plan) *world {
-	w := &world{plan: p, roles: map[string]*role{}, bucketPolicy: map[string]Document{}, bucketKey: map[string]string{},
+	w := &world{plan: p, roles: map[string]*role{}, bucketPolicy: map[string]Document{}, bucketKey: map[string]string{}, bucketKeyOn: map[string]bool{},
 		objectLock: map[string]bool{}, keyPolicy: map[string]Document{}, topicPolicy: map[string]Document{}, topicKey: map[string]string{},
 		bucketAccount: map[string]string{}, unknownBuckets: map[string]bool{}, keyAlias: map[string]string{}}
 	w.account, _ = p.Outputs["accountId"].(string)
@@ -189,6 +190,7 @@ func (w *world) readStorage(p *synth.Plan) {
 	for _, e := range p.ByType("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2") {
 		if k := e.Str("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"); k != "" {
 			w.bucketKey[e.Str("bucket")] = k
+			w.bucketKeyOn[e.Str("bucket")] = e.Bool("rules.0.bucketKeyEnabled")
 		}
 	}
 	for _, l := range p.ByType("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2") {

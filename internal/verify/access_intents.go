@@ -26,6 +26,7 @@ func (w *world) intents() []AccessIntent {
 	out = append(out, w.trailIntents()...)
 	out = append(out, w.flowLogIntents()...)
 	out = append(out, w.albLogIntents()...)
+	out = append(out, w.wafLogIntents()...)
 	out = append(out, w.s3AccessLogIntents()...)
 	out = append(out, w.configIntents()...)
 	out = append(out, w.topicIntents()...)
@@ -326,15 +327,28 @@ func (w *world) replicationIntents() []AccessIntent {
 				add("hands the replicas to the destination account", "s3:ObjectOwnerOverrideToBucketOwner", dst+"/"+object, w.bucket(dstBucket), nil)
 			}
 			if k, ok := w.bucketKey[r.Str("bucket")]; ok {
-				add("decrypts source objects", "kms:Decrypt", k, w.key(k), map[string][]string{"kms:ViaService": {"s3." + w.region + ".amazonaws.com"}})
+				add("decrypts source objects", "kms:Decrypt", k, w.key(k), w.s3KeyContext(r.Str("bucket"), object, w.region))
 			}
 			if replicaKey != "" {
 				region := strings.Split(replicaKey, ":")[3]
-				add("encrypts the replica", "kms:Encrypt", replicaKey, w.key(replicaKey), map[string][]string{"kms:ViaService": {"s3." + region + ".amazonaws.com"}})
+				add("encrypts the replica", "kms:Encrypt", replicaKey, w.key(replicaKey), w.s3KeyContext(dstBucket, object, region))
 			}
 		}
 	}
 	return out
+}
+
+// s3KeyContext is what S3 sends KMS for an object of a bucket: the call
+// comes through S3 in the bucket's region, and the encryption context names
+// the bucket when S3 Bucket Keys are on, else the object.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html
+func (w *world) s3KeyContext(bucket, object, region string) map[string][]string {
+	arn := "arn:aws:s3:::" + bucket
+	if !w.bucketKeyOn[bucket] {
+		arn += "/" + object
+	}
+	return map[string][]string{"kms:ViaService": {"s3." + region + ".amazonaws.com"}, "kms:EncryptionContext:aws:s3:arn": {arn}}
 }
 
 func mapGet(m map[string]any, path ...string) any {
@@ -638,6 +652,58 @@ func (w *world) albLogIntents() []AccessIntent {
 		pol.identity = []Document{mustDoc(`{"Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}`)}
 		out = append(out, AccessIntent{Name: "the ALB writes access logs", Want: true, pol: pol,
 			Request: Request{Principal: Principal{ARN: "arn:aws:iam::" + elbAccountUSEast1 + ":root", Account: elbAccountUSEast1}, Action: "s3:PutObject", Resource: key, Context: tls(nil)}})
+	}
+	return out
+}
+
+// AWS WAF logs to S3 through the log delivery service, into a bucket of the
+// web ACL's own account whose name starts with aws-waf-logs-, under
+// AWSLogs/<account>/WAFLogs/<region>/<web-acl-name>/<yyyy>/<mm>/<dd>/<HH>/<mm>/.
+// https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html
+func (w *world) wafLogIntents() []AccessIntent {
+	var out []AccessIntent
+	for _, l := range w.plan.ByType("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration") {
+		aclName := ""
+		for _, a := range w.plan.ByType("aws:wafv2/webAcl:WebAcl") {
+			for _, urn := range l.PropertyDependencies["resourceArn"] {
+				if urn == a.URN {
+					aclName = a.Str("name")
+				}
+			}
+		}
+		for _, d := range l.Get("logDestinationConfigs").([]any) {
+			dest := str(d)
+			bucket, ok := strings.CutPrefix(dest, "arn:aws:s3:::")
+			if !ok {
+				out = append(out, AccessIntent{Name: "WAF logs go to S3 (the only destination modelled)", Want: true, pol: policies{resName: "none"},
+					Request: Request{Principal: svc("delivery.logs.amazonaws.com"), Action: "s3:PutObject", Resource: dest}})
+				continue
+			}
+			if !strings.HasPrefix(bucket, "aws-waf-logs-") || w.bucketAccount[bucket] != "" {
+				// WAF refuses PutLoggingConfiguration for any other bucket.
+				out = append(out, AccessIntent{Name: "WAF logs to a bucket of its own account named aws-waf-logs-*", Want: true, pol: policies{resName: "none"},
+					Request: Request{Principal: svc("delivery.logs.amazonaws.com"), Action: "s3:PutObject", Resource: dest}})
+				continue
+			}
+			if !w.onBucket(bucket) {
+				continue
+			}
+			ctx := tls(map[string][]string{"aws:SourceAccount": {w.account}, "aws:SourceArn": {fmt.Sprintf("arn:aws:logs:%s:%s:*", w.region, w.account)},
+				"s3:x-amz-acl": {"bucket-owner-full-control"}})
+			object := fmt.Sprintf("AWSLogs/%s/WAFLogs/%s/%s/%s/%s/%s/00/00/%s_waflogs_%s_%s_%s%s%sT0000Z_x.log.gz",
+				w.account, w.region, aclName, year, month, day, w.account, w.region, aclName, year, month, day)
+			p := svc("delivery.logs.amazonaws.com")
+			out = append(out,
+				AccessIntent{Name: "WAF logs check the log bucket's ACL", Want: true, pol: w.bucket(bucket),
+					Request: Request{Principal: p, Action: "s3:GetBucketAcl", Resource: "arn:aws:s3:::" + bucket, Context: ctx}},
+				AccessIntent{Name: "WAF writes its log files", Want: true, pol: w.bucket(bucket),
+					Request: Request{Principal: p, Action: "s3:PutObject", Resource: "arn:aws:s3:::" + bucket + "/" + object, Context: ctx}})
+			if k, ok := w.bucketKey[bucket]; ok {
+				out = append(out, AccessIntent{Name: "WAF log files are encrypted with the bucket's key", Want: true, pol: w.key(k),
+					Request: Request{Principal: p, Action: "kms:GenerateDataKey", Resource: k, Context: ctx}})
+			}
+		}
 	}
 	return out
 }

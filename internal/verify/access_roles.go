@@ -70,8 +70,11 @@ var roleSites = map[string]map[string]assumer{
 	// EC2 assumes an instance profile's role for the instance.
 	"aws:iam/instanceProfile:InstanceProfile": {"role": {service: "ec2.amazonaws.com",
 		source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html"}},
-	"aws:rds/instance:Instance": {"monitoringRoleArn": {service: "monitoring.rds.amazonaws.com",
-		source: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html"}},
+	// RDS's Enhanced Monitoring sends the DB instance's ARN and account.
+	"aws:rds/instance:Instance": {"monitoringRoleArn": {service: "monitoring.rds.amazonaws.com", context: withSourceArn(ownArn),
+		source: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html#USER_Monitoring.OS.confused-deputy"}},
+	"aws:rds/clusterInstance:ClusterInstance": {"monitoringRoleArn": {service: "monitoring.rds.amazonaws.com", context: withSourceArn(ownArn),
+		source: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html#USER_Monitoring.OS.confused-deputy"}},
 	"aws:ecs/service:Service": {"iamRole": {service: "ecs.amazonaws.com",
 		source: "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html"}},
 	// SSM Automation assumes a remediation's AutomationAssumeRole.

@@ -27,7 +27,50 @@ var PasswordPolicyFloor = struct {
 // loaded with a log class set.
 var AuditParameters = map[string]string{"log_connections": "1", "log_disconnections": "1"}
 
+// WAFRedactedFloor are the headers every WAF log must redact: they carry
+// the caller's credentials (HIPAA §164.312(b) audit logs must not become a
+// store of credentials).
+var WAFRedactedFloor = []string{"authorization"}
+
+const tWebACLLogging = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+
 var controlRules = []Rule{
+	{
+		ID:      "DS-WAF-002",
+		Title:   "Every WAF web ACL logs its requests to an aws-waf-logs- S3 bucket, with the authorization header redacted",
+		HIPAA:   hipaaAudit,
+		Control: "Web Application Firewall on the ALB; Audit Logging to the Log Archive",
+		Level:   Mandatory,
+		Remediation: "add a wafv2 WebAclLoggingConfiguration for the web ACL with logDestinationConfigs [the aws-waf-logs-<prefix>-<account> bucket] " +
+			"and redactedFields [{singleHeader: {name: authorization}}] (components.NewWAFLogs and NewIngress)",
+		Stack: func(s *Stack) []Violation {
+			var out []Violation
+			for _, acl := range s.OfType(tWebACL) {
+				logs := s.Children(acl, "resourceArn", tWebACLLogging)
+				if len(logs) == 0 {
+					out = append(out, Violation{acl.URN, acl.Label() + " logs no request (no logging configuration)"})
+					continue
+				}
+				for _, l := range logs {
+					for _, d := range l.Strings("logDestinationConfigs") {
+						if !strings.HasPrefix(d, "arn:aws:s3:::aws-waf-logs-") {
+							out = append(out, Violation{acl.URN, fmt.Sprintf("%s logs to %s, not an S3 bucket named aws-waf-logs-* (the Log Archive takes S3 only)", acl.Label(), d)})
+						}
+					}
+					redacted := map[string]bool{}
+					for i := 0; i < l.Len("redactedFields"); i++ {
+						redacted[strings.ToLower(l.S(fmt.Sprintf("redactedFields.%d.singleHeader.name", i)))] = true
+					}
+					for _, h := range WAFRedactedFloor {
+						if !redacted[h] {
+							out = append(out, Violation{acl.URN, fmt.Sprintf("%s logs the %s header (not in redactedFields)", acl.Label(), h)})
+						}
+					}
+				}
+			}
+			return out
+		},
+	},
 	{
 		ID:          "DS-WAF-001",
 		Title:       "WAF managed rule groups block (overrideAction none), never only count",

@@ -122,6 +122,17 @@ func webACL(override map[string]any) *fx {
 	}}})
 }
 
+// wafLogging is a web ACL and its logging configuration to dest, redacting headers.
+func wafLogging(dest string, headers ...string) []*fx {
+	acl := webACL(map[string]any{"none": map[string]any{}})
+	var redacted []any
+	for _, h := range headers {
+		redacted = append(redacted, map[string]any{"singleHeader": map[string]any{"name": h}})
+	}
+	return []*fx{acl, res("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "acl-logging",
+		map[string]any{"resourceArn": unknown, "logDestinationConfigs": []any{dest}, "redactedFields": redacted}).refs("resourceArn", acl)}
+}
+
 // passwordRule is the iam-password-policy rule with its parameters and a
 // remediation that sets MinimumPasswordLength to minLength (the rest as the rule).
 // retentionPack is a conformance pack deploying CW_LOGGROUP_RETENTION_PERIOD_CHECK,
@@ -338,6 +349,13 @@ func ruleCases() []ruleCase {
 		{rule: "DS-WAF-001", name: "managed rule groups block",
 			compliant: []*fx{webACL(map[string]any{"none": map[string]any{}})},
 			violating: []*fx{webACL(map[string]any{"count": map[string]any{}})}},
+		{rule: "DS-WAF-002", name: "request logs to an aws-waf-logs- bucket, authorization redacted",
+			compliant: wafLogging("arn:aws:s3:::aws-waf-logs-docustack-dev-111111111111", "authorization", "cookie"),
+			violating: wafLogging("arn:aws:s3:::aws-waf-logs-docustack-dev-111111111111", "cookie")},
+		{rule: "DS-WAF-002", name: "no logging configuration",
+			violating: []*fx{webACL(map[string]any{"none": map[string]any{}})}},
+		{rule: "DS-WAF-002", name: "logs to a log group the archive never receives",
+			violating: wafLogging("arn:aws:logs:us-east-1:111111111111:log-group:aws-waf-logs-x", "authorization")},
 		{rule: "DS-CFG-002", name: "password policy and its remediation",
 			compliant: passwordRule(`{"MinimumPasswordLength":"14","RequireUppercaseCharacters":"true","RequireLowercaseCharacters":"true","RequireSymbols":"true","RequireNumbers":"true","PasswordReusePrevention":"24","MaxPasswordAge":"90"}`, "14"),
 			violating: passwordRule(`{"MinimumPasswordLength":"8","RequireUppercaseCharacters":"true","RequireLowercaseCharacters":"true","RequireSymbols":"true","RequireNumbers":"true","PasswordReusePrevention":"24","MaxPasswordAge":"90"}`, "8")},
