@@ -179,10 +179,12 @@ func TestWebService(t *testing.T) {
 			assert.True(t, strings.HasSuffix(ct["image"].(string), ".amazonaws.com/docustack-"+c.stack+"/web:v0.1.0"), ct["image"])
 			assert.Equal(t, "awslogs", ct["logConfiguration"].(map[string]any)["logDriver"])
 			secrets := ct["secrets"].([]any)
-			require.Len(t, secrets, 2)
-			dbPassword, secret := secrets[0].(map[string]any), secrets[1].(map[string]any)
-			assert.Equal(t, "DB_PASSWORD", dbPassword["name"])
-			assert.Contains(t, dbPassword["valueFrom"], ":secret:docustack/"+c.stack+"/database/APP_PASSWORD-", "the password DB-init generates")
+			require.Len(t, secrets, 1, "no database password: the task signs in with IAM")
+			secret := secrets[0].(map[string]any)
+			dbEnv := env(ct, "environment")
+			assert.Equal(t, "iam", dbEnv["DB_AUTH"])
+			assert.Equal(t, "docustack", dbEnv["DB_USER"])
+			assert.Equal(t, "verify-full", dbEnv["DB_SSLMODE"], "IAM sign-in needs TLS")
 			assert.Equal(t, "NEXTAUTH_SECRET", secret["name"])
 			assert.Contains(t, secret["valueFrom"], ":secret:docustack/"+c.stack+"/web/NEXTAUTH_SECRET-", "injected by ARN")
 			for _, e := range ct["environment"].([]any) {
@@ -207,7 +209,7 @@ func TestWebService(t *testing.T) {
 				"arn:aws:ecr:us-east-1:" + map[string]string{"dev": "111111111111", "prod": "333333333333"}[c.stack] + ":repository/docustack-" + c.stack + "/tls-proxy",
 			}, resources["PullImage"], "its image and the proxy's")
 			assert.Contains(t, resources["WriteLogs"], ":log-group:/ecs/docustack-"+c.stack+"-web:*")
-			assert.Equal(t, []any{dbPassword["valueFrom"], secret["valueFrom"]}, resources["ReadSecrets"], "exactly its own secrets")
+			assert.Equal(t, []any{secret["valueFrom"]}, resources["ReadSecrets"], "exactly its own secret")
 
 			sec := mustNamed(t, p, "web-secrets-nextauth-secret")
 			assert.Equal(t, "docustack/"+c.stack+"/web/NEXTAUTH_SECRET", sec.Str("name"))

@@ -52,6 +52,7 @@ func init() {
 		"aws:s3/bucketVersioningV2:BucketVersioningV2",
 		"aws:scheduler/schedule:Schedule",
 		"aws:wafv2/webAclAssociation:WebAclAssociation",
+		"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", // PutLoggingConfiguration takes no tags
 		// Account-wide settings: the API takes no tags.
 		"aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
 		"aws:ebs/encryptionByDefault:EncryptionByDefault",

@@ -271,6 +271,9 @@ type Database struct {
 	MasterSecretArn pulumi.StringOutput
 	// Arn of the instance or cluster (the scheduler stops and starts it).
 	Arn pulumi.StringOutput
+	// ResourceID is what IAM database authentication names: the instance's
+	// DbiResourceId or the cluster's resource ID.
+	ResourceID pulumi.StringOutput
 	// Engine is the engine in use.
 	Engine DatabaseEngine
 	// Identifier of the instance or cluster.
@@ -420,6 +423,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		d.Endpoint = inst.Address
 		d.Port = inst.Port
 		d.Arn = inst.Arn
+		d.ResourceID = inst.ResourceId
 		d.MasterSecretArn = inst.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 	} else {
 		cpgName := childName(name, "cluster-parameters")
@@ -494,6 +498,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		d.Endpoint = cluster.Endpoint
 		d.Port = cluster.Port
 		d.Arn = cluster.Arn
+		d.ResourceID = cluster.ClusterResourceId
 		d.MasterSecretArn = cluster.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 	}
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
@@ -606,4 +611,13 @@ func enhancedMonitoring(ctx *pulumi.Context, name string, args DatabaseArgs, par
 		return nil, nil, err
 	}
 	return role, lg, nil
+}
+
+// DatabaseConnectStatement lets a role sign in to the database as user with
+// IAM database authentication: rds-db:connect on the user of the instance
+// (or cluster) resource ID.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+func DatabaseConnectStatement(region, account, resourceID, user string) PolicyStatement {
+	return PolicyStatement{Sid: "ConnectToDatabase", Effect: "Allow", Action: "rds-db:connect",
+		Resource: fmt.Sprintf("arn:%s:rds-db:%s:%s:dbuser:%s/%s", awsPartition, region, account, resourceID, user)}
 }

@@ -20,13 +20,24 @@ const (
 	dbInitMemoryMB       = 512
 )
 
-// DatabaseRole is a role DB-init creates, owning one or more databases; its
-// generated password is written to PasswordSecretArn, never to state.
+// DatabaseRole is a role DB-init creates, owning one or more databases. It
+// signs in either with IAM database authentication (IAMAuth: DB-init grants
+// it rds_iam and sets no password; its clients present a 15-minute token of
+// their task role) or with a password DB-init generates into
+// PasswordSecretArn, never into state.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.DBAccounts.html#UsingWithRDS.IAMDBAuth.DBAccounts.PostgreSQL
 type DatabaseRole struct {
 	Name              string
 	Databases         []string
+	IAMAuth           bool
 	PasswordSecretArn pulumi.StringInput
 }
+
+// Role authentication in DB-init's ROLES contract.
+const (
+	RoleAuthIAM      = "iam"
+	RoleAuthPassword = "password"
+)
 
 // DBInitArgs configures the database initialisation Lambda.
 type DBInitArgs struct {
@@ -74,6 +85,9 @@ func (a DBInitArgs) Validate() error {
 	for i, r := range a.Roles {
 		if !pgNamePattern.MatchString(r.Name) || len(r.Databases) == 0 {
 			errs = append(errs, fieldErr(fmt.Sprintf("roles[%d]", i), r.Name, "a PostgreSQL role name with at least one database"))
+		}
+		if r.IAMAuth && r.PasswordSecretArn != nil {
+			errs = append(errs, fieldErr(fmt.Sprintf("roles[%d].passwordSecretArn", i), r.Name, "none: the role signs in with IAM (iamAuth)"))
 		}
 		for _, d := range r.Databases {
 			if !pgNamePattern.MatchString(d) {
@@ -128,6 +142,11 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 			err = errors.Join(err, fieldErr(f, "", "a value from another component"))
 		}
 	}
+	for i, r := range args.Roles {
+		if !r.IAMAuth && r.PasswordSecretArn == nil {
+			err = errors.Join(err, fieldErr(fmt.Sprintf("roles[%d].passwordSecretArn", i), r.Name, "the secret DB-init writes the role's password to (or iamAuth)"))
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +186,9 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 
 	roleSecrets := pulumi.StringArray{}
 	for _, r := range args.Roles {
-		roleSecrets = append(roleSecrets, r.PasswordSecretArn)
+		if !r.IAMAuth {
+			roleSecrets = append(roleSecrets, r.PasswordSecretArn)
+		}
 	}
 	policy := pulumi.All(args.MasterSecretArn, args.DatabaseKMSKeyArn, logGroup.Arn, roleSecrets).ApplyT(func(v []any) string {
 		return DBInitPolicy(v[0].(string), v[1].(string), v[2].(string), stringsOf(v[3]))
@@ -190,11 +211,17 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 		type role struct {
 			Name      string   `json:"name"`
 			Databases []string `json:"databases"`
-			SecretArn string   `json:"secretArn"`
+			Auth      string   `json:"auth"`
+			SecretArn string   `json:"secretArn,omitempty"`
 		}
 		var out []role
-		for i, r := range args.Roles {
-			out = append(out, role{r.Name, r.Databases, arns[i]})
+		for _, r := range args.Roles {
+			if r.IAMAuth {
+				out = append(out, role{r.Name, r.Databases, RoleAuthIAM, ""})
+				continue
+			}
+			out = append(out, role{r.Name, r.Databases, RoleAuthPassword, arns[0]})
+			arns = arns[1:]
 		}
 		b, err := json.Marshal(out)
 		return string(b), err

@@ -98,7 +98,7 @@ func TestIngressPerStack(t *testing.T) {
 func validIngressArgs() components.IngressArgs {
 	return components.IngressArgs{
 		Name: "docustack-test", CertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-0000-0000-000000000000",
-		AccessLogsBucket: "docustack-test-access", VpcID: pulumi.String("vpc"),
+		AccessLogsBucket: "docustack-test-access", WAFLogBucketArn: "arn:aws:s3:::aws-waf-logs-docustack-test-123456789012", VpcID: pulumi.String("vpc"),
 		SubnetIDs: pulumi.StringArray{pulumi.String("a"), pulumi.String("b")}, SecurityGroupID: pulumi.String("sg"), Tags: stackTags,
 	}
 }

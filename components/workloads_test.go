@@ -247,7 +247,10 @@ func TestDBInit(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(vars["ROLES"].(string)), &roles))
 	require.Len(t, roles, 2)
 	assert.Equal(t, "docustack", roles[0]["name"])
+	assert.Equal(t, "iam", roles[0]["auth"], "the application signs in with IAM (ADR 0006)")
+	assert.Nil(t, roles[0]["secretArn"], "and has no password secret")
 	assert.Equal(t, []any{"temporal", "temporal_visibility"}, roles[1]["databases"])
+	assert.Equal(t, "password", roles[1]["auth"])
 
 	inv := mustNamed(t, p, "db-init-invocation")
 	assert.Equal(t, map[string]any{"version": "v0.1.0", "roles": vars["ROLES"]}, inv.Get("triggers"),
@@ -261,7 +264,7 @@ func TestDBInit(t *testing.T) {
 		bySid[s.Sid] = s
 	}
 	assert.Contains(t, bySid["ReadMasterSecret"].Resource, "rds!database-instance-id")
-	assert.Len(t, bySid["WriteRoleSecrets"].Resource, 2)
+	assert.Equal(t, []any{roles[1]["secretArn"]}, bySid["WriteRoleSecrets"].Resource, "only the password role's secret")
 	assert.Contains(t, sgRules(t, p, "db-init-"), "network-rds-sg in tcp 5432 db-init-sg", "reached by the database only through security groups")
 	assert.Equal(t, 90, mustNamed(t, p, "db-init-log").Int("retentionInDays"))
 }
@@ -654,7 +657,7 @@ func TestTemporalSchemaRunsOnceBeforeTheServers(t *testing.T) {
 func TestSecretsAreRecoverable(t *testing.T) {
 	p := stackPlan(t, "prod")
 	secrets := p.ByType("aws:secretsmanager/secret:Secret")
-	require.Len(t, secrets, 5, "the app and Temporal database passwords, two Slack tokens, NEXTAUTH_SECRET")
+	require.Len(t, secrets, 4, "the Temporal database password, two Slack tokens, NEXTAUTH_SECRET (the app signs in with IAM)")
 	for _, s := range secrets {
 		assert.Equal(t, 30, s.Int("recoveryWindowInDays"), s.Name)
 	}

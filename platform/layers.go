@@ -128,7 +128,6 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider 
 	}
 	initArgs := cfg.dbInitArgs()
 	initArgs.Image = pulumi.Sprintf("%s:%s", registry.URL("db-init"), cfg.DBInit.ImageTag)
-	initArgs.Roles[0].PasswordSecretArn = dbSecrets["APP_PASSWORD"]
 	initArgs.Roles[1].PasswordSecretArn = dbSecrets["TEMPORAL_PASSWORD"]
 	initArgs.DatabaseHost, initArgs.MasterSecretArn, initArgs.DatabaseKMSKeyArn = db.Endpoint, db.MasterSecretArn, dbKey
 	initArgs.DatabaseSecurityGroupID, initArgs.VpcID, initArgs.SubnetIDs, initArgs.LogsKMSKeyArn = sgs.RDS.ID(), network.Vpc.ID(), private, logsKey
@@ -197,14 +196,14 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider 
 	appEnv(&workerArgs, "workers", cfg.Workers.ImageTag)
 	workerArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
 	workerArgs.Environment["DB_SSLMODE"], workerArgs.Environment["DB_SSLROOTCERT"] = components.DatabaseSSLMode, components.RDSCABundlePath
-	workerArgs.Secrets = map[string]pulumi.StringInput{"DB_PASSWORD": dbSecrets["APP_PASSWORD"]}
+	databaseClientEnv(workerArgs.Environment)
 	workerArgs.DatabaseSecurityGroupID = sgs.RDS.ID()
-	workerArgs.TaskPolicy = dataKey.ApplyT(func(key string) string { return documentsAccessPolicy(docs.BucketArn, key) }).(pulumi.StringOutput)
+	workerArgs.TaskPolicy = appTaskPolicy(cfg, docs.BucketArn, dataKey, db.ResourceID)
 	workerArgs.TemporalSecurityGroupID = temporal.SecurityGroupID
 	// ECS: a task started before a Service Connect endpoint exists cannot
 	// resolve it until it is redeployed.
 	workerArgs.After = append(append([]pulumi.Resource{}, dbReady...), temporal.Frontend().Service)
-	workerArgs.Redeploy = pre.triggers([]string{"workers"}, []string{cfg.secretName("database", "APP_PASSWORD")})
+	workerArgs.Redeploy = pre.triggers([]string{"workers"}, nil)
 	workers, err := components.NewService(ctx, "workers", workerArgs, opts...)
 	if err != nil {
 		return err
@@ -224,24 +223,20 @@ func workload(ctx *pulumi.Context, cfg *Config, keys *components.Keys, provider 
 	track("slack-bot", slack, slackArgs)
 
 	// Layer 5: the web app.
-	taskPolicy := dataKey.ApplyT(func(key string) string {
-		return documentsAccessPolicy(docs.BucketArn, key)
-	}).(pulumi.StringOutput)
+	taskPolicy := appTaskPolicy(cfg, docs.BucketArn, dataKey, db.ResourceID)
 	webArgs := cfg.webArgs(pulumi.Sprintf("%s:%s", registry.URL("web"), cfg.Web.ImageTag), registry.Arn("web"),
 		pulumi.Sprintf("%s:%s", registry.URL("tls-proxy"), cfg.Web.TLSProxyImageTag), registry.Arn("tls-proxy"), cluster.Arn,
 		private, pulumi.StringArray{sgs.ECS.ID().ToStringOutput()}, ingress.TargetGroup.Arn, logsKey, taskPolicy)
-	webSecrets = pre.ready(cfg, "web", webSecrets)
-	webSecrets["DB_PASSWORD"] = dbSecrets["APP_PASSWORD"]
-	webArgs.Secrets = webSecrets
+	webArgs.Secrets = pre.ready(cfg, "web", webSecrets)
 	webArgs.Environment["TEMPORAL_ADDRESS"] = components.TemporalFrontendAddress
 	webArgs.Environment["TEMPORAL_NAMESPACE"] = components.AppTemporalNamespace
 	webArgs.DynamicEnvironment = map[string]pulumi.StringInput{"DB_HOST": db.Endpoint}
-	webArgs.Environment["DB_SSLMODE"], webArgs.Environment["DB_SSLROOTCERT"] = components.DatabaseSSLMode, components.RDSCABundlePath
+	databaseClientEnv(webArgs.Environment)
 	webArgs.ServiceConnectNamespace = cluster.NamespaceArn
 	webArgs.ExecLogGroupArn = cluster.ExecLogGroup.Arn
 	webArgs.IgnoreDesiredCount = cfg.Scheduler.Enabled
 	webArgs.After = append(append([]pulumi.Resource{}, dbReady...), temporal.Frontend().Service)
-	webArgs.Redeploy = pre.triggers([]string{"web", "tls-proxy"}, append(secretIDs(cfg, "web", cfg.Web.Secrets...), cfg.secretName("database", "APP_PASSWORD")))
+	webArgs.Redeploy = pre.triggers([]string{"web", "tls-proxy"}, secretIDs(cfg, "web", cfg.Web.Secrets...))
 	web, err := components.NewService(ctx, "web", webArgs, opts...)
 	if err != nil {
 		return err

@@ -152,7 +152,7 @@ func (c *Config) pushCommand(n imageNeed) string {
 
 // databaseSecrets are the role passwords DB-init writes; their versions roll
 // the services that read them.
-var databaseSecrets = []string{"APP_PASSWORD", "TEMPORAL_PASSWORD"}
+var databaseSecrets = []string{"TEMPORAL_PASSWORD"}
 
 // operatorSecrets are the secrets whose values an operator sets.
 func (c *Config) operatorSecrets() []secretNeed {

@@ -86,16 +86,20 @@ func TestServicesRollOnNewImagesAndSecretValues(t *testing.T) {
 	workers, _ := p.Named("workers-service")
 	assert.Regexp(t, `^sha256:`, workers.Str("triggers.image:workers"))
 
-	// Each database password's version rolls exactly its readers.
-	app, temporal := "triggers.secret:docustack/dev/database/APP_PASSWORD", "triggers.secret:docustack/dev/database/TEMPORAL_PASSWORD"
-	for _, reader := range []string{"web-service", "workers-service"} {
+	// The database password's version rolls exactly its readers: Temporal.
+	// The web app and the workers sign in with IAM and read no password.
+	temporal := "triggers.secret:docustack/dev/database/TEMPORAL_PASSWORD"
+	for _, reader := range []string{"web-service", "workers-service", "slack-bot-service"} {
 		r, _ := p.Named(reader)
-		assert.NotEmpty(t, r.Str(app), reader)
+		triggers, _ := r.Get("triggers").(map[string]any)
+		require.NotEmpty(t, triggers, reader)
+		for k := range triggers {
+			assert.NotContains(t, k, "/database/", reader)
+		}
 		assert.Nil(t, r.Get(temporal), reader)
 	}
 	combined, _ := p.Named("temporal-combined-service")
 	assert.NotEmpty(t, combined.Str("triggers.secret:password"), "the temporal role's password rolls Temporal")
-	assert.Nil(t, slack.Get(app), "the Slack bot reads no database password")
 	// Temporal's servers roll on their images' digests; the UI on its own.
 	assert.Regexp(t, `^sha256:`, combined.Str("triggers.image:temporal-server"))
 	assert.Regexp(t, `^sha256:`, combined.Str("triggers.image:temporal-admin-tools"))
@@ -192,8 +196,6 @@ func TestChangesRollExactlyTheirServices(t *testing.T) {
 		world fakeaws.World
 		want  []string
 	}{
-		{"the app's database password rotated", fakeaws.World{Rotated: map[string]string{"docustack/prod/database/APP_PASSWORD": "2"}},
-			[]string{"web-service", "workers-service"}},
 		{"Temporal's database password rotated", fakeaws.World{Rotated: map[string]string{"docustack/prod/database/TEMPORAL_PASSWORD": "2"}}, servers},
 		{"a Slack token rotated", fakeaws.World{Rotated: map[string]string{"docustack/prod/slack-bot/SLACK_BOT_TOKEN": "2"}}, []string{"slack-bot-service"}},
 		{"the web image pushed again", fakeaws.World{Pushed: map[string]string{"docustack-prod/web:v0.1.0": "2"}}, []string{"web-service"}},

@@ -337,7 +337,8 @@ func (c *Config) dbInitArgs() components.DBInitArgs {
 		FunctionName: c.prefix() + "-db-init",
 		ImageTag:     c.DBInit.ImageTag,
 		Roles: []components.DatabaseRole{
-			{Name: AppDatabase, Databases: []string{AppDatabase}},
+			// The application signs in with its task role (docs/adr/0006).
+			{Name: AppDatabase, Databases: []string{AppDatabase}, IAMAuth: true},
 			{Name: components.TemporalDatabaseUser, Databases: []string{components.TemporalDatabase, components.TemporalVisibilityDatabase}},
 		},
 		Tags: c.StackTags(),

@@ -85,7 +85,7 @@ func TestHandComputedLines(t *testing.T) {
 	// An alarm in a namespace of the stack's own is also its metric, a custom
 	// metric (0.30 $/month): Temporal's EMF signals, the CIS metric filters.
 	assert.InDelta(t, 0.30, line(t, prod, "alarms-temporal-persistence-errors", "custom metric (DocuStack/Temporal)").USD, 0.005)
-	assert.InDelta(t, 0.30*30/730, line(t, prod, "trail-root-usage-alarm", "custom metric (DocuStack/CIS, hours with a match)").USD, 0.0005, "a filter without a default value publishes only in the hours it matches")
+	assert.InDelta(t, 0.30*30/730, line(t, prod, "trail-root-usage-alarm", "custom metric (DocuStack/CIS, hours with a match)").USD, 0.005, "a filter without a default value publishes only in the hours it matches")
 	for _, l := range prod.Estimate.Lines {
 		if l.Resource == "alarms-alb-elb-5xx" {
 			assert.Equal(t, "alarm", l.Item, "an AWS/ namespace's metric is AWS's, not billed as custom")

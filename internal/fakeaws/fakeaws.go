@@ -140,9 +140,13 @@ func Computed(typ, name, id, account, region string, state resource.PropertyMap)
 			"secretArn":    resource.NewProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!%s", region, account, id)),
 			"secretStatus": resource.NewProperty("active"),
 		})})
+		// The resource ID IAM database authentication names (DbiResourceId).
+		resID := "DB" + strings.ToUpper(strings.ReplaceAll(id, "-", ""))
 		if typ == "aws:rds/instance:Instance" {
+			state["resourceId"] = resource.NewProperty("db-" + resID)
 			arn = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", region, account, inputString(state, "identifier"))
 		} else {
+			state["clusterResourceId"] = resource.NewProperty("cluster-" + resID)
 			arn = fmt.Sprintf("arn:aws:rds:%s:%s:cluster:%s", region, account, inputString(state, "clusterIdentifier"))
 		}
 	case "aws:acm/certificate:Certificate":

@@ -391,6 +391,9 @@ func (w *world) functionIntents() []AccessIntent {
 		var roles []map[string]any
 		_ = jsonUnmarshal(str(vars["ROLES"]), &roles)
 		for _, r := range roles {
+			if str(r["auth"]) == "iam" {
+				continue // no password: the role's clients sign in with IAM (taskIntents)
+			}
 			add("writes the password of role "+str(r["name"]), "secretsmanager:PutSecretValue", str(r["secretArn"]))
 		}
 	}
@@ -879,9 +882,43 @@ func (w *world) taskIntents() []AccessIntent {
 			for _, s := range asList(c["secrets"]) {
 				add("reads secret "+str(s["name"]), "secretsmanager:GetSecretValue", str(s["valueFrom"]))
 			}
+			out = append(out, w.databaseSignIn(td, c)...)
 		}
 	}
 	return out
+}
+
+// databaseSignIn: a container told to sign in with IAM (DB_AUTH=iam) asks
+// RDS for a token with its task role, which must be allowed rds-db:connect on
+// DB_USER of the database at DB_HOST (its DbiResourceId, or the cluster's).
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+func (w *world) databaseSignIn(td synth.Resource, c map[string]any) []AccessIntent {
+	env := map[string]string{}
+	for _, e := range asList(c["environment"]) {
+		env[str(e["name"])] = str(e["value"])
+	}
+	if env["DB_AUTH"] != "iam" {
+		return nil
+	}
+	p, pol := w.asRole(td.Str("taskRoleArn"))
+	name := fmt.Sprintf("%s: signs in to the database as %s with its task role", td.Name, env["DB_USER"])
+	for _, db := range append(w.plan.ByType("aws:rds/instance:Instance"), w.plan.ByType("aws:rds/cluster:Cluster")...) {
+		host, _ := db.Outputs["address"].(string)
+		if e, _ := db.Outputs["endpoint"].(string); host == "" {
+			host = e
+		}
+		if host == "" || host != env["DB_HOST"] {
+			continue
+		}
+		id, _ := db.Outputs["resourceId"].(string)
+		if db.Type == "aws:rds/cluster:Cluster" {
+			id, _ = db.Outputs["clusterResourceId"].(string)
+		}
+		return []AccessIntent{{Name: name, Want: true, pol: pol, Request: Request{Principal: p, Action: "rds-db:connect",
+			Resource: fmt.Sprintf("arn:aws:rds-db:%s:%s:dbuser:%s/%s", w.region, w.account, id, env["DB_USER"]), Context: tls(nil)}}}
+	}
+	return []AccessIntent{{Name: name + " (no database of the plan at DB_HOST " + env["DB_HOST"] + ")", Want: true, pol: policies{resName: "none"},
+		Request: Request{Principal: p, Action: "rds-db:connect", Resource: "(unknown database)"}}}
 }
 
 // ecrRepo returns the repository of an image in this account's registry.

@@ -72,14 +72,15 @@ var whoCanAllowed = map[string][]allowed{
 	},
 	// Each secret's consumers: a task's execution role injects it, DB-init sets them.
 	"read a secret": {
-		{"web-execution-role", "/web/"}, {"web-execution-role", "/database/APP_PASSWORD"},
-		{"workers-execution-role", "/database/APP_PASSWORD"},
+		{"web-execution-role", "/web/"},
 		{"slack-bot-execution-role", "/slack-bot/"},
 		{"temporal-combined-execution-role", "/database/TEMPORAL_PASSWORD"},
 		{"temporal-frontend-execution-role", "/database/TEMPORAL_PASSWORD"}, {"temporal-history-execution-role", "/database/TEMPORAL_PASSWORD"},
 		{"temporal-matching-execution-role", "/database/TEMPORAL_PASSWORD"}, {"temporal-worker-execution-role", "/database/TEMPORAL_PASSWORD"},
 		{"db-init-role", "/database/"}, {"db-init-role", "rds!"},
 	},
+	// The application signs in as its database role with its task role.
+	"sign in to a database": {{"web-task-role", " as docustack"}, {"workers-task-role", " as docustack"}},
 	// Only the deploy workflow of the stack's own GitHub environment.
 	"assume an administrator role": {{classGitHubEnv, ""}},
 }
@@ -168,6 +169,32 @@ func (w *world) sensitives() []sensitive {
 	}
 	for _, arn := range slices.Sorted(maps.Keys(secrets)) {
 		add("read a secret", "read secret "+arn[strings.Index(arn, ":secret:")+len(":secret:"):], none, []string{"secretsmanager:GetSecretValue"}, arn)
+	}
+	// IAM database authentication: who can get a token for each user of each
+	// database: its master user and every role DB-init creates.
+	users := map[string]bool{}
+	for _, f := range w.plan.ByType("aws:lambda/function:Function") {
+		var roles []map[string]any
+		vars, _ := f.Get("environment.variables").(map[string]any)
+		_ = jsonUnmarshal(str(vars["ROLES"]), &roles)
+		for _, r := range roles {
+			users[str(r["name"])] = true
+		}
+	}
+	for _, db := range append(w.plan.ByType("aws:rds/instance:Instance"), w.plan.ByType("aws:rds/cluster:Cluster")...) {
+		if !db.Bool("iamDatabaseAuthenticationEnabled") {
+			continue
+		}
+		id, _ := db.Outputs["resourceId"].(string)
+		if db.Type == "aws:rds/cluster:Cluster" {
+			id, _ = db.Outputs["clusterResourceId"].(string)
+		}
+		dbUsers := maps.Clone(users)
+		dbUsers[db.Str("username")+db.Str("masterUsername")] = true
+		for _, user := range slices.Sorted(maps.Keys(dbUsers)) {
+			add("sign in to a database", fmt.Sprintf("sign in to database %s as %s", db.Name, user), none, []string{"rds-db:connect"},
+				fmt.Sprintf("arn:aws:rds-db:%s:%s:dbuser:%s/%s", w.region, w.account, id, user))
+		}
 	}
 	for _, p := range w.plan.ByType("aws:organizations/policy:Policy") {
 		add("change or detach an SCP", "change, detach or delete SCP "+p.Str("name"), none,
