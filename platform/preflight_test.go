@@ -131,7 +131,8 @@ func TestPreflightNewSecretAndLostRepository(t *testing.T) {
 	assert.True(t, ok, "created by this deploy")
 	task, _ := p.Named("web-task")
 	assert.NotContains(t, task.Str("containerDefinitions"), "NEXTAUTH_SECRET", "not referenced before it has a value: every task start would fail")
-	assert.Contains(t, task.Str("containerDefinitions"), "DB_PASSWORD", "the others still are")
+	slack, _ := p.Named("slack-bot-task")
+	assert.Contains(t, slack.Str("containerDefinitions"), "SLACK_BOT_TOKEN", "the others still are")
 	// The next preview: it exists and is empty; refused until set.
 	_, err = synthIn(t, "dev", fakeaws.World{EmptySecrets: map[string]bool{"docustack/dev/web/NEXTAUTH_SECRET": true}})
 	require.Error(t, err)
