@@ -1,6 +1,7 @@
 package components_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -198,4 +199,31 @@ func TestDatabaseNeedsItsInputs(t *testing.T) {
 	assert.Contains(t, err.Error(), "kmsKeyArn")
 	assert.Contains(t, err.Error(), "subnetIds")
 	assert.Empty(t, plan.Resources)
+}
+
+// Enhanced Monitoring (issue 24): every stack's instance publishes OS metrics
+// every 60 s with a role only RDS's monitoring service of this account may
+// assume, into an RDSOSMetrics group the program creates first, encrypted and
+// kept 90 days; RDS would otherwise create it unencrypted with 30 days, which
+// the conformance pack's log-group rules fail.
+func TestEnhancedMonitoring(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		p := stackPlan(t, stack)
+		db := mustNamed(t, p, "database-instance")
+		assert.Equal(t, 60, db.Int("monitoringInterval"), stack)
+		role := mustNamed(t, p, "database-monitoring-role")
+		assert.Contains(t, db.PropertyDependencies["monitoringRoleArn"], role.URN, stack)
+		var trust components.PolicyDocument
+		require.NoError(t, json.Unmarshal([]byte(role.Str("assumeRolePolicy")), &trust))
+		require.Len(t, trust.Statement, 1)
+		assert.Equal(t, map[string]any{"Service": "monitoring.rds.amazonaws.com"}, trust.Statement[0].Principal, stack)
+		assert.NotEmpty(t, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"], "confused deputy: this account only")
+		attach := mustNamed(t, p, "database-monitoring-policy")
+		assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", attach.Str("policyArn"))
+		lg := mustNamed(t, p, "database-os-metrics-log")
+		assert.Equal(t, components.EnhancedMonitoringLogGroup, lg.Str("name"))
+		assert.Equal(t, 90, lg.Int("retentionInDays"), stack)
+		assert.Equal(t, keyArn(p, "logs"), lg.Str("kmsKeyId"), stack)
+		assert.Contains(t, db.Dependencies, lg.URN, "%s: the group exists before RDS would create it", stack)
+	}
 }

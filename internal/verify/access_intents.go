@@ -38,6 +38,7 @@ func (w *world) intents() []AccessIntent {
 	out = append(out, w.schedulerIntents()...)
 	out = append(out, w.replicationIntents()...)
 	out = append(out, w.functionIntents()...)
+	out = append(out, w.monitoringIntents()...)
 	out = append(out, w.remediationIntents()...)
 	out = append(out, w.backupIntents()...)
 	return out
@@ -395,6 +396,34 @@ func (w *world) functionIntents() []AccessIntent {
 				continue // no password: the role's clients sign in with IAM (taskIntents)
 			}
 			add("writes the password of role "+str(r["name"]), "secretsmanager:PutSecretValue", str(r["secretArn"]))
+		}
+	}
+	return out
+}
+
+// monitoringIntents: RDS Enhanced Monitoring publishes each instance's OS
+// metrics with the instance's monitoring role, one stream per instance
+// (its resource ID) in the RDSOSMetrics log group, which must be the plan's
+// (encrypted, with retention) rather than one RDS creates.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.CloudWatchLogs.html
+func (w *world) monitoringIntents() []AccessIntent {
+	var out []AccessIntent
+	groups := map[string]bool{}
+	for _, g := range w.plan.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		groups[g.Str("name")] = g.Str("kmsKeyId") != "" && g.Int("retentionInDays") > 0
+	}
+	for _, db := range append(w.plan.ByType("aws:rds/instance:Instance"), w.plan.ByType("aws:rds/clusterInstance:ClusterInstance")...) {
+		if db.Int("monitoringInterval") == 0 {
+			continue
+		}
+		p, pol := w.asRole(db.Str("monitoringRoleArn"))
+		id, _ := db.Outputs["resourceId"].(string)
+		stream := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:RDSOSMetrics:log-stream:%s", w.region, w.account, id)
+		out = append(out, AccessIntent{Name: db.Name + ": Enhanced Monitoring writes its OS metrics", Want: true, pol: pol,
+			Request: Request{Principal: p, Action: "logs:PutLogEvents", Resource: stream, Context: tls(nil)}})
+		if !groups["RDSOSMetrics"] {
+			out = append(out, AccessIntent{Name: db.Name + ": the plan creates RDSOSMetrics, encrypted and kept (else RDS creates it unencrypted, 30 days)",
+				Want: true, pol: policies{resName: "none"}, Request: Request{Principal: p, Action: "logs:PutLogEvents", Resource: stream}})
 		}
 	}
 	return out

@@ -19,6 +19,11 @@ type managedPolicy struct {
 }
 
 var managedPolicies = map[string]managedPolicy{
+	// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSEnhancedMonitoringRole.html
+	"arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole": {Version: "v1", Document: `{"Version":"2012-10-17","Statement":[
+		{"Sid":"EnableCreationAndManagementOfRDSCloudwatchLogGroups","Effect":"Allow","Action":["logs:CreateLogGroup","logs:PutRetentionPolicy"],"Resource":["arn:aws:logs:*:*:log-group:RDS*"]},
+		{"Sid":"EnableCreationAndManagementOfRDSCloudwatchLogStreams","Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents","logs:DescribeLogStreams","logs:GetLogEvents"],"Resource":["arn:aws:logs:*:*:log-group:RDS*:log-stream:*"]}]}`},
+
 	// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AdministratorAccess.html
 	"arn:aws:iam::aws:policy/AdministratorAccess": {Version: "v1", Document: `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"*","Resource":"*"}]}`},
