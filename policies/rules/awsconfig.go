@@ -65,7 +65,7 @@ func DeployedRules(s *Stack) ([]DeployedRule, []Violation) {
 	for _, p := range s.OfType(tConformancePack) {
 		body, ok := p.Str("templateBody")
 		if !ok || body == "" {
-			body, ok = packObject(s, p.S("templateS3Uri"))
+			body, ok = packObject(s, p)
 		}
 		if !ok {
 			problems = append(problems, Violation{p.URN, fmt.Sprintf("conformance pack %s: its template is neither in templateBody nor an S3 object of the plan, so its rules cannot be evaluated", p.Label())})
@@ -85,13 +85,13 @@ func DeployedRules(s *Stack) ([]DeployedRule, []Violation) {
 	return out, problems
 }
 
-// packObject finds the template an S3 URI names among the plan's objects.
-func packObject(s *Stack, uri string) (string, bool) {
-	if !strings.HasPrefix(uri, "s3://") {
-		return "", false
-	}
+// packObject finds the template a pack's S3 URI names among the plan's
+// objects: by the dependency the URI carries (during a preview the URI is
+// unknown), or by its key.
+func packObject(s *Stack, pack Res) (string, bool) {
+	uri := pack.S("templateS3Uri")
 	for _, o := range s.OfType(tBucketObject) {
-		if strings.HasSuffix(uri, "/"+o.S("key")) {
+		if s.Refers(pack, "templateS3Uri", o) || strings.HasPrefix(uri, "s3://") && strings.HasSuffix(uri, "/"+o.S("key")) {
 			return o.Str("content")
 		}
 	}

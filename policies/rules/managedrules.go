@@ -23,22 +23,21 @@ const cfgDoc = "https://docs.aws.amazon.com/config/latest/developerguide/"
 
 // Further resource types the models read.
 const (
-	tIAMUser          = "aws:iam/user:User"
-	tIAMAccessKey     = "aws:iam/accessKey:AccessKey"
-	tIAMLoginProfile  = "aws:iam/userLoginProfile:UserLoginProfile"
-	tPasswordPolicy   = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
-	tEBSDefault       = "aws:ebs/encryptionByDefault:EncryptionByDefault"
-	tEBSVolume        = "aws:ebs/volume:Volume"
-	tEC2Instance      = "aws:ec2/instance:Instance"
-	tLaunchTemplate   = "aws:ec2/launchTemplate:LaunchTemplate"
-	tDefaultSG        = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
-	tGuardDuty        = "aws:guardduty/detector:Detector"
-	tSecurityHub      = "aws:securityhub/account:Account"
-	tAccountPAB       = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
-	tWebACLAssoc      = "aws:wafv2/webAclAssociation:WebAclAssociation"
-	tBackupSelection  = "aws:backup/selection:Selection"
-	tRDSSnapshot      = "aws:rds/snapshot:Snapshot"
-	tIAMManagedPolicy = tIAMPolicy
+	tIAMUser         = "aws:iam/user:User"
+	tIAMAccessKey    = "aws:iam/accessKey:AccessKey"
+	tIAMLoginProfile = "aws:iam/userLoginProfile:UserLoginProfile"
+	tPasswordPolicy  = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
+	tEBSDefault      = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+	tEBSVolume       = "aws:ebs/volume:Volume"
+	tEC2Instance     = "aws:ec2/instance:Instance"
+	tLaunchTemplate  = "aws:ec2/launchTemplate:LaunchTemplate"
+	tDefaultSG       = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+	tGuardDuty       = "aws:guardduty/detector:Detector"
+	tSecurityHub     = "aws:securityhub/account:Account"
+	tAccountPAB      = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+	tWebACLAssoc     = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	tBackupSelection = "aws:backup/selection:Selection"
+	tRDSSnapshot     = "aws:rds/snapshot:Snapshot"
 )
 
 // each judges every resource of the types: check returns "" when compliant.
@@ -141,8 +140,6 @@ func ruleParamInt(p map[string]string, k string) (int, bool) {
 	return n, err == nil
 }
 
-func dbLabel(r Res) string { return r.Label() }
-
 var managedRules = map[string]managedRule{
 	"ACCESS_KEYS_ROTATED": {Doc: cfgDoc + "access-keys-rotated.html", Defaults: map[string]string{"maxAccessKeyAge": "90"},
 		Eval: each([]string{tIAMAccessKey}, func(_ *Stack, r Res, p map[string]string) string {
@@ -236,7 +233,7 @@ var managedRules = map[string]managedRule{
 			if int(days) >= floor {
 				return ""
 			}
-			return fmt.Sprintf("%s keeps automated backups %d days, want at least %d", dbLabel(db), int(days), floor)
+			return fmt.Sprintf("%s keeps automated backups %d days, want at least %d", db.Label(), int(days), floor)
 		})},
 	"EC2_EBS_ENCRYPTION_BY_DEFAULT": {Doc: cfgDoc + "ec2-ebs-encryption-by-default.html",
 		Eval: account(func(s *Stack, _ map[string]string) string {
@@ -354,7 +351,7 @@ var managedRules = map[string]managedRule{
 			return pol.Label() + ": " + strings.Join(sortedCopy(gaps), ", ")
 		})},
 	"IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS": {Doc: cfgDoc + "iam-policy-no-statements-with-admin-access.html",
-		Eval: each([]string{tIAMManagedPolicy}, func(_ *Stack, r Res, _ map[string]string) string {
+		Eval: each([]string{tIAMPolicy}, func(_ *Stack, r Res, _ map[string]string) string {
 			doc, _ := r.JSONDoc("policy")
 			for _, st := range doc.Statement {
 				if st.Effect == "Allow" && containsAny(st.Action, "*") && containsAny(st.Resource, "*") {
@@ -389,19 +386,19 @@ var managedRules = map[string]managedRule{
 			if boolOr(db, "autoMinorVersionUpgrade", true) {
 				return ""
 			}
-			return dbLabel(db) + " does not upgrade minor versions automatically"
+			return db.Label() + " does not upgrade minor versions automatically"
 		})},
 	"RDS_INSTANCE_DELETION_PROTECTION_ENABLED": {Doc: cfgDoc + "rds-instance-deletion-protection-enabled.html",
 		Eval: each([]string{tRDSInstance}, func(_ *Stack, db Res, _ map[string]string) string {
 			if isAuroraInstance(db) || isTrue(db, "deletionProtection") {
 				return ""
 			}
-			return dbLabel(db) + " has deletion protection off"
+			return db.Label() + " has deletion protection off"
 		})},
 	"RDS_INSTANCE_PUBLIC_ACCESS_CHECK": {Doc: cfgDoc + "rds-instance-public-access-check.html",
 		Eval: each([]string{tRDSInstance, tRDSClusterInstance}, func(_ *Stack, db Res, _ map[string]string) string {
 			if isTrue(db, "publiclyAccessible") {
-				return dbLabel(db) + " is publicly accessible"
+				return db.Label() + " is publicly accessible"
 			}
 			return ""
 		})},
@@ -412,13 +409,18 @@ var managedRules = map[string]managedRule{
 			}
 			id := db.S("identifier")
 			for _, sel := range s.OfType(tBackupSelection) {
+				// The database's ARN is unknown until it exists: during a
+				// preview the selection names it through a dependency.
+				if s.Refers(sel, "resources", db) {
+					return ""
+				}
 				for _, arn := range sel.Strings("resources") {
 					if arn == "*" || id != "" && strings.HasSuffix(arn, ":db:"+id) {
 						return ""
 					}
 				}
 			}
-			return dbLabel(db) + " is in no AWS Backup selection"
+			return db.Label() + " is in no AWS Backup selection"
 		})},
 	"RDS_LOGGING_ENABLED": {Doc: cfgDoc + "rds-logging-enabled.html",
 		Eval: each([]string{tRDSInstance, tRDSCluster}, func(_ *Stack, db Res, _ map[string]string) string {
@@ -435,7 +437,7 @@ var managedRules = map[string]managedRule{
 				}
 			}
 			if want == nil && len(got) == 0 || len(missing) > 0 {
-				return fmt.Sprintf("%s exports %v to CloudWatch Logs, missing %v", dbLabel(db), got, missing)
+				return fmt.Sprintf("%s exports %v to CloudWatch Logs, missing %v", db.Label(), got, missing)
 			}
 			return ""
 		})},
@@ -444,7 +446,7 @@ var managedRules = map[string]managedRule{
 			if isAuroraInstance(db) || isTrue(db, "multiAz") {
 				return ""
 			}
-			return dbLabel(db) + " is a single-AZ instance"
+			return db.Label() + " is a single-AZ instance"
 		})},
 	"RDS_SNAPSHOTS_PUBLIC_PROHIBITED": {Doc: cfgDoc + "rds-snapshots-public-prohibited.html",
 		Eval: each([]string{tRDSSnapshot}, func(_ *Stack, r Res, _ map[string]string) string {
@@ -459,10 +461,10 @@ var managedRules = map[string]managedRule{
 				return ""
 			}
 			if !isTrue(db, "storageEncrypted") {
-				return dbLabel(db) + " does not encrypt its storage"
+				return db.Label() + " does not encrypt its storage"
 			}
 			if k := p["kmsKeyId"]; k != "" && db.S("kmsKeyId") != k {
-				return fmt.Sprintf("%s is encrypted with %s, not kmsKeyId %s", dbLabel(db), db.S("kmsKeyId"), k)
+				return fmt.Sprintf("%s is encrypted with %s, not kmsKeyId %s", db.Label(), db.S("kmsKeyId"), k)
 			}
 			return ""
 		})},

@@ -138,12 +138,25 @@ func wafLogging(dest string, headers ...string) []*fx {
 // retentionPack is a conformance pack deploying CW_LOGGROUP_RETENTION_PERIOD_CHECK,
 // with MinRetentionTime when min is set (a YAML scalar).
 func retentionPack(min string) *fx {
+	return res("aws:cfg/conformancePack:ConformancePack", "pack", map[string]any{"name": "p", "templateBody": retentionTemplate(min)})
+}
+
+func retentionTemplate(min string) string {
 	body := "Resources:\n  Retention:\n    Type: AWS::Config::ConfigRule\n    Properties:\n      ConfigRuleName: r\n" +
 		"      Source:\n        Owner: AWS\n        SourceIdentifier: CW_LOGGROUP_RETENTION_PERIOD_CHECK\n"
 	if min != "" {
 		body += "      InputParameters:\n        MinRetentionTime: " + min + "\n"
 	}
-	return res("aws:cfg/conformancePack:ConformancePack", "pack", map[string]any{"name": "p", "templateBody": body})
+	return body
+}
+
+// s3Pack is retentionPack's template as an S3 object the pack names by an
+// unknown URI, with a 90-day log group.
+func s3Pack(min string) []*fx {
+	body := retentionTemplate(min)
+	obj := res("aws:s3/bucketObjectv2:BucketObjectv2", "pack-template", map[string]any{"key": "conformance-packs/p.yaml", "content": body})
+	pack := res("aws:cfg/conformancePack:ConformancePack", "pack", map[string]any{"name": "p", "templateS3Uri": unknown}).refs("templateS3Uri", obj)
+	return []*fx{obj, pack, logGroup(90)}
 }
 
 func logGroup(days int) *fx {
@@ -372,6 +385,9 @@ func ruleCases() []ruleCase {
 			violating: []*fx{configRule("EC2_EBS_ENCRYPTION_BY_DEFAULT")}},
 		{rule: "DS-CFG-003", name: "a deployed rule the analysis has no model for",
 			violating: []*fx{configRule("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED")}},
+		{rule: "DS-CFG-003", name: "a pack template in S3, named by a dependency while its URI is unknown (preview)",
+			compliant: s3Pack(`"90"`),
+			violating: s3Pack("")},
 		{rule: "DS-CFG-003", name: "a pack whose template cannot be read",
 			violating: []*fx{res("aws:cfg/conformancePack:ConformancePack", "pack", map[string]any{"name": "p", "templateS3Uri": "s3://elsewhere/p.yaml"})}},
 
