@@ -34,8 +34,8 @@ func WithWaivers(policies []policyx.Policy, waivers []Waiver, stack string) []po
 	if len(waivers) == 0 {
 		return policies
 	}
-	waived := func(rule, urn, name string) bool {
-		f := Finding{Rule: rule, URN: urn, Resource: name}
+	waived := func(rule, urn, name, msg string) bool {
+		f := Finding{Rule: rule, URN: urn, Resource: name, Message: msg}
 		if urn == "" {
 			f.Resource = "(stack)"
 		}
@@ -58,7 +58,7 @@ func WithWaivers(policies []policyx.Policy, waivers []Waiver, stack string) []po
 						if urn == "" {
 							urn = args.Resource.URN
 						}
-						return waived(p.Name(), urn, args.Resource.Name)
+						return waived(p.Name(), urn, args.Resource.Name, msg)
 					}}
 					return p.Validate(ctx, inner)
 				},
@@ -73,7 +73,7 @@ func WithWaivers(policies []policyx.Policy, waivers []Waiver, stack string) []po
 					}
 					inner := args
 					inner.Manager = filterManager{args.Manager, func(msg, urn string) bool {
-						return waived(p.Name(), urn, names[urn])
+						return waived(p.Name(), urn, names[urn], msg)
 					}}
 					return p.Validate(ctx, inner)
 				},

@@ -219,3 +219,35 @@ func TestPolicyPackProjectFile(t *testing.T) {
 	assert.Equal(t, "go", proj.Runtime.Name())
 	assert.Equal(t, rules.PackVersion, proj.Version)
 }
+
+// In `pulumi preview` too, a DS-CFG-003 waiver moves exactly its control's
+// finding to DS-WAIVED: another control failing on the same resource stays
+// mandatory (the e2e preview found the pack ignoring the control).
+func TestPackWaivesOneConfigControl(t *testing.T) {
+	waivers := []byte(`
+waivers:
+  - rule: DS-CFG-003
+    control: EC2_EBS_ENCRYPTION_BY_DEFAULT
+    resource: "(stack)"
+    reason: Accepted for the test; EBS default encryption is set out of band.
+    expires: "2027-06-30"
+`)
+	pack, err := rules.Pack(waivers, "dev", day)
+	require.NoError(t, err)
+	rs := stack(configRule("EC2_EBS_ENCRYPTION_BY_DEFAULT"), configRule("SECURITYHUB_ENABLED"))
+	findings, err := rules.Evaluate(rs, pack.Policies())
+	require.NoError(t, err)
+	var mandatory, waived []string
+	for _, f := range findings {
+		switch f.Rule {
+		case "DS-CFG-003":
+			mandatory = append(mandatory, f.Message)
+		case rules.WaivedPolicy:
+			waived = append(waived, f.Message)
+		}
+	}
+	require.Len(t, mandatory, 1)
+	assert.Contains(t, mandatory[0], "[SECURITYHUB_ENABLED]")
+	require.Len(t, waived, 1)
+	assert.Contains(t, waived[0], "[EC2_EBS_ENCRYPTION_BY_DEFAULT]")
+}
