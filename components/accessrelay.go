@@ -117,19 +117,9 @@ func NewAccessLogRelay(ctx *pulumi.Context, name string, args AccessLogRelayArgs
 	c.Ready = local.ready
 
 	dest := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.DestinationBucket)
-	roleName := fmt.Sprintf("%s-access-logs-replication", args.Prefix)
-	trust := PolicyJSON(PolicyStatement{
-		Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("s3")}, Action: "sts:AssumeRole",
-		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}, "ArnLike": {"aws:SourceArn": source}},
-	})
-	child := childName(name, "replication-role")
-	role, err := iam.NewRole(ctx, child, &iam.RoleArgs{
-		Name:             pulumi.String(roleName),
-		Description:      pulumi.String("S3 replication of this account's access logs into the Log Archive"),
-		AssumeRolePolicy: pulumi.String(trust),
-		InlinePolicies:   iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("replication"), Policy: pulumi.String(RelayReplicationPolicy(source, dest))}},
-		Tags:             MergeTags(args.Tags, child, Tags{TagComponent: name}),
-	}, parent)
+	role, err := replicationRole(ctx, name, fmt.Sprintf("%s-access-logs-replication", args.Prefix),
+		"S3 replication of this account's access logs into the Log Archive", args.AccountID, source,
+		pulumi.String(RelayReplicationPolicy(source, dest)), args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -203,4 +193,22 @@ func relayReplication(bucketArn string, accounts []string) []PolicyStatement {
 		{Sid: "RelayReadVersioning", Effect: "Allow", Principal: map[string]any{"AWS": roots},
 			Action: "s3:GetBucketVersioning", Resource: bucketArn, Condition: byRole},
 	}
+}
+
+// replicationRole is the role S3 replicates a relay bucket with: only S3
+// acting for this account and that bucket may assume it.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+func replicationRole(ctx *pulumi.Context, component, roleName, description, account, source string, policy pulumi.StringInput, tags Tags, parent pulumi.ResourceOption) (*iam.Role, error) {
+	trust := PolicyJSON(PolicyStatement{
+		Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("s3")}, Action: "sts:AssumeRole",
+		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": source}},
+	})
+	child := childName(component, "replication-role")
+	return iam.NewRole(ctx, child, &iam.RoleArgs{
+		Name:             pulumi.String(roleName),
+		Description:      pulumi.String(description),
+		AssumeRolePolicy: pulumi.String(trust),
+		InlinePolicies:   iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("replication"), Policy: policy}},
+		Tags:             MergeTags(tags, child, Tags{TagComponent: component}),
+	}, parent)
 }

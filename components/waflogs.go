@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -199,22 +198,11 @@ func WAFLogDelivery(bucketArn, account, region string) []PolicyStatement {
 
 func wafLogReplication(ctx *pulumi.Context, name string, args WAFLogsArgs, source string, local *bucketResult, parent pulumi.ResourceOption) error {
 	dest := fmt.Sprintf("arn:%s:s3:::%s", awsPartition, args.DestinationBucket)
-	roleName := fmt.Sprintf("%s-waf-logs-replication", args.Prefix)
-	trust := PolicyJSON(PolicyStatement{
-		Effect: "Allow", Principal: map[string]any{"Service": servicePrincipal("s3")}, Action: "sts:AssumeRole",
-		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}, "ArnLike": {"aws:SourceArn": source}},
-	})
-	child := childName(name, "replication-role")
 	policy := args.KMSKeyArn.ToStringOutput().ApplyT(func(key string) string {
 		return WAFLogReplicationPolicy(source, dest, args.AccountID, args.Region, key, args.DestinationKMSKeyArn)
 	}).(pulumi.StringOutput)
-	role, err := iam.NewRole(ctx, child, &iam.RoleArgs{
-		Name:             pulumi.String(roleName),
-		Description:      pulumi.String("S3 replication of this account's WAF logs into the Log Archive"),
-		AssumeRolePolicy: pulumi.String(trust),
-		InlinePolicies:   iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("replication"), Policy: policy}},
-		Tags:             MergeTags(args.Tags, child, Tags{TagComponent: name}),
-	}, parent)
+	role, err := replicationRole(ctx, name, fmt.Sprintf("%s-waf-logs-replication", args.Prefix),
+		"S3 replication of this account's WAF logs into the Log Archive", args.AccountID, source, policy, args.Tags, parent)
 	if err != nil {
 		return err
 	}
