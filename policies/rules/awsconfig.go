@@ -50,7 +50,9 @@ func DeployedRules(s *Stack) ([]DeployedRule, []Violation) {
 	var out []DeployedRule
 	var problems []Violation
 	for _, r := range s.OfType(tConfigRule) {
-		if r.S("source.owner") != "AWS" {
+		if owner := r.S("source.owner"); owner != "AWS" {
+			// A custom rule's logic is its own code, which no offline model reads.
+			problems = append(problems, Violation{r.URN, fmt.Sprintf("Config rule %s is a %s rule: no offline model of custom logic, so its first evaluation is unknown", r.Label(), owner)})
 			continue
 		}
 		params := map[string]string{}
@@ -117,9 +119,12 @@ func packRules(body string) ([]DeployedRule, error) {
 		return nil, fmt.Errorf("template is not YAML: %v", err)
 	}
 	var out []DeployedRule
-	for _, res := range t.Resources {
-		if res.Type != "AWS::Config::ConfigRule" || res.Properties.Source.Owner != "AWS" {
+	for name, res := range t.Resources {
+		if res.Type != "AWS::Config::ConfigRule" {
 			continue
+		}
+		if res.Properties.Source.Owner != "AWS" {
+			return nil, fmt.Errorf("rule %s is a %s rule: no offline model of custom logic", name, res.Properties.Source.Owner)
 		}
 		params := map[string]string{}
 		for k, v := range res.Properties.InputParameters {
