@@ -326,18 +326,24 @@ func keyServiceStatements(p KeyPurpose, accountID, region string, sources []stri
 // ("Permissions for the KMS Key", AWS Config Developer Guide).
 // https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html
 func recorderRoles(accountID, region string, sources []string) []PolicyStatement {
+	return otherAccountRolesViaS3("AllowConfigRecorderRoles", ConfigRecorderRolePattern, []string{"kms:GenerateDataKey", "kms:Decrypt"}, accountID, region, sources)
+}
+
+// otherAccountRolesViaS3 lets the roles matching pattern in the other
+// source accounts use the key for actions, through S3 only.
+func otherAccountRolesViaS3(sid, pattern string, actions []string, accountID, region string, sources []string) []PolicyStatement {
 	var roots, roles []string
 	for _, a := range sources {
 		if a != accountID {
 			roots = append(roots, accountRoot(a))
-			roles = append(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s", awsPartition, a, ConfigRecorderRolePattern))
+			roles = append(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s", awsPartition, a, pattern))
 		}
 	}
 	if len(roots) == 0 {
 		return nil
 	}
-	return []PolicyStatement{{Sid: "AllowConfigRecorderRoles", Effect: "Allow", Principal: map[string]any{"AWS": roots},
-		Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: "*",
+	return []PolicyStatement{{Sid: sid, Effect: "Allow", Principal: map[string]any{"AWS": roots},
+		Action: actions, Resource: "*",
 		Condition: map[string]map[string]any{
 			"StringEquals": {"kms:ViaService": regionalService("s3", region)},
 			"ArnLike":      {"aws:PrincipalArn": roles},

@@ -282,20 +282,5 @@ func wafRelayReplication(bucketArn string, accounts []string) []PolicyStatement 
 // role's account and the role's own policy must allow the key.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
 func wafRelayKeyUse(accountID, region string, sources []string) []PolicyStatement {
-	var roots, roles []string
-	for _, a := range sources {
-		if a != accountID {
-			roots = append(roots, accountRoot(a))
-			roles = append(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s", awsPartition, a, WAFLogReplicationRolePattern))
-		}
-	}
-	if len(roots) == 0 {
-		return nil
-	}
-	return []PolicyStatement{{Sid: "AllowWAFRelayReplicas", Effect: "Allow", Principal: map[string]any{"AWS": roots},
-		Action: []string{"kms:Encrypt", "kms:GenerateDataKey"}, Resource: "*",
-		Condition: map[string]map[string]any{
-			"StringEquals": {"kms:ViaService": regionalService("s3", region)},
-			"ArnLike":      {"aws:PrincipalArn": roles},
-		}}}
+	return otherAccountRolesViaS3("AllowWAFRelayReplicas", WAFLogReplicationRolePattern, []string{"kms:Encrypt", "kms:GenerateDataKey"}, accountID, region, sources)
 }
