@@ -201,7 +201,7 @@ var configRules = []Rule{{
 	Level:   Mandatory,
 	Remediation: "change the resource as the rule's page requires, or set the rule's input parameters to the seed's value " +
 		"(components.HIPAAPackParameters); a documented exception is a waiver with its control, reason and expiry",
-	Stack: configViolations,
+	Stack: func(s *Stack) []Violation { return append(configViolations(s), securityHubViolations(s)...) },
 }}
 
 // ControlSummary is one deployed rule's result over a stack, for the report.
