@@ -458,7 +458,7 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 	if _, err := cfg.NewConformancePack(ctx, childName(name, "hipaa-pack"), packArgs, parent, pulumi.DependsOn(ruleDeps)); err != nil {
 		return nil, err
 	}
-	if err := accountSettings(ctx, name, parent); err != nil {
+	if err := accountSettings(ctx, name, args.AccountID, tags, parent); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"templateBytes": pulumi.Int(len(template))}); err != nil {
@@ -477,7 +477,14 @@ func NewCompliance(ctx *pulumi.Context, name string, args ComplianceArgs, opts .
 //   - S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC: all four settings on
 //     (https://docs.aws.amazon.com/config/latest/developerguide/s3-account-level-public-access-blocks-periodic.html);
 //     every bucket of the platform already blocks public access.
-func accountSettings(ctx *pulumi.Context, name string, parent pulumi.ResourceOption) error {
+//
+// and the role Security Hub's CIS control IAM.18 (CIS v1.4.0 1.17) looks
+// for: one that manages incidents with AWS Support, through AWS's
+// AWSSupportAccess managed policy (support:* and nothing else:
+// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSSupportAccess.html).
+// It trusts the account, so an administrator's own sts:AssumeRole permission
+// decides who opens cases, and only with MFA.
+func accountSettings(ctx *pulumi.Context, name, accountID string, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption) error {
 	num := func(k string) pulumi.IntPtrInput {
 		n, err := strconv.Atoi(passwordPolicy[k])
 		if err != nil {
@@ -497,10 +504,37 @@ func accountSettings(ctx *pulumi.Context, name string, parent pulumi.ResourceOpt
 	if _, err := ebs.NewEncryptionByDefault(ctx, childName(name, "ebs-encryption"), &ebs.EncryptionByDefaultArgs{Enabled: pulumi.Bool(true)}, parent); err != nil {
 		return err
 	}
-	_, err := s3.NewAccountPublicAccessBlock(ctx, childName(name, "public-access-block"), &s3.AccountPublicAccessBlockArgs{
+	if _, err := s3.NewAccountPublicAccessBlock(ctx, childName(name, "public-access-block"), &s3.AccountPublicAccessBlockArgs{
 		BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true), IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
+	}, parent); err != nil {
+		return err
+	}
+	support, err := iam.NewRole(ctx, childName(name, "support-role"), &iam.RoleArgs{
+		Description:      pulumi.String("Manages incidents with AWS Support (CIS 1.17)"),
+		AssumeRolePolicy: pulumi.String(SupportTrustPolicy(accountID)),
+		Tags:             tags(childName(name, "support-role")),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	_, err = iam.NewRolePolicyAttachment(ctx, childName(name, "support-access"), &iam.RolePolicyAttachmentArgs{
+		Role: support.Name, PolicyArn: pulumi.String(SupportAccessPolicyArn),
 	}, parent)
 	return err
+}
+
+// SupportAccessPolicyArn is AWS's managed policy for AWS Support cases.
+const SupportAccessPolicyArn = "arn:aws:iam::aws:policy/AWSSupportAccess"
+
+// SupportTrustPolicy lets the account's principals that may assume it (their
+// own IAM policy decides) take the support role, signed in with MFA.
+func SupportTrustPolicy(accountID string) string {
+	return PolicyJSON(PolicyStatement{
+		Effect:    "Allow",
+		Principal: map[string]any{"AWS": "arn:" + awsPartition + ":iam::" + accountID + ":root"},
+		Action:    "sts:AssumeRole",
+		Condition: map[string]map[string]any{"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+	})
 }
 
 // RemediationPolicy allows the four remediation runbooks exactly what they change.

@@ -55,6 +55,7 @@ func init() {
 		"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", // PutLoggingConfiguration takes no tags
 		// Account-wide settings: the API takes no tags.
 		"aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+		"aws:account/alternativeContact:AlternativeContact",
 		"aws:ebs/encryptionByDefault:EncryptionByDefault",
 		"aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
 		"pulumi:providers:aws",

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/account"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/guardduty"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/securityhub"
@@ -72,6 +74,10 @@ type DetectionArgs struct {
 	AdoptGuardDuty, AdoptSecurityHub bool
 	// AlertEmails subscribe to the alerts topic. Optional.
 	AlertEmails []string
+	// SecurityContact is the account's SECURITY alternate contact, whom AWS
+	// tells about security issues of the account (Security Hub Account.1).
+	// Default: none set.
+	SecurityContact *SecurityContact
 	// KMSKeyArn encrypts the topic (logs CMK). Required.
 	KMSKeyArn pulumi.StringInput
 	// AccountID and Region. Required.
@@ -80,9 +86,41 @@ type DetectionArgs struct {
 	Tags Tags
 }
 
+// SecurityContact is an AWS account alternate contact. The limits are
+// PutAlternateContact's (AWS Account Management API Reference).
+type SecurityContact struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+var contactPhonePattern = regexp.MustCompile(`^[\s0-9()+-]{1,25}$`)
+
+// Validate reports every invalid field of the contact at once.
+func (c SecurityContact) Validate(field string) []error {
+	var errs []error
+	if c.Name == "" || len(c.Name) > 64 {
+		errs = append(errs, fieldErr(field+".name", c.Name, "1-64 characters"))
+	}
+	if c.Title == "" || len(c.Title) > 50 {
+		errs = append(errs, fieldErr(field+".title", c.Title, "1-50 characters"))
+	}
+	if addr, err := mail.ParseAddress(c.Email); err != nil || addr.Address != c.Email || len(c.Email) > 254 {
+		errs = append(errs, fieldErr(field+".email", c.Email, "an e-mail address"))
+	}
+	if !contactPhonePattern.MatchString(c.Phone) {
+		errs = append(errs, fieldErr(field+".phone", c.Phone, "digits, spaces, ( ) + - (at most 25)"))
+	}
+	return errs
+}
+
 // Validate reports every invalid field at once.
 func (a DetectionArgs) Validate() error {
 	var errs []error
+	if a.SecurityContact != nil {
+		errs = append(errs, a.SecurityContact.Validate("securityContact")...)
+	}
 	if !dbIdentifierPattern.MatchString(a.Prefix) {
 		errs = append(errs, fieldErr("prefix", a.Prefix, "[a-z0-9-]"))
 	}
@@ -151,6 +189,14 @@ func NewDetection(ctx *pulumi.Context, name string, args DetectionArgs, opts ...
 	for i, e := range args.AlertEmails {
 		if _, err := sns.NewTopicSubscription(ctx, childName(name, "subscriber", i), &sns.TopicSubscriptionArgs{
 			Topic: topic.Arn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(e),
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+	if c := args.SecurityContact; c != nil {
+		if _, err := account.NewAlternativeContact(ctx, childName(name, "security-contact"), &account.AlternativeContactArgs{
+			AlternateContactType: pulumi.String("SECURITY"), Name: pulumi.String(c.Name), Title: pulumi.String(c.Title),
+			EmailAddress: pulumi.String(c.Email), PhoneNumber: pulumi.String(c.Phone),
 		}, parent); err != nil {
 			return nil, err
 		}

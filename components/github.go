@@ -163,7 +163,7 @@ func NewGitHubOIDC(ctx *pulumi.Context, name string, args GitHubOIDCArgs, opts .
 	trust := func(subject string) pulumi.StringOutput {
 		return g.ProviderArn.ApplyT(func(arn string) string { return GitHubTrustPolicy(arn, subject) }).(pulumi.StringOutput)
 	}
-	state := StateAccessPolicy(args.StateBucket, args.StateKeyAlias)
+	state := StateAccessPolicy(args.StateBucket, args.StateKeyAlias, args.AccountID)
 	role := func(kind, subject, managed, description string) (pulumi.StringOutput, error) {
 		roleName := childName(name, kind)
 		inline := iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("pulumi-state"), Policy: pulumi.String(state)}}
@@ -224,13 +224,17 @@ func GitHubTrustPolicy(providerArn, subject string) string {
 }
 
 // StateAccessPolicy lets CI read and write the Pulumi state (and its lock
-// files) and use the secrets-provider key, identified by its alias.
-func StateAccessPolicy(bucket, keyAlias string) string {
+// files) and use the secrets-provider key, identified by its alias among the
+// account's keys. The Resource names the account's keys, not "*": Security
+// Hub's KMS.2 judges the Resource element alone (conditions unread) and fails
+// a role that may decrypt with any key.
+func StateAccessPolicy(bucket, keyAlias, accountID string) string {
 	arn := "arn:" + awsPartition + ":s3:::" + bucket
 	return PolicyJSON(
 		PolicyStatement{Sid: "StateBucket", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketVersioning"}, Resource: arn},
 		PolicyStatement{Sid: "StateObjects", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, Resource: arn + "/*"},
-		PolicyStatement{Sid: "SecretsKey", Effect: "Allow", Action: []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, Resource: "*",
+		PolicyStatement{Sid: "SecretsKey", Effect: "Allow", Action: []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"},
+			Resource:  "arn:" + awsPartition + ":kms:*:" + accountID + ":key/*",
 			Condition: map[string]map[string]any{"ForAnyValue:StringEquals": {"kms:ResourceAliases": keyAlias}}},
 	)
 }

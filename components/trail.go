@@ -40,6 +40,38 @@ var CISAlarms = []CISAlarm{
 	{"config-changes", `{ ($.eventSource = config.amazonaws.com) && (($.eventName = StopConfigurationRecorder) || ` +
 		`($.eventName = DeleteDeliveryChannel) || ($.eventName = PutDeliveryChannel) || ($.eventName = PutConfigurationRecorder)) }`,
 		"AWS Config configuration changes"},
+	// The rest of CIS v1.4.0 section 4, in the exact patterns Security Hub's
+	// CloudWatch.6-14 look for (Security Hub User Guide, CloudWatch controls):
+	// the control fails on any other spelling of the filter.
+	{"console-auth-failures", `{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}`,
+		"Console authentication failures"},
+	{"kms-key-disable-or-deletion", `{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}`,
+		"Customer managed keys disabled or scheduled for deletion"},
+	{"s3-bucket-policy-changes", `{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || ` +
+		`($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || ` +
+		`($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || ` +
+		`($.eventName=DeleteBucketReplication))}`,
+		"S3 bucket policy changes"},
+	{"security-group-changes", `{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || ` +
+		`($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || ($.eventName=CreateSecurityGroup) || ` +
+		`($.eventName=DeleteSecurityGroup)}`,
+		"Security group changes"},
+	{"nacl-changes", `{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || ` +
+		`($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || ($.eventName=ReplaceNetworkAclAssociation)}`,
+		"Network ACL changes"},
+	{"network-gateway-changes", `{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || ` +
+		`($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || ($.eventName=DeleteInternetGateway) || ` +
+		`($.eventName=DetachInternetGateway)}`,
+		"Network gateway changes"},
+	{"route-table-changes", `{($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) || ` +
+		`($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || ($.eventName=DeleteRoute) || ` +
+		`($.eventName=DisassociateRouteTable)}`,
+		"Route table changes"},
+	{"vpc-changes", `{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || ` +
+		`($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || ` +
+		`($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || ($.eventName=AttachClassicLinkVpc) || ` +
+		`($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}`,
+		"VPC changes"},
 }
 
 // TrailArgs configures the account's (or the organization's) trail.

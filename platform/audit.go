@@ -193,7 +193,7 @@ func (c *Config) detectionArgs(key pulumi.StringInput) components.DetectionArgs 
 	return components.DetectionArgs{
 		Prefix: c.prefix(), AdoptGuardDuty: c.Compliance.AdoptGuardDuty || c.Environment == Org,
 		AdoptSecurityHub: c.Compliance.AdoptSecurityHub || c.Environment == Org,
-		AlertEmails:      c.Compliance.AlertEmails, KMSKeyArn: key,
+		AlertEmails:      c.Compliance.AlertEmails, SecurityContact: c.Compliance.SecurityContact, KMSKeyArn: key,
 		AccountID: c.AccountID, Region: c.Region, Tags: c.StackTags(),
 	}
 }

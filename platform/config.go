@@ -156,6 +156,9 @@ type ComplianceConfig struct {
 	AdoptAutoScalingRole bool     `json:"adoptAutoScalingRole"`
 	RecordingFrequency   string   `json:"recordingFrequency"`
 	AlertEmails          []string `json:"alertEmails"`
+	// SecurityContact is the account's security alternate contact; required
+	// in a workload stack, whose Security Hub judges it (Account.1).
+	SecurityContact *components.SecurityContact `json:"securityContact"`
 }
 
 // OrgConfig is the `docustack:org` object of the org stack.
@@ -486,9 +489,16 @@ func (c *Config) validate() []error {
 			}
 		}
 		errs = append(errs, c.validateWorkload()...)
+		// Security Hub's Account.1 judges the account's security contact.
+		if c.Compliance.SecurityContact == nil {
+			errs = append(errs, bad(KeyCompliance+".securityContact", nil, "the account's security contact {name, title, email, phone} in a workload stack (Security Hub Account.1)"))
+		}
 	}
 	if c.Environment == Org {
 		errs = append(errs, c.validateOrg()...)
+	}
+	if sc := c.Compliance.SecurityContact; sc != nil {
+		errs = append(errs, sc.Validate(key(KeyCompliance)+".securityContact")...)
 	}
 
 	// Component arguments are validated here too, so that a bad stack file

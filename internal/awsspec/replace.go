@@ -32,6 +32,7 @@ const ProviderCommit = "2bf0eb1701b4d963203b07b619337250fb1c6845"
 
 // "*" means every input: the resource is immutable.
 var providerForceNew = map[string][]string{
+	"aws:account/alternativeContact:AlternativeContact":                      {"accountId", "alternateContactType"},
 	"aws:acm/certificate:Certificate":                                        {"domainName", "subjectAlternativeNames", "keyAlgorithm", "certificateAuthorityArn", "validationMethod"},
 	"aws:acm/certificateValidation:CertificateValidation":                    {"certificateArn", "validationRecordFqdns"},
 	"aws:appautoscaling/target:Target":                                       {"resourceId", "scalableDimension", "serviceNamespace"},

@@ -81,7 +81,7 @@ func init() {
 		"aws:backup/vaultLockConfiguration:VaultLockConfiguration", "aws:backup/selection:Selection", "aws:backup/vault:Vault",
 		"aws:organizations/policy:Policy", "aws:organizations/policyAttachment:PolicyAttachment",
 		"aws:scheduler/scheduleGroup:ScheduleGroup", "aws:cfg/rule:Rule",
-		"aws:iam/accountPasswordPolicy:AccountPasswordPolicy", "aws:ebs/encryptionByDefault:EncryptionByDefault",
+		"aws:iam/accountPasswordPolicy:AccountPasswordPolicy", "aws:ebs/encryptionByDefault:EncryptionByDefault", "aws:account/alternativeContact:AlternativeContact",
 		"aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
 	} {
 		free[t] = "no charge of its own"
