@@ -384,7 +384,7 @@ func ruleCases() []ruleCase {
 			compliant: []*fx{configRule("EC2_EBS_ENCRYPTION_BY_DEFAULT"), res("aws:ebs/encryptionByDefault:EncryptionByDefault", "ebs", map[string]any{"enabled": true})},
 			violating: []*fx{configRule("EC2_EBS_ENCRYPTION_BY_DEFAULT")}},
 		{rule: "DS-CFG-003", name: "a deployed rule the analysis has no model for",
-			violating: []*fx{configRule("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED")}},
+			violating: []*fx{configRule("DYNAMODB_PITR_ENABLED")}},
 		{rule: "DS-CFG-003", name: "a custom rule, whose logic no model reads",
 			violating: []*fx{res("aws:cfg/rule:Rule", "custom", map[string]any{"name": "custom",
 				"source": map[string]any{"owner": "CUSTOM_LAMBDA", "sourceIdentifier": "arn:aws:lambda:us-east-1:111111111111:function:check"}})}},

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"gopkg.in/yaml.v3"
 
 	"github.com/docustack/infrastructure/internal/awsspec"
@@ -103,6 +104,16 @@ func EnabledStandards(s *Stack) (map[string]bool, []Violation) {
 	return out, problems
 }
 
+// ConfigTypeOf is AWS Config's resource type for a pulumi-aws type ("" when
+// CloudFormation has none).
+func ConfigTypeOf(pulumiType string) string {
+	t, _ := awsspec.CFNTypeOf(pulumiType)
+	if c, renamed := configTypeOf[t]; renamed {
+		return c
+	}
+	return t
+}
+
 // SecurityHubResult is one control's evaluation over the plan.
 type SecurityHubResult struct {
 	Control SecurityHubControl
@@ -138,7 +149,7 @@ func EvaluateSecurityHub(s *Stack) ([]SecurityHubResult, []Violation) {
 		}
 		res := SecurityHubResult{Control: c, Standards: in}
 		for _, t := range c.Resources {
-			if t == accountType || present[strings.ToLower(t)] {
+			if accountTypes[t] || present[strings.ToLower(t)] {
 				res.Applicable = true
 			}
 		}
@@ -178,7 +189,15 @@ func ruleModel(rule string) (managedRule, bool) {
 	return m, ok
 }
 
-// planResourceTypes are the CloudFormation types of the plan's resources,
+// accountTypes are the resource types controls give for the account itself.
+var accountTypes = map[string]bool{accountType: true, "AWS::S3::Account": true}
+
+// configTypeOf is AWS Config's name for the CloudFormation types it names
+// differently (AWS Config Developer Guide, supported resource types:
+// customer managed policies are AWS::IAM::Policy).
+var configTypeOf = map[string]string{"AWS::IAM::ManagedPolicy": "AWS::IAM::Policy"}
+
+// planResourceTypes are the AWS Config types of the plan's resources,
 // lower-cased (the guide spells WAFv2 both ways), plus the instances and
 // volumes an Auto Scaling group launches from its template at run time,
 // which AWS Config records and the controls judge.
@@ -186,6 +205,9 @@ func planResourceTypes(s *Stack) map[string]bool {
 	out := map[string]bool{}
 	for _, r := range s.Resources {
 		if t, ok := awsspec.CFNTypeOf(r.Type); ok && t != "" {
+			if c, renamed := configTypeOf[t]; renamed {
+				t = c
+			}
 			out[strings.ToLower(t)] = true
 		}
 		if r.Type == tASG || r.Type == tEC2Instance {
@@ -266,4 +288,31 @@ func controlLess(a, b string) bool {
 	fmt.Sscan(an, &x)
 	fmt.Sscan(bn, &y)
 	return x < y
+}
+
+// EvaluateControl evaluates one control of the table with its parameters
+// over resources, whatever the standards the resources enable: a control's
+// model, tested alone.
+func EvaluateControl(id string, resources []policyx.AnalyzerResource) ([]Evaluation, error) {
+	for _, c := range SecurityHub().Controls {
+		if c.ID != id {
+			continue
+		}
+		m, ok := ruleModel(c.Rule)
+		if ok && m.Eval == nil && m.OutsidePlan != "" {
+			return nil, nil // judged outside the plan, reported as such
+		}
+		if !ok || m.Eval == nil {
+			return nil, fmt.Errorf("control %s: no model of %s", id, c.Rule)
+		}
+		params := map[string]string{}
+		for k, v := range m.Defaults {
+			params[k] = v
+		}
+		for k, v := range c.Params {
+			params[k] = v
+		}
+		return m.Eval(NewStack(resources), params), nil
+	}
+	return nil, fmt.Errorf("control %s is not in the table", id)
 }

@@ -402,20 +402,28 @@ var securityHubManagedRules = map[string]managedRule{
 	// Only the Resource element counts; conditions are not read.
 	"IAM_INLINE_POLICY_BLOCKED_KMS_ACTIONS": {Doc: cfgDoc + "iam-inline-policy-blocked-kms-actions.html",
 		Eval: each([]string{tIAMRole}, func(s *Stack, r Res, p map[string]string) string {
-			blocked := strings.Split(p["blockedActionsPatterns"], ",")
-			for _, doc := range inlinePolicies(s, r) {
-				for _, st := range doc.Statement {
-					if st.Effect != "Allow" || !containsAny(st.Resource, "*") {
-						continue
-					}
-					for _, a := range st.Action {
-						for _, b := range blocked {
-							if iamGlob(a, strings.TrimSpace(b)) {
-								return fmt.Sprintf("%s allows %s on every KMS key (Resource \"*\")", r.Label(), strings.TrimSpace(b))
-							}
-						}
-					}
+			if a := blockedOnAnyKey(inlinePolicies(s, r), p["blockedActionsPatterns"]); a != "" {
+				return fmt.Sprintf("%s allows %s on every KMS key (Resource \"*\")", r.Label(), a)
+			}
+			return ""
+		})},
+	// Customer managed policies only; a permissions boundary is excluded with
+	// excludePermissionBoundaryPolicy (the plan's policies are none).
+	"IAM_POLICY_NO_STATEMENTS_WITH_FULL_ACCESS": {Doc: cfgDoc + "iam-policy-no-statements-with-full-access.html",
+		Eval: each([]string{tIAMPolicy}, func(_ *Stack, p Res, _ map[string]string) string {
+			doc, _ := p.JSONDoc("policy")
+			for _, st := range doc.Statement {
+				if st.Effect == "Allow" && (wildcardAction(st.Action) || len(st.NotAction) > 0) {
+					return fmt.Sprintf("%s allows every action of a service (%s)", p.Label(), quoteList(append(st.Action, st.NotAction...)))
 				}
+			}
+			return ""
+		})},
+	"IAM_CUSTOMER_POLICY_BLOCKED_KMS_ACTIONS": {Doc: cfgDoc + "iam-customer-policy-blocked-kms-actions.html",
+		Eval: each([]string{tIAMPolicy}, func(_ *Stack, p Res, params map[string]string) string {
+			doc, _ := p.JSONDoc("policy")
+			if a := blockedOnAnyKey([]PolicyDoc{doc}, params["blockedActionsPatterns"]); a != "" {
+				return fmt.Sprintf("%s allows %s on every KMS key (Resource \"*\")", p.Label(), a)
 			}
 			return ""
 		})},
@@ -491,6 +499,43 @@ var securityHubManagedRules = map[string]managedRule{
 				return ""
 			}
 			return db.Label() + " has Enhanced Monitoring off"
+		})},
+	"RDS_CLUSTER_DELETION_PROTECTION_ENABLED": {Doc: cfgDoc + "rds-cluster-deletion-protection-enabled.html",
+		Eval: each([]string{tRDSCluster}, func(_ *Stack, c Res, _ map[string]string) string {
+			if isTrue(c, "deletionProtection") {
+				return ""
+			}
+			return c.Label() + " has deletion protection off"
+		})},
+	"RDS_CLUSTER_IAM_AUTHENTICATION_ENABLED": {Doc: cfgDoc + "rds-cluster-iam-authentication-enabled.html",
+		Eval: each([]string{tRDSCluster}, func(_ *Stack, c Res, _ map[string]string) string {
+			if isTrue(c, "iamDatabaseAuthenticationEnabled") {
+				return ""
+			}
+			return c.Label() + " does not enable IAM database authentication"
+		})},
+	// Backtracking exists only for Aurora MySQL; other engines pass.
+	"AURORA_MYSQL_BACKTRACKING_ENABLED": {Doc: cfgDoc + "aurora-mysql-backtracking-enabled.html",
+		Eval: each([]string{tRDSCluster}, func(_ *Stack, c Res, _ map[string]string) string {
+			if n, _ := c.Num("backtrackWindow"); c.S("engine") != "aurora-mysql" || n > 0 {
+				return ""
+			}
+			return c.Label() + " has no backtrack window"
+		})},
+	// A cluster is Multi-AZ when it has a reader to fail over to.
+	"RDS_CLUSTER_MULTI_AZ_ENABLED": {Doc: cfgDoc + "rds-cluster-multi-az-enabled.html",
+		Eval: each([]string{tRDSCluster}, func(s *Stack, c Res, _ map[string]string) string {
+			if n := len(s.Children(c, "clusterIdentifier", tRDSClusterInstance)); n < 2 {
+				return fmt.Sprintf("%s has %d instance(s), no reader in another Availability Zone", c.Label(), n)
+			}
+			return ""
+		})},
+	"RDS_CLUSTER_DEFAULT_ADMIN_CHECK": {Doc: cfgDoc + "rds-cluster-default-admin-check.html",
+		Eval: each([]string{tRDSCluster}, func(_ *Stack, c Res, _ map[string]string) string {
+			if u := c.S("masterUsername"); u == "postgres" || u == "admin" {
+				return c.Label() + " keeps the default administrator name " + u
+			}
+			return ""
 		})},
 	"S3_BUCKET_BLACKLISTED_ACTIONS_PROHIBITED": {Doc: cfgDoc + "s3-bucket-blacklisted-actions-prohibited.html",
 		Eval: each(bucketTypes, func(s *Stack, b Res, p map[string]string) string {
@@ -662,6 +707,13 @@ var securityHubRules = map[string]managedRule{
 				return ""
 			}
 			return db.Label() + " does not copy its tags to snapshots"
+		})},
+	"SH:RDS_CLUSTER_COPY_TAGS_TO_SNAPSHOTS_ENABLED": {Doc: shDoc + "rds-controls.html#rds-16",
+		Eval: each([]string{tRDSCluster}, func(_ *Stack, c Res, _ map[string]string) string {
+			if isTrue(c, "copyTagsToSnapshot") {
+				return ""
+			}
+			return c.Label() + " does not copy its tags to snapshots"
 		})},
 	"SH:RDS_DEPLOYED_IN_VPC": {Doc: shDoc + "rds-controls.html#rds-18",
 		Eval: each([]string{tRDSInstance}, func(_ *Stack, db Res, _ map[string]string) string {
@@ -1024,4 +1076,24 @@ func cisMetricFilter(s *Stack, pattern string) string {
 		return f.Label() + " has the CIS pattern but no alarm on its metric"
 	}
 	return "no metric filter on the trail's log group has the CIS pattern " + pattern
+}
+
+// blockedOnAnyKey is the first blocked action pattern ("kms:Decrypt, ...")
+// an Allow statement grants on Resource "*"; conditions are not read.
+func blockedOnAnyKey(docs []PolicyDoc, patterns string) string {
+	for _, doc := range docs {
+		for _, st := range doc.Statement {
+			if st.Effect != "Allow" || !containsAny(st.Resource, "*") {
+				continue
+			}
+			for _, a := range st.Action {
+				for _, b := range strings.Split(patterns, ",") {
+					if iamGlob(a, strings.TrimSpace(b)) {
+						return strings.TrimSpace(b)
+					}
+				}
+			}
+		}
+	}
+	return ""
 }
