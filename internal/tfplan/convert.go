@@ -186,20 +186,171 @@ func sortedKeys(m map[string]any) []string {
 // references (the attribute whose value it carries, and the resource, as
 // Terraform lists them); every other input is a constant, a block being
 // nested blocks of constants.
-func (x *exporter) expressions(r synth.Resource, values map[string]any, schema map[string]awsspec.TFArg) map[string]*tfjson.Expression {
+func (x *exporter) expressions(r synth.Resource, values map[string]any, unknown map[string]any, schema map[string]awsspec.TFArg) map[string]*tfjson.Expression {
 	out := map[string]*tfjson.Expression{}
 	for _, k := range sortedKeys(r.Inputs) {
 		name, arg, ok := argument(k, r.Inputs[k], schema, awsspec.TFRenamed(r.Type))
 		if !ok {
 			continue // reported by block
 		}
-		if refs := x.references(r.PropertyDependencies[k], r.Inputs[k]); len(refs) > 0 {
+		if refs, computed := x.references(r.PropertyDependencies[k], r.Inputs[k]); len(refs) > 0 {
 			out[name] = &tfjson.Expression{ExpressionData: &tfjson.ExpressionData{ConstantValue: tfjson.UnknownConstantValue, References: refs}}
+			if arg.Block {
+				// Terraform nests a block's expressions: the reference sits on
+				// the argument that holds the value, where scanners look.
+				out[name] = referencedBlock(values[name], arg, x.dependencyValues(r.PropertyDependencies[k]), refs)
+			}
+			if computed {
+				// Known after apply: every value that holds a placeholder.
+				masked, shape, found := mask(values[name], x.computedValues(r.PropertyDependencies[k]))
+				if found {
+					unknown[name] = shape
+					if masked == nil {
+						delete(values, name)
+					} else {
+						values[name] = masked
+					}
+				}
+			}
 			continue
 		}
 		out[name] = expression(values[name], arg)
 	}
 	return out
+}
+
+// dependencyValues are every value of the dependencies (inputs, ID,
+// outputs) an argument can carry.
+func (x *exporter) dependencyValues(deps []string) []string {
+	var out []string
+	for _, dep := range deps {
+		if _, ok := x.addr[dep]; !ok {
+			continue
+		}
+		d, _ := x.plan.ByURN(dep)
+		for _, s := range append(append([]string{d.ID}, leaves(d.Inputs)...), leaves(d.Outputs)...) {
+			if len(s) >= 3 {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// referencedBlock is a block's expression with references on the arguments
+// that carry a dependency's value and constants elsewhere.
+func referencedBlock(v any, arg awsspec.TFArg, depValues, refs []string) *tfjson.Expression {
+	items, ok := v.([]any)
+	if !ok {
+		return &tfjson.Expression{ExpressionData: &tfjson.ExpressionData{ConstantValue: tfjson.UnknownConstantValue, References: refs}}
+	}
+	var nested []map[string]*tfjson.Expression
+	for _, it := range items {
+		m, ok := it.(map[string]any)
+		if !ok {
+			continue
+		}
+		e := map[string]*tfjson.Expression{}
+		for k, val := range m {
+			inner := arg.Args[k]
+			switch {
+			case inner.Block && !inner.Untyped:
+				e[k] = referencedBlock(val, inner, depValues, refs)
+			case holdsAny(val, depValues):
+				e[k] = &tfjson.Expression{ExpressionData: &tfjson.ExpressionData{ConstantValue: tfjson.UnknownConstantValue, References: refs}}
+			default:
+				e[k] = expression(val, inner)
+			}
+		}
+		nested = append(nested, e)
+	}
+	return &tfjson.Expression{ExpressionData: &tfjson.ExpressionData{NestedBlocks: nested}}
+}
+
+func holdsAny(v any, vals []string) bool {
+	for _, s := range leaves(v) {
+		for _, d := range vals {
+			if strings.Contains(s, d) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// computedValues are the values the dependencies' provider computes: their
+// IDs and outputs that are none of their own inputs.
+func (x *exporter) computedValues(deps []string) []string {
+	var out []string
+	for _, dep := range deps {
+		if _, ok := x.addr[dep]; !ok {
+			continue
+		}
+		d, _ := x.plan.ByURN(dep)
+		inputs := map[string]bool{}
+		for _, s := range leaves(d.Inputs) {
+			inputs[s] = true
+		}
+		for _, s := range append([]string{d.ID}, leaves(d.Outputs)...) {
+			if len(s) >= 3 && !inputs[s] {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// mask removes from a value every string that holds a computed value and
+// returns after_unknown's shape for it: true for an unknown value, the same
+// nesting (objects, lists) around unknown parts.
+func mask(v any, computed []string) (masked, shape any, found bool) {
+	switch t := v.(type) {
+	case string:
+		for _, c := range computed {
+			if strings.Contains(t, c) {
+				return nil, true, true
+			}
+		}
+		return t, nil, false
+	case map[string]any:
+		out, sh := map[string]any{}, map[string]any{}
+		for k, e := range t {
+			m, s, u := mask(e, computed)
+			if u {
+				sh[k] = s
+				found = true
+				if m == nil {
+					continue
+				}
+			}
+			out[k] = m
+		}
+		if !found {
+			return t, nil, false
+		}
+		return out, sh, true
+	case []any:
+		out, sh := make([]any, len(t)), make([]any, len(t))
+		whole := false
+		for i, e := range t {
+			m, s, u := mask(e, computed)
+			out[i], sh[i] = m, false
+			if u {
+				sh[i], found = s, true
+				// An unknown element leaves a hole no reader takes; the
+				// list is unknown as a whole (blocks keep their known parts).
+				whole = whole || m == nil
+			}
+		}
+		if !found {
+			return t, nil, false
+		}
+		if whole {
+			return nil, sh, true
+		}
+		return out, sh, true
+	}
+	return v, nil, false
 }
 
 func expression(v any, arg awsspec.TFArg) *tfjson.Expression {
@@ -239,54 +390,67 @@ func isObjectList(v any) bool {
 }
 
 // references names, for each resource an input depends on, the attribute
-// of that resource whose value the input carries (its ID, or the first of
-// its outputs and inputs whose value appears in the input), then the
-// resource itself, as `terraform show -json` lists them.
-func (x *exporter) references(deps []string, v any) []string {
-	var refs []string
+// of that resource whose value the input carries, then the resource itself,
+// as `terraform show -json` lists them. computed is true when a carried value
+// is one the provider computes (an ID, an ARN): Terraform cannot know it
+// before the dependency is created, so the plan shows the input as unknown.
+func (x *exporter) references(deps []string, v any) (refs []string, computed bool) {
 	for _, dep := range deps {
 		addr, ok := x.addr[dep]
 		if !ok {
 			continue // a component or a provider: no Terraform resource
 		}
 		d, _ := x.plan.ByURN(dep)
-		if attr := carried(d, leaves(v)); attr != "" {
+		attr, known := carried(d, leaves(v))
+		if attr != "" {
 			refs = append(refs, addr+"."+attr)
 		}
+		computed = computed || !known
 		refs = append(refs, addr)
 	}
-	return refs
+	return refs, computed
 }
 
-func carried(d synth.Resource, in []string) string {
-	// Candidates: the ID, then outputs and inputs, the ARN first (what a
-	// reference to a resource usually reads).
-	type cand struct{ attr, val string }
-	cands := []cand{{"id", d.ID}}
-	for _, src := range []map[string]any{d.Outputs, d.Inputs} {
+// carried finds the attribute of d whose value the input holds: one of d's
+// own inputs first (known at plan time), then its ID and computed outputs
+// (known only after apply). A value passed as it is wins over one found
+// inside a larger value (an ARN inside a policy document), and the longest
+// such value over a shorter one (the ARN, not the bucket name inside it).
+func carried(d synth.Resource, in []string) (attr string, known bool) {
+	type cand struct {
+		attr, val string
+		known     bool
+	}
+	var cands []cand
+	add := func(src map[string]any, known bool) {
 		keys := sortedKeys(src)
 		sort.SliceStable(keys, func(i, j int) bool { return keys[i] == "arn" && keys[j] != "arn" })
 		for _, k := range keys {
 			if s, ok := src[k].(string); ok && len(s) >= 3 {
-				cands = append(cands, cand{snake(k), s})
+				cands = append(cands, cand{snake(k), s, known})
 			}
 		}
 	}
-	// A value passed as it is wins; else the longest value found inside
-	// the input (an ARN inside a policy document, rather than the bucket
-	// name inside that ARN).
+	add(d.Inputs, true)
+	if len(d.ID) >= 3 {
+		cands = append(cands, cand{"id", d.ID, false})
+	}
+	add(d.Outputs, false)
 	best := cand{}
 	for _, c := range cands {
 		for _, s := range in {
 			if s == c.val {
-				return c.attr
+				return c.attr, c.known
 			}
 			if strings.Contains(s, c.val) && len(c.val) > len(best.val) {
 				best = c
 			}
 		}
 	}
-	return best.attr
+	if best.attr == "" {
+		return "", false
+	}
+	return best.attr, best.known
 }
 
 func leaves(v any) []string {

@@ -36,6 +36,12 @@ import (
 // and later emit and terraform-json accepts (">= 0.1, < 2.0").
 const FormatVersion = "1.2"
 
+// TerraformVersion is written as the plan's terraform_version: the first
+// Terraform release that writes format 1.2. No Terraform ran; scanners
+// recognize a plan file by this key (Trivy's detection requires it with
+// format_version), so it names the format's producer, not a run.
+const TerraformVersion = "1.6.0"
+
 // ProviderSource is the provider address every resource names.
 const ProviderSource = "registry.terraform.io/hashicorp/aws"
 
@@ -43,15 +49,19 @@ const ProviderSource = "registry.terraform.io/hashicorp/aws"
 // with the action "create" (the offline synthesis has no prior state), its
 // inputs as values, and, in configuration, its inputs as expressions: a
 // constant, or the references of the inputs that come from other resources.
-// Values that come from other resources are the synthesis's placeholders
-// (the test provider's IDs and ARNs).
+// An input carrying another resource's computed value (its ID, its ARN) is
+// unknown until apply, as in Terraform's own plan: absent from the values,
+// true in after_unknown, and linked only by its references (which is how
+// scanners match a flow log to its VPC); the synthesis's placeholders never
+// appear as values.
 func Export(p *synth.Plan) (*tfjson.Plan, error) {
 	x := exporter{plan: p, addr: map[string]string{}, taken: map[string]bool{}, providers: map[string]string{}}
 	x.nameProviders()
 	x.nameResources()
 	out := &tfjson.Plan{
-		FormatVersion: FormatVersion,
-		PlannedValues: &tfjson.StateValues{RootModule: &tfjson.StateModule{}},
+		FormatVersion:    FormatVersion,
+		TerraformVersion: TerraformVersion,
+		PlannedValues:    &tfjson.StateValues{RootModule: &tfjson.StateModule{}},
 		Config: &tfjson.Config{
 			ProviderConfigs: x.providerConfigs(),
 			RootModule:      &tfjson.ConfigModule{},
@@ -65,7 +75,8 @@ func Export(p *synth.Plan) (*tfjson.Plan, error) {
 		tfType, name, _ := strings.Cut(addr, ".")
 		schema := awsspec.TF().Types[tfType]
 		values := x.block(where(r), "", r.Inputs, schema, awsspec.TFRenamed(r.Type))
-		exprs := x.expressions(r, values, schema)
+		unknown := map[string]any{}
+		exprs := x.expressions(r, values, unknown, schema)
 		out.PlannedValues.RootModule.Resources = append(out.PlannedValues.RootModule.Resources, &tfjson.StateResource{
 			Address: addr, Mode: tfjson.ManagedResourceMode, Type: tfType, Name: name,
 			ProviderName: ProviderSource, AttributeValues: values, SensitiveValues: []byte("{}"),
@@ -74,7 +85,7 @@ func Export(p *synth.Plan) (*tfjson.Plan, error) {
 			Address: addr, Mode: tfjson.ManagedResourceMode, Type: tfType, Name: name, ProviderName: ProviderSource,
 			Change: &tfjson.Change{
 				Actions: tfjson.Actions{tfjson.ActionCreate}, Before: nil, After: values,
-				AfterUnknown: map[string]any{}, BeforeSensitive: false, AfterSensitive: map[string]any{},
+				AfterUnknown: unknown, BeforeSensitive: false, AfterSensitive: map[string]any{},
 			},
 		})
 		out.Config.RootModule.Resources = append(out.Config.RootModule.Resources, &tfjson.ConfigResource{

@@ -162,13 +162,33 @@ func TestExportFollowsTheBridge(t *testing.T) {
 	assert.Equal(t, true, rule["bucket_key_enabled"])
 
 	// References: the attribute that carries the value, then the resource.
-	assert.Equal(t, []string{"aws_s3_bucket.logs-bucket.id", "aws_s3_bucket.logs-bucket"},
+	// A dependency's own input (the bucket's name) is known at plan time.
+	assert.Equal(t, []string{"aws_s3_bucket.logs-bucket.bucket", "aws_s3_bucket.logs-bucket"},
 		exprs["aws_s3_bucket_server_side_encryption_configuration.logs-encryption"]["bucket"].References)
-	assert.Equal(t, []string{"aws_kms_key.logs-key.arn", "aws_kms_key.logs-key"},
-		exprs["aws_s3_bucket_server_side_encryption_configuration.logs-encryption"]["rule"].References)
-	// An ARN inside a policy document is a reference to the ARN.
+	assert.Equal(t, "logs-111111111111", values["aws_s3_bucket_server_side_encryption_configuration.logs-encryption"]["bucket"])
+	// A computed value (the key's ARN) is known after apply: absent from the
+	// values, marked in after_unknown at its place, the rest of the block kept.
+	// In a block, the reference sits on the argument that carries the value,
+	// where Terraform puts it and scanners read it.
+	ruleExpr := exprs["aws_s3_bucket_server_side_encryption_configuration.logs-encryption"]["rule"]
+	require.Len(t, ruleExpr.NestedBlocks, 1)
+	byDefault := ruleExpr.NestedBlocks[0]["apply_server_side_encryption_by_default"]
+	require.Len(t, byDefault.NestedBlocks, 1)
+	assert.Equal(t, []string{"aws_kms_key.logs-key.arn", "aws_kms_key.logs-key"}, byDefault.NestedBlocks[0]["kms_master_key_id"].References)
+	assert.Equal(t, "aws:kms", byDefault.NestedBlocks[0]["sse_algorithm"].ConstantValue)
+	assert.NotContains(t, def[0].(map[string]any), "kms_master_key_id")
+	var change *tfjson.ResourceChange
+	for _, c := range back.ResourceChanges {
+		if c.Address == "aws_s3_bucket_server_side_encryption_configuration.logs-encryption" {
+			change = c
+		}
+	}
+	require.NotNil(t, change)
+	assert.Equal(t, map[string]any{"rule": []any{map[string]any{"apply_server_side_encryption_by_default": []any{map[string]any{"kms_master_key_id": true}}}}}, change.Change.AfterUnknown)
+	// An ARN inside a policy document makes the document unknown.
 	assert.Equal(t, []string{"aws_s3_bucket.logs-bucket.arn", "aws_s3_bucket.logs-bucket"},
 		exprs["aws_s3_bucket_policy.logs-policy"]["policy"].References)
+	assert.NotContains(t, values["aws_s3_bucket_policy.logs-policy"], "policy")
 	// An input with no dependency is a constant.
 	assert.Equal(t, "logs-111111111111", exprs["aws_s3_bucket_policy.logs-policy"]["bucket"].ConstantValue)
 
