@@ -251,15 +251,18 @@ func TestDiff(t *testing.T) {
 		code: exitChanges,
 		check: func(t *testing.T, r diffRun) {
 			pol := r.stack(t, "prod").Policy
-			var rules []string
+			var rules, controls []string
 			for _, f := range pol.NewlyViolated {
 				assert.Equal(t, "database-instance", f.Resource)
 				rules = append(rules, f.Rule)
 				if f.Rule == "DS-CFG-003" {
-					assert.Contains(t, f.Message, "[RDS_INSTANCE_DELETION_PROTECTION_ENABLED]", "the conformance pack's rule AWS would evaluate")
+					controls = append(controls, f.Message[len("DS-CFG-003: "):strings.Index(f.Message, "]")+1])
 				}
 			}
-			assert.Equal(t, []string{"DS-CFG-003", "DS-RDS-006"}, rules)
+			assert.Equal(t, []string{"DS-CFG-003", "DS-CFG-003", "DS-RDS-006"}, rules)
+			// The conformance pack's rule and Security Hub's control AWS would
+			// evaluate, each its own finding beside the waived RDS.23.
+			assert.ElementsMatch(t, []string{"[RDS.8]", "[RDS_INSTANCE_DELETION_PROTECTION_ENABLED]"}, controls)
 			assert.Empty(t, pol.NewlyPassing)
 			assert.Contains(t, r.stdout, "newly violated DS-RDS-006 `database-instance`")
 		},

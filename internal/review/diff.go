@@ -440,8 +440,11 @@ func show(v any) string {
 }
 
 func diffPolicy(base, head *Snapshot) PolicyDelta {
-	// A finding whose waiver changed is the waiver delta's business.
-	key := func(f Finding) string { return f.Rule + "\x00" + f.Resource }
+	// A finding whose waiver changed is the waiver delta's business. A rule
+	// that reports several controls on one resource (DS-CFG-003: "[RDS.8] ...")
+	// is keyed by its control too, so a new control failing beside a waived
+	// one still shows.
+	key := func(f Finding) string { return f.Rule + "\x00" + f.Resource + "\x00" + findingControl(f) }
 	conv := func(s *Snapshot) map[string]Finding {
 		out := map[string]Finding{}
 		for _, f := range s.Findings {
@@ -463,6 +466,17 @@ func diffPolicy(base, head *Snapshot) PolicyDelta {
 		}
 	}
 	return d
+}
+
+// findingControl is the control a finding names in brackets right after its
+// rule ID ("DS-CFG-003: [S3.9] ..."), or "".
+func findingControl(f Finding) string {
+	rest, ok := strings.CutPrefix(f.Message, f.Rule+": [")
+	if !ok {
+		return ""
+	}
+	c, _, _ := strings.Cut(rest, "]")
+	return c
 }
 
 func diffVerify(base, head *Snapshot) VerifyDelta {
