@@ -2,7 +2,7 @@
 STACK ?= dev
 GO    ?= go
 
-.PHONY: plan test verify e2e golden lint bench check docs cost graph diff mutate mutate-ci awsspec
+.PHONY: plan test verify e2e golden tfplan lint bench check docs cost graph diff mutate mutate-ci awsspec
 
 BASE ?= origin/main
 
@@ -43,6 +43,12 @@ mutate-ci:
 ## golden: rewrite testdata/golden/<stack>.json from the program; review the diff
 golden:
 	$(GO) test ./internal/synth -run TestGolden -update
+
+## tfplan: every stack's plan in Terraform's JSON plan format, in build/ (docs/scanning.md)
+tfplan:
+	@mkdir -p build && for s in dev staging prod org; do \
+	  $(GO) run ./cmd/docustack plan --stack $$s --format tfplan > build/$$s.tfplan.json || exit 1; \
+	  echo "wrote build/$$s.tfplan.json"; done
 
 ## lint: formatting, go vet and actionlint (pinned, installed as a Go tool)
 lint:

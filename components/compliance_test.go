@@ -186,10 +186,16 @@ func TestCloudTrail(t *testing.T) {
 			assert.Contains(t, strs(a.Get("alarmActions"))[0], ":docustack-prod-alerts", "%s alarms the alerts topic", a.Name)
 		}
 	}
-	// CIS AWS Foundations 1.4 section 4 alarms the program implements:
-	// 4.3 root use, 4.1 unauthorized calls, 4.2 console login without MFA,
-	// 4.4 IAM policy changes, 4.5 CloudTrail changes, 4.9 Config changes.
-	assert.Equal(t, 6, cis)
+	// CIS AWS Foundations 1.4 section 4: 4.1 unauthorized calls and 4.2
+	// console login without MFA (the seed's), and 4.3-4.14, the filters
+	// Security Hub's CloudWatch.1 and .4-.14 look for.
+	assert.Equal(t, 14, cis)
+	// Security Hub wants CIS's exact patterns for 4.6-4.14 (CloudWatch
+	// controls page); spacing aside, nothing added or removed.
+	squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	assert.Equal(t, squash(`{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}`),
+		squash(filters["cis-kms-key-disable-or-deletion"]))
+	assert.Equal(t, squash(`{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}`), squash(filters["cis-console-auth-failures"]))
 }
 
 func TestDetection(t *testing.T) {

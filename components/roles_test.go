@@ -40,11 +40,13 @@ func TestEveryRoleHasExactlyItsActions(t *testing.T) {
 			"workers-task-role":      {[]string{"kms:Decrypt", "kms:GenerateDataKey", "rds-db:connect", "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:PutObject"}, nil},
 			"waf-logs-replication-role": {[]string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging",
 				"s3:GetReplicationConfiguration", "s3:ListBucket", "s3:ObjectOwnerOverrideToBucketOwner", "s3:ReplicateObject", "s3:ReplicateTags"}, nil},
-			"database-monitoring-role":         {nil, []string{"arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"}},
-			"db-init-role":                     {[]string{"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:UnassignPrivateIpAddresses", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, nil},
-			"documents-replication-role":       {[]string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging", "s3:GetReplicationConfiguration", "s3:ListBucket", "s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"}, nil},
-			"backup-role":                      {nil, []string{"arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup", "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"}},
-			"bastion-role":                     {nil, []string{"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}},
+			"database-monitoring-role":   {nil, []string{"arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"}},
+			"db-init-role":               {[]string{"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:UnassignPrivateIpAddresses", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, nil},
+			"documents-replication-role": {[]string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging", "s3:GetReplicationConfiguration", "s3:ListBucket", "s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"}, nil},
+			"backup-role":                {nil, []string{"arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup", "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"}},
+			"bastion-role":               {nil, []string{"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}},
+			// AWS Support cases (CIS 1.17, Security Hub IAM.18).
+			"config-support-role":              {nil, []string{"arn:aws:iam::aws:policy/AWSSupportAccess"}},
 			"scheduler-role":                   {[]string{"autoscaling:UpdateAutoScalingGroup"}, nil},
 			"temporal-frontend-execution-role": {[]string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue"}, nil},
 			// The metrics collector writes EMF events to its own log group.
