@@ -186,7 +186,9 @@ func TestSecurityHubControlModels(t *testing.T) {
 	group := func(desired int) *fx {
 		return res("aws:autoscaling/group:Group", "g", map[string]any{"desiredCapacity": desired, "launchTemplate": map[string]any{"id": unknown}}).refs("launchTemplate", lt)
 	}
-	sub := func(name, az string) *fx { return res("aws:ec2/subnet:Subnet", name, map[string]any{"availabilityZone": az}) }
+	sub := func(name, az string) *fx {
+		return res("aws:ec2/subnet:Subnet", name, map[string]any{"availabilityZone": az})
+	}
 	a, b := sub("a", "us-east-1a"), sub("b", "us-east-1b")
 	bucket := res("aws:s3/bucketV2:BucketV2", "bucket", map[string]any{"bucket": "bucket"})
 	bucketPolicy := func(principal string) *fx {
