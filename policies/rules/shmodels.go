@@ -174,7 +174,7 @@ var securityHubManagedRules = map[string]managedRule{
 		Eval: openPorts("SSH", 22)},
 	"VPC_NETWORK_ACL_UNUSED_CHECK": {Doc: cfgDoc + "vpc-network-acl-unused-check.html",
 		Eval: each([]string{tNACL}, func(s *Stack, n Res, _ map[string]string) string {
-			if n.Len("subnetIds") > 0 || len(s.Children(n, "networkAclId", tNACLAssoc)) > 0 {
+			if n.Has("subnetIds") || len(s.Children(n, "networkAclId", tNACLAssoc)) > 0 {
 				return ""
 			}
 			return n.Label() + " is associated with no subnet"
@@ -462,7 +462,8 @@ var securityHubManagedRules = map[string]managedRule{
 		})},
 	"LAMBDA_INSIDE_VPC": {Doc: cfgDoc + "lambda-inside-vpc.html",
 		Eval: each([]string{tLambda}, func(_ *Stack, f Res, _ map[string]string) string {
-			if f.Len("vpcConfig.subnetIds") > 0 {
+			// Subnets from other resources are unknown during a preview.
+			if f.Has("vpcConfig.subnetIds") || f.Unknown("vpcConfig") {
 				return ""
 			}
 			return f.Label() + " runs outside a VPC"
@@ -856,7 +857,7 @@ func launchingGroups(s *Stack, lt Res) []Res {
 
 func allInVPC(groups []Res) bool {
 	for _, g := range groups {
-		if g.Len("vpcZoneIdentifiers") == 0 {
+		if !g.Has("vpcZoneIdentifiers") { // subnet IDs may be unknown in a preview
 			return false
 		}
 	}
@@ -1064,11 +1065,9 @@ func cisMetricFilter(s *Stack, pattern string) string {
 			if a.S("metricName") != f.S("metricTransformation.name") || a.S("namespace") != f.S("metricTransformation.namespace") {
 				continue
 			}
-			for _, topicArn := range a.Strings("alarmActions") {
-				for _, sub := range s.OfType(tSNSSubscription) {
-					if sub.S("topic") == topicArn {
-						return ""
-					}
+			for _, sub := range s.OfType(tSNSSubscription) {
+				if sameTarget(a, "alarmActions", sub, "topic") {
+					return ""
 				}
 			}
 			return a.Label() + " alarms on the filter but notifies no topic with a subscriber"
@@ -1096,4 +1095,25 @@ func blockedOnAnyKey(docs []PolicyDoc, patterns string) string {
 		}
 	}
 	return ""
+}
+
+// sameTarget reports whether two resources' properties name the same
+// resource: through a common property dependency (during a preview the
+// values are unknown), or by an equal known value.
+func sameTarget(a Res, aProp string, b Res, bProp string) bool {
+	for _, x := range a.PropertyDependencies[aProp] {
+		for _, y := range b.PropertyDependencies[bProp] {
+			if x == y {
+				return true
+			}
+		}
+	}
+	for _, x := range a.Strings(aProp) {
+		for _, y := range b.Strings(bProp) {
+			if x != "" && x == y {
+				return true
+			}
+		}
+	}
+	return false
 }
