@@ -132,7 +132,7 @@ var securityHubManagedRules = map[string]managedRule{
 		Defaults: map[string]string{"alarmActionRequired": "true", "insufficientDataActionRequired": "true", "okActionRequired": "false"},
 		Eval: each([]string{tAlarm}, func(_ *Stack, a Res, p map[string]string) string {
 			for param, prop := range map[string]string{"alarmActionRequired": "alarmActions", "insufficientDataActionRequired": "insufficientDataActions", "okActionRequired": "okActions"} {
-				if p[param] == "true" && a.Len(prop) == 0 {
+				if p[param] == "true" && a.Len(prop) == 0 && !a.Unknown(prop) {
 					return fmt.Sprintf("%s has no %s (%s)", a.Label(), prop, param)
 				}
 			}
