@@ -207,10 +207,39 @@ var configRules = []Rule{{
 // ControlSummary is one deployed rule's result over a stack, for the report.
 type ControlSummary struct {
 	Identifier, Via, Doc string
-	// Judged resources (the account counts as one), and how they came out.
-	Judged, Compliant, Waived, Failing int
-	OutsidePlan                        string
-	Unmodelled                         bool
+	Tally
+	OutsidePlan string
+	Unmodelled  bool
+}
+
+// Tally counts the resources one rule or control judged (the account counts
+// as one) and how they came out.
+type Tally struct{ Judged, Compliant, Waived, Failing int }
+
+// tally sorts one control's evaluations into compliant, waived and failing,
+// applying the waivers exactly as the pack does to a DS-CFG-003 finding for
+// that control.
+func tally(s *Stack, control string, evals []Evaluation, waivers []Waiver, stack string) Tally {
+	var t Tally
+	for _, e := range evals {
+		t.Judged++
+		if e.Compliant {
+			t.Compliant++
+			continue
+		}
+		name := "(stack)"
+		if res, ok := s.ByURN(e.URN); ok {
+			name = res.Name
+		}
+		f := Finding{Rule: configRuleID, Resource: name, URN: e.URN, Level: LevelName(Mandatory),
+			Message: fmt.Sprintf("%s: [%s] ", configRuleID, control)}
+		if ApplyWaivers([]Finding{f}, waivers, stack)[0].Waived {
+			t.Waived++
+		} else {
+			t.Failing++
+		}
+	}
+	return t
 }
 
 // SummarizeConfigRules evaluates the deployed rules over a stack and counts,
@@ -220,26 +249,8 @@ func SummarizeConfigRules(resources []policyx.AnalyzerResource, waivers []Waiver
 	results, _ := EvaluateConfigRules(s)
 	var out []ControlSummary
 	for _, r := range results {
-		sum := ControlSummary{Identifier: r.Rule.Identifier, Via: r.Rule.Via, Doc: r.Doc, OutsidePlan: r.OutsidePlan, Unmodelled: r.Unmodelled}
-		for _, e := range r.Evaluations {
-			sum.Judged++
-			if e.Compliant {
-				sum.Compliant++
-				continue
-			}
-			name := "(stack)"
-			if res, ok := s.ByURN(e.URN); ok {
-				name = res.Name
-			}
-			f := Finding{Rule: configRuleID, Resource: name, URN: e.URN, Level: LevelName(Mandatory),
-				Message: fmt.Sprintf("%s: [%s] ", configRuleID, r.Rule.Identifier)}
-			if ApplyWaivers([]Finding{f}, waivers, stack)[0].Waived {
-				sum.Waived++
-			} else {
-				sum.Failing++
-			}
-		}
-		out = append(out, sum)
+		out = append(out, ControlSummary{Identifier: r.Rule.Identifier, Via: r.Rule.Via, Doc: r.Doc, OutsidePlan: r.OutsidePlan,
+			Unmodelled: r.Unmodelled, Tally: tally(s, r.Rule.Identifier, r.Evaluations, waivers, stack)})
 	}
 	return out
 }

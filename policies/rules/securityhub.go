@@ -238,11 +238,11 @@ func securityHubViolations(s *Stack) []Violation {
 
 // SecurityHubSummary is one control's result over a stack, for the report.
 type SecurityHubSummary struct {
-	ID, Rule, Severity, Doc            string
-	Standards                          []string
-	Applicable, Unmodelled             bool
-	OutsidePlan                        string
-	Judged, Compliant, Waived, Failing int
+	ID, Rule, Severity, Doc string
+	Standards               []string
+	Applicable, Unmodelled  bool
+	OutsidePlan             string
+	Tally
 }
 
 // SummarizeSecurityHub evaluates the enabled controls over a stack and
@@ -251,27 +251,9 @@ func SummarizeSecurityHub(s *Stack, waivers []Waiver, stack string) []SecurityHu
 	results, _ := EvaluateSecurityHub(s)
 	var out []SecurityHubSummary
 	for _, r := range results {
-		sum := SecurityHubSummary{ID: r.Control.ID, Rule: r.Control.Rule, Severity: r.Control.Severity, Doc: r.Doc,
-			Standards: r.Standards, Applicable: r.Applicable, Unmodelled: r.Unmodelled, OutsidePlan: r.OutsidePlan}
-		for _, e := range r.Evaluations {
-			sum.Judged++
-			if e.Compliant {
-				sum.Compliant++
-				continue
-			}
-			name := "(stack)"
-			if res, ok := s.ByURN(e.URN); ok {
-				name = res.Name
-			}
-			f := Finding{Rule: configRuleID, Resource: name, URN: e.URN, Level: LevelName(Mandatory),
-				Message: fmt.Sprintf("%s: [%s] ", configRuleID, r.Control.ID)}
-			if ApplyWaivers([]Finding{f}, waivers, stack)[0].Waived {
-				sum.Waived++
-			} else {
-				sum.Failing++
-			}
-		}
-		out = append(out, sum)
+		out = append(out, SecurityHubSummary{ID: r.Control.ID, Rule: r.Control.Rule, Severity: r.Control.Severity, Doc: r.Doc,
+			Standards: r.Standards, Applicable: r.Applicable, Unmodelled: r.Unmodelled, OutsidePlan: r.OutsidePlan,
+			Tally: tally(s, r.Control.ID, r.Evaluations, waivers, stack)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return controlLess(out[i].ID, out[j].ID) })
 	return out
