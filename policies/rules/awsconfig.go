@@ -156,18 +156,7 @@ func EvaluateConfigRules(s *Stack) ([]RuleResult, []Violation) {
 			out = append(out, RuleResult{Rule: d, Unmodelled: true})
 			continue
 		}
-		params := map[string]string{}
-		for k, v := range m.Defaults {
-			params[k] = v
-		}
-		for k, v := range d.Params {
-			params[k] = v
-		}
-		res := RuleResult{Rule: d, Doc: m.Doc, OutsidePlan: m.OutsidePlan}
-		if m.Eval != nil {
-			res.Evaluations = m.Eval(s, params)
-		}
-		out = append(out, res)
+		out = append(out, RuleResult{Rule: d, Doc: m.Doc, OutsidePlan: m.OutsidePlan, Evaluations: m.evaluate(s, d.Params)})
 	}
 	return out, problems
 }

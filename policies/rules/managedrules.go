@@ -19,6 +19,22 @@ type managedRule struct {
 	Eval        func(s *Stack, p map[string]string) []Evaluation
 }
 
+// evaluate runs the model with the rule's defaults overridden by the
+// parameters the deployment (or the control) gives.
+func (m managedRule) evaluate(s *Stack, given map[string]string) []Evaluation {
+	if m.Eval == nil {
+		return nil
+	}
+	params := map[string]string{}
+	for k, v := range m.Defaults {
+		params[k] = v
+	}
+	for k, v := range given {
+		params[k] = v
+	}
+	return m.Eval(s, params)
+}
+
 const cfgDoc = "https://docs.aws.amazon.com/config/latest/developerguide/"
 
 // Further resource types the models read.

@@ -163,17 +163,7 @@ func EvaluateSecurityHub(s *Stack) ([]SecurityHubResult, []Violation) {
 			out = append(out, res)
 			continue
 		}
-		params := map[string]string{}
-		for k, v := range m.Defaults {
-			params[k] = v
-		}
-		for k, v := range c.Params {
-			params[k] = v
-		}
-		res.Doc, res.OutsidePlan = m.Doc, m.OutsidePlan
-		if m.Eval != nil {
-			res.Evaluations = m.Eval(s, params)
-		}
+		res.Doc, res.OutsidePlan, res.Evaluations = m.Doc, m.OutsidePlan, m.evaluate(s, c.Params)
 		out = append(out, res)
 	}
 	return out, problems
