@@ -114,7 +114,12 @@ type exporter struct {
 // with equally named children) gets "_2", "_3", ... in plan order.
 func (x *exporter) nameResources() {
 	for _, r := range x.plan.Resources {
-		if !r.Custom || !strings.HasPrefix(r.Type, "aws:") {
+		if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") {
+			continue
+		}
+		if !strings.HasPrefix(r.Type, "aws:") {
+			// Only the AWS provider is bridged to a known Terraform provider here.
+			x.problems = append(x.problems, fmt.Sprintf("%s (%s): only aws: resources have a Terraform counterpart", r.Name, r.Type))
 			continue
 		}
 		tfType, ok := awsspec.TFType(r.Type)

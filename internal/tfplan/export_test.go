@@ -212,11 +212,13 @@ func TestExportRefusesWhatItCannotPlace(t *testing.T) {
 		res("aws:sqs/queue:Queue", "jobs", map[string]any{"name": "jobs"}),
 		res("aws:s3/bucketV2:BucketV2", "docs-bucket", map[string]any{"bucket": "b", "objectLockEnabledd": true}),
 		res("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "docs-sse", map[string]any{"bucket": "b", "rules": "aws:kms"}),
+		res("random:index/randomPassword:RandomPassword", "db-password", map[string]any{"length": 32}),
 	}}
 	_, err := tfplan.Export(plan)
 	require.Error(t, err)
 	msg := err.Error()
-	assert.Contains(t, msg, "3 input(s)")
+	assert.Contains(t, msg, "4 input(s)")
+	assert.Contains(t, msg, "db-password (random:index/randomPassword:RandomPassword): only aws: resources have a Terraform counterpart")
 	assert.Contains(t, msg, "jobs (aws:sqs/queue:Queue): the type has no Terraform resource in tf_types.json")
 	assert.Contains(t, msg, "docs-bucket (aws:s3/bucketV2:BucketV2): input objectLockEnabledd has no Terraform argument")
 	assert.Contains(t, msg, "docs-sse (aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2): input rules is string where Terraform has a block")
