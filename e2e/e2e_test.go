@@ -359,41 +359,15 @@ func TestUpdatePass(t *testing.T) {
 	edit(t, filepath.Join(p, "components", "database.go"), `"DocuStack: TLS forced, pgaudit"`, `"DocuStack: TLS forced, pgaudit, audited"`)
 	head := offlinePlan(t, p, stack)
 
-	offline := map[string]string{}
 	d := review.Compare(&review.Snapshot{Stack: stack, Plan: base}, &review.Snapshot{Stack: stack, Plan: head})
-	for _, a := range d.Added {
-		offline[a.URN] = "create"
-	}
-	for _, r := range d.Removed {
-		offline[r.URN] = "delete"
-	}
-	for _, c := range d.Changed {
-		if len(c.Properties) > 0 {
-			offline[c.URN] = c.Action
-		}
-	}
+	offline := d.Steps()
 
 	pre := eng.pulumi(t, p, "preview", "--json", "--stack", stack).must(t, "pulumi preview --json")
-	var preview struct {
-		Steps []struct{ Op, URN string }
-	}
-	require.NoError(t, json.Unmarshal([]byte(pre.out), &preview), pre.out)
-	engine := map[string]string{}
-	for _, s := range preview.Steps {
-		switch s.Op {
-		case "replace", "create-replacement", "delete-replaced":
-			engine[s.URN] = "replace"
-		case "update", "create", "delete":
-			if engine[s.URN] == "" {
-				engine[s.URN] = s.Op
-			}
-		}
-	}
+	engine, err := review.PreviewSteps([]byte(pre.out))
+	require.NoError(t, err, pre.out)
 	var disagree []string
-	for urn := range union(offline, engine) {
-		if offline[urn] != engine[urn] {
-			disagree = append(disagree, fmt.Sprintf("%s: engine %q, offline review %q", urn, engine[urn], offline[urn]))
-		}
+	for _, x := range review.Disagree(engine, offline) {
+		disagree = append(disagree, fmt.Sprintf("%s: engine %q, offline review %q", x.URN, x.Engine, x.Offline))
 	}
 	assert.Empty(t, disagree, "the engine and docustack diff disagree")
 	for _, want := range []struct{ name, op string }{
@@ -439,15 +413,4 @@ func edit(t *testing.T, path, old, new string) {
 	require.NoError(t, err)
 	require.Contains(t, string(b), old, path)
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
-}
-
-func union(a, b map[string]string) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
-	}
-	return out
 }

@@ -80,7 +80,8 @@ type ResourceRef struct {
 // Change is a resource on both sides whose inputs or options differ.
 type Change struct {
 	ResourceRef
-	// Action is "update" or "replace".
+	// Action is "update" or "replace", the engine's step, or "options"
+	// when only resource options differ (recorded in the state, no AWS call).
 	Action string `json:"action"`
 	// RenamedFrom is the base URN when the resource was matched through an alias.
 	RenamedFrom string       `json:"renamedFrom,omitempty"`
@@ -167,12 +168,14 @@ func (s StackDiff) empty() bool {
 		len(s.Cost.ByComponent) == 0
 }
 
-// Counts are a stack's resources to add, update, replace and delete.
+// Counts are a stack's resources to add, update, replace and delete (a
+// change of options alone is none of them).
 func (s StackDiff) Counts() (add, update, replace, del int) {
 	for _, c := range s.Changed {
-		if c.Action == "replace" {
+		switch c.Action {
+		case "replace":
 			replace++
-		} else {
+		case "update":
 			update++
 		}
 	}
@@ -197,6 +200,8 @@ func Compare(base, head *Snapshot) StackDiff {
 	if head.Plan != nil {
 		hres = head.Plan.Resources
 	}
+	// The engine diffs the inputs with the ignored paths put back.
+	hres, _ = withIgnoredChanges(bres, hres)
 	d.Added, d.Removed, d.Changed = diffResources(bres, hres)
 	d.Refusals = nameCollisions(bres, hres, d)
 	if base.Plan != nil && head.Plan != nil {
@@ -214,6 +219,14 @@ func diffResources(base, head []synth.Resource) (added, removed []ResourceRef, c
 	byURN := map[string]synth.Resource{}
 	for _, r := range base {
 		byURN[r.URN] = r
+	}
+	// The resources the change creates: what they compute is known only
+	// after apply.
+	created := map[string]synth.Resource{}
+	for _, h := range head {
+		if _, ok := matchBase(h, byURN); !ok {
+			created[h.URN] = h
+		}
 	}
 	matched := map[string]bool{}
 	for _, h := range head {
@@ -233,7 +246,7 @@ func diffResources(base, head []synth.Resource) (added, removed []ResourceRef, c
 			continue
 		}
 		matched[b.URN] = true
-		if c, diff := diffResource(b, h); diff || from != "" {
+		if c, diff := diffResource(b, h, created); diff || from != "" {
 			c.RenamedFrom = from
 			changed = append(changed, c)
 		}
@@ -293,6 +306,9 @@ func propagate(head []synth.Resource, added []ResourceRef, changed []Change) []C
 				}
 				p := PropChange{Path: prop, Old: show(h.Inputs[prop]), New: "(new value after " + dep + " is replaced)", Replaces: replaces(h.Type, prop)}
 				c.Properties = append(c.Properties, p)
+				if c.Action == "options" {
+					c.Action = "update"
+				}
 				if p.Replaces && c.Action != "replace" {
 					c.Action = "replace"
 					replaced[h.URN] = h.Name
@@ -317,9 +333,22 @@ func ref(r synth.Resource) ResourceRef {
 	return ResourceRef{URN: r.URN, Type: r.Type, Name: r.Name, Protect: r.Protect}
 }
 
-func diffResource(b, h synth.Resource) (Change, bool) {
-	c := Change{ResourceRef: ref(h), Action: "update"}
+// diffResource classifies one resource as the engine does: an input that
+// differs is an update, or a replacement where the provider cannot change it
+// in place; options alone (protect, retainOnDelete, ignoreChanges,
+// deleteBeforeReplace) make no call to AWS: the engine records them in the
+// state ("options"). A dependency alone (dependsOn) changes nothing the
+// engine diffs, and is not reported.
+func diffResource(b, h synth.Resource, created map[string]synth.Resource) (Change, bool) {
+	c := Change{ResourceRef: ref(h), Action: "options"}
 	c.Properties = diffValues("", b.Inputs, h.Inputs, h.Type)
+	for i, p := range c.Properties {
+		c.Action = "update"
+		top, _, _ := strings.Cut(p.Path, ".")
+		if computedBy(h.Inputs[top], h.PropertyDependencies[top], created) {
+			c.Properties[i].New = KnownAfterApply
+		}
+	}
 	for _, p := range c.Properties {
 		if p.Replaces {
 			c.Action = "replace"
@@ -334,7 +363,6 @@ func diffResource(b, h synth.Resource) (Change, bool) {
 	opt("retainOnDelete", b.RetainOnDelete, h.RetainOnDelete)
 	opt("deleteBeforeReplace", b.DeleteBeforeReplace, h.DeleteBeforeReplace)
 	opt("ignoreChanges", sorted(b.IgnoreChanges), sorted(h.IgnoreChanges))
-	opt("dependsOn", sorted(b.Dependencies), sorted(h.Dependencies))
 	opt("parent", b.Parent, h.Parent)
 	opt("provider", b.Provider, h.Provider)
 	return c, len(c.Properties)+len(c.Options) > 0
@@ -412,11 +440,8 @@ func jsonDocs(a, b string) (any, any, bool) {
 	return av, bv, true
 }
 
-// maxValue is the longest value printed; longer ones are shortened.
-const maxValue = 80
-
-// show renders a value for a reviewer: absent is "", long values are
-// shortened, and the masks synth puts on secrets stay masks.
+// show renders a value for a reviewer, whole (the Markdown shortens it):
+// absent is "", and the masks synth puts on secrets stay masks.
 func show(v any) string {
 	if v == nil {
 		return ""
@@ -432,9 +457,6 @@ func show(v any) string {
 		} else {
 			s = string(b)
 		}
-	}
-	if len(s) > maxValue {
-		s = s[:maxValue-1] + "…"
 	}
 	return s
 }

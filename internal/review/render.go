@@ -117,10 +117,13 @@ func writeStackMarkdown(w *strings.Builder, s StackDiff) {
 // writeResources lists the changed, created and deleted resources.
 func writeResources(w *strings.Builder, s StackDiff) {
 	for _, c := range s.Changed {
-		if c.Action == "replace" {
+		switch c.Action {
+		case "replace":
 			fmt.Fprintf(w, "! replace %s (%s)\n", c.Name, c.Type)
-		} else {
+		case "update":
 			fmt.Fprintf(w, "~ update  %s (%s)\n", c.Name, c.Type)
+		default:
+			fmt.Fprintf(w, "  options %s (%s)\n", c.Name, c.Type)
 		}
 		if c.RenamedFrom != "" {
 			fmt.Fprintf(w, "    renamed from %s\n", c.RenamedFrom)
@@ -160,7 +163,7 @@ func writeProps(w *strings.Builder, props []PropChange, prefix string) {
 		if p.Replaces {
 			mark = "  [forces replacement]"
 		}
-		fmt.Fprintf(w, "    %s%s: %s → %s%s\n", prefix, p.Path, orNone(p.Old), orNone(p.New), mark)
+		fmt.Fprintf(w, "    %s%s: %s → %s%s\n", prefix, p.Path, clip(orNone(p.Old)), clip(orNone(p.New)), mark)
 	}
 }
 
@@ -244,6 +247,17 @@ func protectedMark(p bool) string {
 		return "  [protected]"
 	}
 	return ""
+}
+
+// maxValue is the longest value the Markdown and text print; the JSON
+// report has every value whole.
+const maxValue = 80
+
+func clip(s string) string {
+	if r := []rune(s); len(r) > maxValue {
+		return string(r[:maxValue-1]) + "…"
+	}
+	return s
 }
 
 func orNone(s string) string {

@@ -253,7 +253,7 @@ func TestCompare(t *testing.T) {
 			assert.Empty(t, signs)
 		},
 	}, {
-		name: "option changes are listed: dependsOn, provider, ignoreChanges",
+		name: "options alone are no update; a dependency alone is not a change at all",
 		base: []synth.Resource{sg},
 		head: []synth.Resource{clone(sg, func(r *synth.Resource) {
 			r.Dependencies = []string{key.URN}
@@ -266,12 +266,62 @@ func TestCompare(t *testing.T) {
 			for _, o := range d.Changed[0].Options {
 				paths = append(paths, o.Path)
 			}
-			assert.Equal(t, []string{"ignoreChanges", "dependsOn", "provider"}, paths)
+			assert.Equal(t, []string{"ignoreChanges", "provider"}, paths, "dependsOn is folded away")
 			assert.Empty(t, d.Changed[0].Properties)
-			assert.Equal(t, "update", d.Changed[0].Action)
+			assert.Equal(t, "options", d.Changed[0].Action, "the engine makes no AWS call for options")
+			add, update, replace, del := d.Counts()
+			assert.Equal(t, [4]int{0, 0, 0, 0}, [4]int{add, update, replace, del})
 		},
 	}, {
-		name: "a security group's description cannot change in place; a long value is shortened",
+		name: "a dependency-only difference is no change",
+		base: []synth.Resource{sg},
+		head: []synth.Resource{clone(sg, func(r *synth.Resource) { r.Dependencies = []string{key.URN} })},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			assert.Empty(t, d.Changed)
+		},
+	}, {
+		name: "an ignored input is no update: the engine keeps the base value",
+		base: []synth.Resource{clone(sg, func(r *synth.Resource) {
+			r.IgnoreChanges = []string{"tags.Owner"}
+			r.Inputs["tags"] = map[string]any{"Owner": "a", "Env": "dev"}
+		})},
+		head: []synth.Resource{clone(sg, func(r *synth.Resource) {
+			r.IgnoreChanges = []string{"tags.Owner"}
+			r.Inputs["tags"] = map[string]any{"Owner": "b", "Env": "dev"}
+		})},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			assert.Empty(t, d.Changed, "tags.Owner is ignored")
+		},
+	}, {
+		name: "an ignored path does not hide the rest of the resource",
+		base: []synth.Resource{clone(sg, func(r *synth.Resource) {
+			r.IgnoreChanges = []string{"tags.Owner"}
+			r.Inputs["tags"] = map[string]any{"Owner": "a", "Env": "dev"}
+		})},
+		head: []synth.Resource{clone(sg, func(r *synth.Resource) {
+			r.IgnoreChanges = []string{"tags.Owner"}
+			r.Inputs["tags"] = map[string]any{"Owner": "b", "Env": "prod"}
+		})},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Changed, 1)
+			require.Len(t, d.Changed[0].Properties, 1)
+			assert.Equal(t, "tags.Env", d.Changed[0].Properties[0].Path)
+		},
+	}, {
+		name: "a value computed by a resource the change creates is known after apply",
+		base: []synth.Resource{sg},
+		head: []synth.Resource{key, clone(sg, func(r *synth.Resource) {
+			r.Inputs["description"] = "keyed by " + key.ID
+			r.PropertyDependencies = map[string][]string{"description": {key.URN}}
+		})},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Changed, 1)
+			p := d.Changed[0].Properties[0]
+			assert.Equal(t, KnownAfterApply, p.New, "the synthesis's placeholder ID is not shown as a value")
+			assert.True(t, p.Replaces)
+		},
+	}, {
+		name: "a security group's description cannot change in place; the JSON keeps a long value whole",
 		base: []synth.Resource{sg},
 		head: []synth.Resource{clone(sg, func(r *synth.Resource) { r.Inputs["description"] = strings.Repeat("x", 200) })},
 		want: func(t *testing.T, d StackDiff, signs []StopSign) {
@@ -279,8 +329,10 @@ func TestCompare(t *testing.T) {
 			assert.Equal(t, "replace", d.Changed[0].Action)
 			p := d.Changed[0].Properties[0]
 			assert.True(t, p.Replaces)
-			assert.Len(t, []rune(p.New), maxValue)
-			assert.True(t, strings.HasSuffix(p.New, "…"))
+			assert.Equal(t, `"`+strings.Repeat("x", 200)+`"`, p.New)
+			var b strings.Builder
+			writeProps(&b, d.Changed[0].Properties, "")
+			assert.Contains(t, b.String(), strings.Repeat("x", maxValue-2)+"…", "the Markdown shortens it")
 			assert.Empty(t, signs, "a security group holds no data")
 		},
 	}}

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/docustack/infrastructure/internal/cost"
 )
 
 // AllStacks are the stacks a diff covers by default.
@@ -147,6 +149,9 @@ func Diff(ctx context.Context, opts Options) (*Report, error) {
 
 	rep := &Report{Base: opts.Base, BaseCommit: sha, StopSigns: []StopSign{}}
 	for j := range opts.Stacks {
+		if err := costAsTheEngineApplies(root, snaps[0][j], snaps[1][j]); err != nil {
+			return nil, err
+		}
 		d := Compare(snaps[0][j], snaps[1][j])
 		rep.Stacks = append(rep.Stacks, d)
 		rep.StopSigns = append(rep.StopSigns, stopSigns(d)...)
@@ -482,4 +487,20 @@ func diffWaivers(base, head []Waiver) WaiverDelta {
 		}
 	}
 	return d
+}
+
+// costAsTheEngineApplies prices the head as the engine will leave it: where
+// an ignored input (an autoscaled service's desiredCount) differs, the
+// deployed value stays, and so does its cost.
+func costAsTheEngineApplies(root string, base, head *Snapshot) error {
+	eff, moved := EngineIgnores(base.Plan, head.Plan)
+	if !moved {
+		return nil
+	}
+	price, err := cost.ForPlan(root, eff)
+	if err != nil {
+		return fmt.Errorf("pricing %s with its ignored changes: %w", head.Stack, err)
+	}
+	head.CostUSD, head.CostByComponent = price.Estimate.TotalUSD, price.Estimate.Component
+	return nil
 }

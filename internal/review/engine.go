@@ -1,0 +1,213 @@
+package review
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/docustack/infrastructure/internal/synth"
+)
+
+// The engine's view of a change, where it differs from comparing two plans.
+
+// KnownAfterApply is the value shown for an input that carries what a
+// resource created by the change computes (its ID, its ARN): the offline
+// synthesis has a placeholder there, the engine a value only after apply.
+const KnownAfterApply = "(known after apply)"
+
+// withIgnoredChanges returns head with every ignoreChanges path of a
+// resource reset to the base's value (or removed where the base has none),
+// as the engine does before it diffs: processIgnoreChanges in
+// pkg/resource/deploy/step_generator.go (pulumi v3.274.1) resets each
+// ignored path of the new inputs from the old ones with PropertyPath.Reset,
+// using the new registration's ignoreChanges. ignored lists the resources
+// whose inputs moved back ("urn\x00path").
+func withIgnoredChanges(base, head []synth.Resource) (out []synth.Resource, ignored []string) {
+	byURN := map[string]synth.Resource{}
+	for _, r := range base {
+		byURN[r.URN] = r
+	}
+	out = make([]synth.Resource, len(head))
+	for i, h := range head {
+		out[i] = h
+		if len(h.IgnoreChanges) == 0 {
+			continue
+		}
+		b, ok := matchBase(h, byURN)
+		if !ok {
+			continue // a create: nothing to keep
+		}
+		oldIn := resource.NewPropertyMapFromMap(b.Inputs)
+		newIn := resource.NewPropertyMapFromMap(h.Inputs)
+		moved := false
+		for _, p := range h.IgnoreChanges {
+			path, err := resource.ParsePropertyPath(p)
+			if err != nil {
+				continue // the engine skips what it cannot parse, too
+			}
+			before, _ := path.Get(resource.NewObjectProperty(newIn))
+			if path.Reset(oldIn, newIn) {
+				after, _ := path.Get(resource.NewObjectProperty(newIn))
+				if !before.DeepEquals(after) {
+					moved = true
+					ignored = append(ignored, h.URN+"\x00"+p)
+				}
+			}
+		}
+		if moved {
+			out[i].Inputs = newIn.Mappable()
+		}
+	}
+	return out, ignored
+}
+
+// matchBase finds a head resource's base: by URN, else by an alias.
+func matchBase(h synth.Resource, byURN map[string]synth.Resource) (synth.Resource, bool) {
+	if b, ok := byURN[h.URN]; ok {
+		return b, true
+	}
+	for _, a := range h.Aliases {
+		if b, ok := byURN[a]; ok {
+			return b, true
+		}
+	}
+	return synth.Resource{}, false
+}
+
+// EngineIgnores applies the head's ignoreChanges to a pair of plans: the
+// head plan as the engine diffs it, and whether any value moved back.
+func EngineIgnores(base, head *synth.Plan) (*synth.Plan, bool) {
+	if base == nil || head == nil {
+		return head, false
+	}
+	res, ignored := withIgnoredChanges(base.Resources, head.Resources)
+	if len(ignored) == 0 {
+		return head, false
+	}
+	p := *head
+	p.Resources = res
+	return &p, true
+}
+
+// computedBy reports whether a head value carries something one of the
+// resources in deps computes: the dependency is created by this change,
+// and the value is none of the dependency's own inputs (a name passed
+// through is known; its ID, ARN or endpoint is not).
+func computedBy(v any, deps []string, created map[string]synth.Resource) bool {
+	for _, u := range deps {
+		d, ok := created[u]
+		if !ok {
+			continue
+		}
+		known := map[string]bool{}
+		for _, s := range leafStrings(d.Inputs) {
+			known[s] = true
+		}
+		for _, s := range leafStrings(v) {
+			if (d.ID != "" && strings.Contains(s, d.ID)) || !known[s] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func leafStrings(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case map[string]any:
+		var out []string
+		for _, e := range t {
+			out = append(out, leafStrings(e)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, e := range t {
+			out = append(out, leafStrings(e)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// Steps are the engine steps a stack diff predicts, by URN: create, update,
+// replace or delete. Changes of options alone make no step.
+func (s StackDiff) Steps() map[string]string {
+	out := map[string]string{}
+	for _, a := range s.Added {
+		out[a.URN] = "create"
+	}
+	for _, r := range s.Removed {
+		out[r.URN] = "delete"
+	}
+	for _, c := range s.Changed {
+		if c.Action == "update" || c.Action == "replace" {
+			out[c.URN] = c.Action
+		}
+	}
+	return out
+}
+
+// PreviewSteps reads `pulumi preview --json` (its steps) into the same
+// form: a replacement's create-replacement and delete-replaced steps are one
+// replace; same, read and refresh steps are no change.
+func PreviewSteps(previewJSON []byte) (map[string]string, error) {
+	var preview struct {
+		Steps []struct {
+			Op  string `json:"op"`
+			URN string `json:"urn"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(previewJSON, &preview); err != nil {
+		return nil, fmt.Errorf("not the output of pulumi preview --json: %w", err)
+	}
+	out := map[string]string{}
+	for _, s := range preview.Steps {
+		switch s.Op {
+		case "replace", "create-replacement", "delete-replaced":
+			out[s.URN] = "replace"
+		case "update", "create", "delete":
+			if out[s.URN] == "" {
+				out[s.URN] = s.Op
+			}
+		}
+	}
+	return out, nil
+}
+
+// Disagreement is a resource the engine and the offline diff classify
+// differently ("" is no step).
+type Disagreement struct {
+	URN     string `json:"urn"`
+	Engine  string `json:"engine"`
+	Offline string `json:"offline"`
+}
+
+// Disagree compares the engine's steps with the offline diff's, resource by
+// resource, in URN order. Provider resources are the engine's own business
+// (a default provider has no plan entry) and are left out.
+func Disagree(engine, offline map[string]string) []Disagreement {
+	urns := map[string]bool{}
+	for u := range engine {
+		urns[u] = true
+	}
+	for u := range offline {
+		urns[u] = true
+	}
+	var out []Disagreement
+	for _, u := range slices.Sorted(maps.Keys(urns)) {
+		if strings.Contains(u, "::pulumi:providers:") || strings.HasSuffix(u, "::pulumi:pulumi:Stack") {
+			continue
+		}
+		if engine[u] != offline[u] {
+			out = append(out, Disagreement{URN: u, Engine: engine[u], Offline: offline[u]})
+		}
+	}
+	return out
+}
