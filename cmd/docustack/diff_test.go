@@ -212,7 +212,12 @@ func TestDiff(t *testing.T) {
 			// AWS: a NAT gateway cannot move subnets; it follows its subnet.
 			assert.Equal(t, "replace", r.change(t, "dev", "network-nat-0").Action)
 			assert.Equal(t, "update", r.change(t, "dev", "ingress-alb").Action, "the ALB changes subnets in place")
-			assert.Empty(t, r.rep.StopSigns, "nothing stateful is replaced")
+			// The network is rebuilt where the subnet stood: its NAT gateway follows it.
+			var signs []string
+			for _, s := range r.rep.StopSigns {
+				signs = append(signs, s.Action+" "+s.Name)
+			}
+			assert.Equal(t, []string{"rebuild network-public-0", "rebuild network-nat-0"}, signs)
 		},
 	}, {
 		name: "database protection removed: a stop sign",

@@ -74,6 +74,7 @@ func takeSnapshot(root, stack string) (*review.Snapshot, error) {
 		}
 	}
 	snap.Intents = verify.Plan(plan, org).Findings
+	snap.WhoCan = verify.WhoCan(plan, org)
 
 	price, err := cost.ForPlan(root, plan)
 	if err != nil {

@@ -31,15 +31,20 @@ type Report struct {
 // stop signs of a change (docs/review.md).
 const StopSignLabel = "accept-stop-signs"
 
-// StopSign is a replace or delete of a protected or stateful resource, or
-// protection removed from one.
+// StopSign is a change a reviewer accepts by name (stopsigns.go): data
+// lost, the network rebuilt, protection off, or power widened.
 type StopSign struct {
-	Stack  string `json:"stack"`
-	URN    string `json:"urn"`
-	Type   string `json:"type"`
-	Name   string `json:"name"`
-	Action string `json:"action"` // replace, delete, unprotect
+	Stack string `json:"stack"`
+	URN   string `json:"urn,omitempty"`
+	Type  string `json:"type,omitempty"`
+	Name  string `json:"name"`
+	// Action: replace, delete, delete-first, fails, rebuild, unprotect,
+	// detach, weaken, widen.
+	Action string `json:"action"`
 	Why    string `json:"why"`
+	// Findings are the mandatory policy findings newly raised on the same
+	// resource: the rule the change breaks, next to the sign it explains.
+	Findings []string `json:"findings,omitempty"`
 }
 
 // StackDiff is one stack's delta.
@@ -52,10 +57,14 @@ type StackDiff struct {
 	Changed []Change      `json:"changed"`
 	Outputs []PropChange  `json:"outputs,omitempty"`
 	// Refusals are changes AWS would refuse as the engine applies them.
-	Refusals []Refusal   `json:"refusals,omitempty"`
-	Policy   PolicyDelta `json:"policy"`
-	Verify   VerifyDelta `json:"verify"`
-	Cost     CostDelta   `json:"cost"`
+	Refusals []Refusal `json:"refusals,omitempty"`
+	// SCPs are SCPs that deny less; Power, principals newly able to perform
+	// a sensitive action on a resource both sides hold.
+	SCPs   []SCPChange `json:"scps,omitempty"`
+	Power  []Grant     `json:"power,omitempty"`
+	Policy PolicyDelta `json:"policy"`
+	Verify VerifyDelta `json:"verify"`
+	Cost   CostDelta   `json:"cost"`
 }
 
 // Refusal is a change the engine would apply in a way AWS refuses or that
@@ -204,6 +213,8 @@ func Compare(base, head *Snapshot) StackDiff {
 	hres, _ = withIgnoredChanges(bres, hres)
 	d.Added, d.Removed, d.Changed = diffResources(bres, hres)
 	d.Refusals = nameCollisions(bres, hres, d)
+	d.SCPs = scpDelta(bres, hres)
+	d.Power = widened(base.WhoCan, head.WhoCan)
 	if base.Plan != nil && head.Plan != nil {
 		d.Outputs = diffValues("", base.Plan.Outputs, head.Plan.Outputs, "")
 	}
@@ -616,59 +627,4 @@ func nameCollisions(base, head []synth.Resource, d StackDiff) []Refusal {
 		}
 	}
 	return out
-}
-
-// stopSigns finds a stack's stop signs.
-func stopSigns(d StackDiff) []StopSign {
-	var out []StopSign
-	for _, r := range d.Refusals {
-		out = append(out, StopSign{Stack: d.Stack, URN: r.URN, Type: r.Type, Name: r.Name, Action: r.Action, Why: r.Why + ". Fix: " + r.Fix})
-	}
-	kind := func(r ResourceRef) string {
-		if k, ok := stateful[r.Type]; ok {
-			return k
-		}
-		return ""
-	}
-	for _, r := range d.Removed {
-		if k := kind(r); k != "" || r.Protect {
-			out = append(out, StopSign{Stack: d.Stack, URN: r.URN, Type: r.Type, Name: r.Name, Action: "delete", Why: why(k, r.Protect, "deleted")})
-		}
-	}
-	for _, c := range d.Changed {
-		if c.Action == "replace" {
-			if k := kind(c.ResourceRef); k != "" || c.Protect {
-				var props []string
-				for _, p := range c.Properties {
-					if p.Replaces {
-						props = append(props, p.Path)
-					}
-				}
-				out = append(out, StopSign{Stack: d.Stack, URN: c.URN, Type: c.Type, Name: c.Name, Action: "replace",
-					Why: why(k, c.Protect, "replaced because "+strings.Join(props, ", ")+" cannot change in place")})
-			}
-		}
-		var dropped []string
-		for _, o := range c.Options {
-			if (o.Path == "protect" || o.Path == "retainOnDelete") && o.Old == "true" {
-				dropped = append(dropped, o.Path)
-			}
-		}
-		if len(dropped) > 0 {
-			out = append(out, StopSign{Stack: d.Stack, URN: c.URN, Type: c.Type, Name: c.Name, Action: "unprotect",
-				Why: strings.Join(dropped, " and ") + " removed: the next change can delete it"})
-		}
-	}
-	return out
-}
-
-func why(kind string, protect bool, what string) string {
-	var s []string
-	if kind != "" {
-		s = append(s, "a "+kind)
-	}
-	if protect {
-		s = append(s, "protected")
-	}
-	return strings.Join(s, ", ") + ", " + what
 }

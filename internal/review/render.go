@@ -30,9 +30,16 @@ func (r *Report) Markdown(w io.Writer) {
 		return
 	}
 	if len(r.StopSigns) > 0 {
-		fmt.Fprintf(&head, "> [!CAUTION]\n> **%d stop sign(s).** These replace or delete data that no `pulumi up` brings back, or remove its protection. The preview does not run until a reviewer applies the `%s` label.\n>\n", len(r.StopSigns), StopSignLabel)
+		fmt.Fprintf(&head, "> [!CAUTION]\n> **%d stop sign(s).** These lose data, rebuild the network, turn protection off or widen power (docs/review.md). The gate fails until a reviewer who accepts them applies the `%s` label to this commit; a new push removes it.\n>\n", len(r.StopSigns), StopSignLabel)
 		for _, s := range r.StopSigns {
-			fmt.Fprintf(&head, "> - **%s** `%s` (`%s`): **%s**: %s\n", s.Stack, s.Name, s.Type, s.Action, s.Why)
+			typ := ""
+			if s.Type != "" {
+				typ = " (`" + s.Type + "`)"
+			}
+			fmt.Fprintf(&head, "> - **%s** `%s`%s: **%s**: %s\n", s.Stack, s.Name, typ, s.Action, s.Why)
+			for _, f := range s.Findings {
+				fmt.Fprintf(&head, ">   - policy: %s\n", f)
+			}
 		}
 		head.WriteString("\n")
 	}
@@ -175,9 +182,12 @@ func (r *Report) Text(w io.Writer) {
 		return
 	}
 	if len(r.StopSigns) > 0 {
-		fmt.Fprintf(w, "STOP: %d change(s) replace, delete or unprotect stateful or protected resources:\n", len(r.StopSigns))
+		fmt.Fprintf(w, "STOP: %d change(s) lose data, rebuild the network, turn protection off or widen power:\n", len(r.StopSigns))
 		for _, s := range r.StopSigns {
 			fmt.Fprintf(w, "  %s %s (%s): %s: %s\n", s.Stack, s.Name, s.Type, s.Action, s.Why)
+			for _, f := range s.Findings {
+				fmt.Fprintf(w, "    policy: %s\n", f)
+			}
 		}
 		fmt.Fprintln(w)
 	}

@@ -25,6 +25,8 @@ type Snapshot struct {
 	Waivers []Waiver `json:"waivers"`
 	// Intents are docustack verify's findings (nil before verify existed).
 	Intents []verify.Finding `json:"intents"`
+	// WhoCan is docustack verify's who-can table (nil before it existed).
+	WhoCan []verify.WhoCanRow `json:"whoCan,omitempty"`
 	// CostUSD is the estimated monthly total; CostByComponent its split.
 	CostUSD         float64            `json:"costUsd"`
 	CostByComponent map[string]float64 `json:"costByComponent"`
