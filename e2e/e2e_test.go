@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/docustack/infrastructure/internal/gate"
 	"github.com/docustack/infrastructure/internal/review"
 	"github.com/docustack/infrastructure/internal/synth"
 	"github.com/docustack/infrastructure/internal/verify"
@@ -360,13 +361,13 @@ func TestUpdatePass(t *testing.T) {
 	head := offlinePlan(t, p, stack)
 
 	d := review.Compare(&review.Snapshot{Stack: stack, Plan: base}, &review.Snapshot{Stack: stack, Plan: head})
-	offline := d.Steps()
+	offline := d.Steps
 
 	pre := eng.pulumi(t, p, "preview", "--json", "--stack", stack).must(t, "pulumi preview --json")
-	engine, err := review.PreviewSteps([]byte(pre.out))
+	engine, err := gate.PreviewSteps([]byte(pre.out))
 	require.NoError(t, err, pre.out)
 	var disagree []string
-	for _, x := range review.Disagree(engine, offline) {
+	for _, x := range gate.Disagree(engine, offline) {
 		disagree = append(disagree, fmt.Sprintf("%s: engine %q, offline review %q", x.URN, x.Engine, x.Offline))
 	}
 	assert.Empty(t, disagree, "the engine and docustack diff disagree")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/docustack/infrastructure/internal/gate"
 	"github.com/docustack/infrastructure/internal/review"
 	"github.com/docustack/infrastructure/internal/synth"
 	"github.com/docustack/infrastructure/internal/verify"
@@ -71,16 +73,18 @@ func TestWorkflows(t *testing.T) {
 		stacks = append(stacks, m["stack"])
 	}
 	assert.Equal(t, []string{"dev", "staging", "prod", "org"}, stacks)
+	var previewRun string
 	for _, s := range preview.Steps {
 		if s.Uses == "aws-actions/configure-aws-credentials@v4" {
 			assert.Contains(t, s.With["role-to-assume"], "-ci-preview", "previews use the preview role")
 		}
-		if s.Uses == "pulumi/actions@v7" {
-			assert.Equal(t, "preview", s.With["command"])
-			assert.Equal(t, "policies", s.With["policyPacks"])
-			assert.Equal(t, true, s.With["comment-on-pr"])
+		if strings.Contains(s.Run, "pulumi preview") {
+			previewRun = s.Run
 		}
 	}
+	assert.Contains(t, previewRun, `pulumi preview --stack "$STACK" --json --policy-pack policies > "previews/$STACK.json"`)
+	assert.Contains(t, previewRun, `echo "$code" > "previews/$STACK.exit"`, "the gate reads the exit code beside the preview")
+	assert.Equal(t, "github.event.pull_request.head.repo.full_name == github.repository", preview.If, "no credentials for a fork's code")
 
 	assert.Equal(t, []any{"test", "diff"}, preview.Needs, "the offline diff comes before the credentialed preview")
 
@@ -116,16 +120,15 @@ func TestWorkflows(t *testing.T) {
 }
 
 // TestDiffWorkflows: the offline diff runs for every pull request with a
-// read-only token and gates stop signs on the reviewers' label; the comment
-// is posted by a workflow_run workflow that runs nothing of the pull
-// request's (GitHub's documented pattern for forks).
+// read-only token and leaves as an artifact; the pull request's workflow
+// decides nothing.
 func TestDiffWorkflows(t *testing.T) {
 	pr, raw := loadWorkflow(t, "pull-request.yml")
 	assert.Equal(t, map[string]string{"contents": "read"}, pr.Permissions, "the workflow's token is read-only")
 	diff := pr.Jobs["diff"]
 	assert.Equal(t, map[string]string{"contents": "read"}, diff.Permissions, "no id-token, no write: fork code runs here")
 	assert.NotContains(t, raw, "pull_request_target", "never a fork's code with the base's token")
-	var run, gate string
+	var run string
 	var uploads bool
 	for _, s := range diff.Steps {
 		if strings.Contains(s.Run, " diff --base") {
@@ -135,9 +138,6 @@ func TestDiffWorkflows(t *testing.T) {
 			uploads = true
 			assert.Equal(t, "docustack-diff", s.With["name"])
 		}
-		if strings.Contains(s.Name, "Stop signs") {
-			gate = s.If + "\n" + s.Run
-		}
 		if strings.HasPrefix(s.Uses, "actions/checkout@") {
 			assert.Equal(t, 0, s.With["fetch-depth"], "the base commit must be fetched")
 			assert.Equal(t, false, s.With["persist-credentials"])
@@ -146,22 +146,114 @@ func TestDiffWorkflows(t *testing.T) {
 	assert.Contains(t, run, `"$RUNNER_TEMP/docustack" diff --base "$BASE_SHA" --format markdown --save report/diff.json`)
 	assert.NotContains(t, run, "go run ./cmd/docustack", "go run reports a program's exit code 2 (changes) as 1 (error)")
 	assert.True(t, uploads, "the report leaves as an artifact")
-	assert.Contains(t, gate, "contains(github.event.pull_request.labels.*.name, '"+review.StopSignLabel+"')")
-	assert.Contains(t, gate, ".stopSigns | length")
-	assert.Contains(t, pr.On["pull_request"].(map[string]any)["types"], "labeled", "applying the label re-runs the gate")
+	// The decision is not here: the pull request could change it.
+	assert.NotContains(t, raw, review.StopSignLabel)
+	assert.NotContains(t, raw, "stopSigns")
+	assert.NotContains(t, raw, "statuses:")
+	assert.NotContains(t, pr.On["pull_request"].(map[string]any)["types"], "labeled", "a label is the gate's business")
+	_, err := os.Stat("../../.github/workflows/pr-comment.yml")
+	assert.True(t, os.IsNotExist(err), "the comment is the gate's")
+}
 
-	cm, raw := loadWorkflow(t, "pr-comment.yml")
-	wr := cm.On["workflow_run"].(map[string]any)
-	assert.Equal(t, []any{"pull-request"}, wr["workflows"])
-	assert.Equal(t, map[string]string{"contents": "read"}, cm.Permissions)
-	job := cm.Jobs["comment"]
-	assert.Equal(t, map[string]string{"actions": "read", "pull-requests": "write"}, job.Permissions)
-	for _, s := range job.Steps {
-		assert.False(t, strings.HasPrefix(s.Uses, "actions/checkout"), "nothing is checked out")
-		assert.Empty(t, s.Run, "no shell step: the artifact is data")
+// TestReviewGateCannotBeMoved: the stop-sign decision is taken by
+// review-gate.yml as the base branch has it, over the pull request's
+// artifacts read as data; a push disarms the label; main requires the gate's
+// status and code-owner review of everything that produces the report.
+func TestReviewGateCannotBeMoved(t *testing.T) {
+	g, raw := loadWorkflow(t, "review-gate.yml")
+	// workflow_run and pull_request_target run the file of the base branch.
+	assert.ElementsMatch(t, []string{"workflow_run", "pull_request_target"}, keys(g.On))
+	assert.Equal(t, []any{"pull-request"}, g.On["workflow_run"].(map[string]any)["workflows"])
+	assert.ElementsMatch(t, []any{"labeled", "unlabeled", "synchronize"}, g.On["pull_request_target"].(map[string]any)["types"])
+	assert.Equal(t, map[string]string{"contents": "read"}, g.Permissions)
+
+	gateJob := g.Jobs["gate"]
+	var built, ran, status, downloads bool
+	for _, s := range gateJob.Steps {
+		if strings.HasPrefix(s.Uses, "actions/checkout@") {
+			assert.NotContains(t, s.With, "ref", "the base branch, never the pull request's head")
+			assert.NotContains(t, s.With, "repository")
+		}
+		if strings.HasPrefix(s.Uses, "actions/download-artifact@") {
+			downloads = true
+			assert.Equal(t, "${{ steps.record.outputs.run-id }}", s.With["run-id"], "the run the record names, of the head commit")
+		}
+		built = built || strings.Contains(s.Run, `go build -o "$RUNNER_TEMP/gate" ./cmd/gate`)
+		ran = ran || strings.Contains(s.Run, `"$RUNNER_TEMP/gate" --report report/diff.json --context context.json --previews previews`)
+		// Nothing from the artifacts is executed: only the binary built from the checkout runs.
+		assert.NotRegexp(t, `(?m)^\s*(bash|sh|source|\.)\s+(report|previews)/`, s.Run)
+		status = status || strings.Contains(fmt.Sprint(s.With["script"]), "context: '"+gate.StatusContext+"'")
 	}
-	assert.Contains(t, raw, review.Marker, "updates its own comment")
-	assert.Contains(t, raw, "pull.head.sha !== context.payload.workflow_run.head_sha", "the PR number from the artifact is checked")
+	assert.True(t, built && ran && downloads && status, "build %v, run %v, artifacts %v, status %v", built, ran, downloads, status)
+	assert.Contains(t, raw, "runCreatedAt: run.created_at", "the label counts only after the judged run started")
+	assert.Contains(t, raw, "pull.head.sha", "the status and the decision are for the pull request's current head")
+
+	// A push re-arms the gate: the label comes off, the status goes pending.
+	disarm := g.Jobs["disarm"]
+	assert.Equal(t, "github.event_name == 'pull_request_target' && github.event.action == 'synchronize'", disarm.If)
+	require.Len(t, disarm.Steps, 1)
+	script := fmt.Sprint(disarm.Steps[0].With["script"])
+	assert.Contains(t, script, "removeLabel")
+	assert.Contains(t, script, "name: '"+gate.Label+"'")
+	assert.Contains(t, script, "state: 'pending'")
+	for _, j := range g.Jobs {
+		for _, s := range j.Steps {
+			assert.NotContains(t, fmt.Sprint(s.With), "head.sha }}", "no step takes the pull request's head as code")
+		}
+	}
+
+	// Main requires the gate's status and code owners' review, and a push
+	// after an approval needs another.
+	var bp struct {
+		RequiredStatusChecks struct {
+			Strict bool `json:"strict"`
+			Checks []struct {
+				Context string `json:"context"`
+			} `json:"checks"`
+		} `json:"required_status_checks"`
+		EnforceAdmins bool `json:"enforce_admins"`
+		Reviews       struct {
+			CodeOwners       bool `json:"require_code_owner_reviews"`
+			DismissStale     bool `json:"dismiss_stale_reviews"`
+			LastPushApproval bool `json:"require_last_push_approval"`
+		} `json:"required_pull_request_reviews"`
+	}
+	b, err := os.ReadFile("../../.github/branch-protection.json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &bp))
+	var contexts []string
+	for _, c := range bp.RequiredStatusChecks.Checks {
+		contexts = append(contexts, c.Context)
+	}
+	assert.Contains(t, contexts, gate.StatusContext)
+	assert.True(t, bp.RequiredStatusChecks.Strict && bp.EnforceAdmins && bp.Reviews.CodeOwners && bp.Reviews.DismissStale && bp.Reviews.LastPushApproval)
+
+	// Every path the gate treats as the review's own has a code owner, and
+	// the gate's own files are among those paths.
+	owners, err := os.ReadFile("../../.github/CODEOWNERS")
+	require.NoError(t, err)
+	owned := map[string]bool{}
+	for _, line := range strings.Split(string(owners), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && !strings.HasPrefix(f[0], "#") {
+			owned[strings.TrimPrefix(f[0], "/")] = true
+		}
+	}
+	for _, p := range gate.SelfPaths {
+		assert.True(t, owned[p], "CODEOWNERS has no owner for %s", p)
+	}
+	for _, f := range []string{".github/workflows/review-gate.yml", ".github/workflows/pull-request.yml", "cmd/gate/main.go", "internal/gate/gate.go",
+		"internal/review/stopsigns.go", "cmd/docustack/diff.go", ".github/CODEOWNERS", ".github/branch-protection.json"} {
+		d := gate.Decide(&gate.Report{}, gate.Context{ChangedFiles: []string{f}}, nil)
+		assert.False(t, d.Pass, "%s changes the review: the report cannot vouch for it", f)
+	}
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 // Each CI identity works for the event that uses it and for no other: the

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/docustack/infrastructure/internal/awsspec"
+	"github.com/docustack/infrastructure/internal/gate"
 	"github.com/docustack/infrastructure/internal/synth"
 )
 
@@ -20,16 +21,16 @@ import (
 type Report struct {
 	Base       string `json:"base"`
 	BaseCommit string `json:"baseCommit"`
-	// StopSigns are the changes a reviewer must acknowledge (label
-	// StopSignLabel) before the pull request's preview runs.
+	// StopSigns are the changes a reviewer must accept (label
+	// StopSignLabel) before the review gate passes.
 	StopSigns []StopSign  `json:"stopSigns"`
 	Stacks    []StackDiff `json:"stacks"`
 	Waivers   WaiverDelta `json:"waivers"`
 }
 
 // StopSignLabel is the pull-request label reviewers apply to accept the
-// stop signs of a change (docs/review.md).
-const StopSignLabel = "accept-stop-signs"
+// stop signs of a change (docs/review.md); the gate reads it.
+const StopSignLabel = gate.Label
 
 // StopSign is a change a reviewer accepts by name (stopsigns.go): data
 // lost, the network rebuilt, protection off, or power widened.
@@ -56,6 +57,9 @@ type StackDiff struct {
 	Removed []ResourceRef `json:"removed"`
 	Changed []Change      `json:"changed"`
 	Outputs []PropChange  `json:"outputs,omitempty"`
+	// Steps are the engine steps the diff predicts, by URN (create, update,
+	// replace, delete): what the gate compares with the real preview's.
+	Steps map[string]string `json:"steps"`
 	// Refusals are changes AWS would refuse as the engine applies them.
 	Refusals []Refusal `json:"refusals,omitempty"`
 	// SCPs are SCPs that deny less; Power, principals newly able to perform
@@ -212,6 +216,7 @@ func Compare(base, head *Snapshot) StackDiff {
 	// The engine diffs the inputs with the ignored paths put back.
 	hres, _ = withIgnoredChanges(bres, hres)
 	d.Added, d.Removed, d.Changed = diffResources(bres, hres)
+	d.Steps = d.steps()
 	d.Refusals = nameCollisions(bres, hres, d)
 	d.SCPs = scpDelta(bres, hres)
 	d.Power = widened(base.WhoCan, head.WhoCan)

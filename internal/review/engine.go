@@ -1,10 +1,6 @@
 package review
 
 import (
-	"encoding/json"
-	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -136,9 +132,9 @@ func leafStrings(v any) []string {
 	return nil
 }
 
-// Steps are the engine steps a stack diff predicts, by URN: create, update,
-// replace or delete. Changes of options alone make no step.
-func (s StackDiff) Steps() map[string]string {
+// steps are the engine steps a stack diff predicts, by URN: create,
+// update, replace or delete. Changes of options alone make no step.
+func (s StackDiff) steps() map[string]string {
 	out := map[string]string{}
 	for _, a := range s.Added {
 		out[a.URN] = "create"
@@ -149,64 +145,6 @@ func (s StackDiff) Steps() map[string]string {
 	for _, c := range s.Changed {
 		if c.Action == "update" || c.Action == "replace" {
 			out[c.URN] = c.Action
-		}
-	}
-	return out
-}
-
-// PreviewSteps reads `pulumi preview --json` (its steps) into the same
-// form: a replacement's create-replacement and delete-replaced steps are one
-// replace; same, read and refresh steps are no change.
-func PreviewSteps(previewJSON []byte) (map[string]string, error) {
-	var preview struct {
-		Steps []struct {
-			Op  string `json:"op"`
-			URN string `json:"urn"`
-		} `json:"steps"`
-	}
-	if err := json.Unmarshal(previewJSON, &preview); err != nil {
-		return nil, fmt.Errorf("not the output of pulumi preview --json: %w", err)
-	}
-	out := map[string]string{}
-	for _, s := range preview.Steps {
-		switch s.Op {
-		case "replace", "create-replacement", "delete-replaced":
-			out[s.URN] = "replace"
-		case "update", "create", "delete":
-			if out[s.URN] == "" {
-				out[s.URN] = s.Op
-			}
-		}
-	}
-	return out, nil
-}
-
-// Disagreement is a resource the engine and the offline diff classify
-// differently ("" is no step).
-type Disagreement struct {
-	URN     string `json:"urn"`
-	Engine  string `json:"engine"`
-	Offline string `json:"offline"`
-}
-
-// Disagree compares the engine's steps with the offline diff's, resource by
-// resource, in URN order. Provider resources are the engine's own business
-// (a default provider has no plan entry) and are left out.
-func Disagree(engine, offline map[string]string) []Disagreement {
-	urns := map[string]bool{}
-	for u := range engine {
-		urns[u] = true
-	}
-	for u := range offline {
-		urns[u] = true
-	}
-	var out []Disagreement
-	for _, u := range slices.Sorted(maps.Keys(urns)) {
-		if strings.Contains(u, "::pulumi:providers:") || strings.HasSuffix(u, "::pulumi:pulumi:Stack") {
-			continue
-		}
-		if engine[u] != offline[u] {
-			out = append(out, Disagreement{URN: u, Engine: engine[u], Offline: offline[u]})
 		}
 	}
 	return out
