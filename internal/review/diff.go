@@ -53,7 +53,7 @@ type StackDiff struct {
 	Stack string `json:"stack"`
 	// Note says when the stack exists on one side only.
 	Note    string        `json:"note,omitempty"`
-	Added   []ResourceRef `json:"added"`
+	Added   []Created     `json:"added"`
 	Removed []ResourceRef `json:"removed"`
 	Changed []Change      `json:"changed"`
 	Outputs []PropChange  `json:"outputs,omitempty"`
@@ -88,6 +88,16 @@ type ResourceRef struct {
 	Type    string `json:"type"`
 	Name    string `json:"name"`
 	Protect bool   `json:"protect,omitempty"`
+}
+
+// Created is a resource the change creates, with its inputs: all of them
+// in the JSON, the ones that define it in the Markdown.
+type Created struct {
+	ResourceRef
+	Properties []PropChange `json:"properties"`
+	// RenameOf names a deleted resource of the same type this one looks
+	// like: a rename without an alias (a delete and a create).
+	RenameOf string `json:"renameOf,omitempty"`
 }
 
 // Change is a resource on both sides whose inputs or options differ.
@@ -231,7 +241,7 @@ func Compare(base, head *Snapshot) StackDiff {
 
 // diffResources matches resources by URN, then by alias (a head resource
 // whose aliases name a base URN is that resource renamed).
-func diffResources(base, head []synth.Resource) (added, removed []ResourceRef, changed []Change) {
+func diffResources(base, head []synth.Resource) (added []Created, removed []ResourceRef, changed []Change) {
 	byURN := map[string]synth.Resource{}
 	for _, r := range base {
 		byURN[r.URN] = r
@@ -258,7 +268,7 @@ func diffResources(base, head []synth.Resource) (added, removed []ResourceRef, c
 			}
 		}
 		if !ok {
-			added = append(added, ref(h))
+			added = append(added, create(h, created))
 			continue
 		}
 		matched[b.URN] = true
@@ -272,7 +282,20 @@ func diffResources(base, head []synth.Resource) (added, removed []ResourceRef, c
 			removed = append(removed, ref(b))
 		}
 	}
-	return added, removed, propagate(head, added, changed)
+	return renames(added, removed, base, head), removed, propagate(head, added, changed)
+}
+
+// create lists a new resource's inputs, with what other new resources
+// compute shown as known after apply.
+func create(h synth.Resource, created map[string]synth.Resource) Created {
+	c := Created{ResourceRef: ref(h), Properties: diffValues("", map[string]any{}, h.Inputs, "")}
+	for i, p := range c.Properties {
+		top, _, _ := strings.Cut(p.Path, ".")
+		if computedBy(h.Inputs[top], h.PropertyDependencies[top], created) {
+			c.Properties[i].New = KnownAfterApply
+		}
+	}
+	return c
 }
 
 // propagate carries replacements to the resources that read them: a
@@ -280,7 +303,7 @@ func diffResources(base, head []synth.Resource) (added, removed []ResourceRef, c
 // it changes, and a resource whose replace-causing input does is replaced
 // in turn (a replaced KMS key replaces the database encrypted with it).
 // Synthesis cannot see this by itself: offline IDs do not change.
-func propagate(head []synth.Resource, added []ResourceRef, changed []Change) []Change {
+func propagate(head []synth.Resource, added []Created, changed []Change) []Change {
 	isNew := map[string]bool{}
 	for _, a := range added {
 		isNew[a.URN] = true
@@ -625,7 +648,7 @@ func nameCollisions(base, head []synth.Resource, d StackDiff) []Refusal {
 		h := headByURN[a.URN]
 		in, name, fixed := awsspec.FixedName(h.Type, h.Inputs)
 		if b, gone := removedNames[h.Type+"\x00"+name]; fixed && gone {
-			out = append(out, Refusal{ResourceRef: a, Action: "fails",
+			out = append(out, Refusal{ResourceRef: a.ResourceRef, Action: "fails",
 				Why: fmt.Sprintf("%s takes %s %q from %s, which is deleted only after it is created; AWS answers %s",
 					h.Name, in, name, b.Name, awsspec.AlreadyExists(h.Type, name)),
 				Fix: fmt.Sprintf("pulumi.Aliases([]pulumi.Alias{{URN: pulumi.URN(%q)}}) on %s, so the engine renames it instead", b.URN, h.Name)})

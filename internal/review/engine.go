@@ -1,6 +1,9 @@
 package review
 
 import (
+	"maps"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -146,6 +149,83 @@ func (s StackDiff) steps() map[string]string {
 		if c.Action == "update" || c.Action == "replace" {
 			out[c.URN] = c.Action
 		}
+	}
+	return out
+}
+
+// renames marks each created resource that looks like a deleted one of
+// the same type (most of their inputs equal): a rename without an alias,
+// which the engine performs as a create and a delete. One-to-one, the most
+// similar first.
+func renames(added []Created, removed []ResourceRef, base, head []synth.Resource) []Created {
+	if len(added) == 0 || len(removed) == 0 {
+		return added
+	}
+	byURN := map[string]synth.Resource{}
+	for _, r := range append(append([]synth.Resource(nil), base...), head...) {
+		byURN[r.URN] = r
+	}
+	type pair struct {
+		a, r  int
+		score float64
+	}
+	var pairs []pair
+	for i, a := range added {
+		for j, r := range removed {
+			if a.Type != r.Type {
+				continue
+			}
+			if s := similarity(byURN[a.URN].Inputs, byURN[r.URN].Inputs); s >= renameSimilarity {
+				pairs = append(pairs, pair{i, j, s})
+			}
+		}
+	}
+	sort.SliceStable(pairs, func(x, y int) bool { return pairs[x].score > pairs[y].score })
+	usedA, usedR := map[int]bool{}, map[int]bool{}
+	for _, p := range pairs {
+		if usedA[p.a] || usedR[p.r] {
+			continue
+		}
+		usedA[p.a], usedR[p.r] = true, true
+		added[p.a].RenameOf = removed[p.r].URN
+	}
+	return added
+}
+
+// renameSimilarity is the share of equal inputs from which a created and a
+// deleted resource of one type read as one resource renamed.
+const renameSimilarity = 0.6
+
+// similarity is the share of input leaves (path and value) two resources
+// have in common, out of the larger set.
+func similarity(a, b map[string]any) float64 {
+	la, lb := leaves("", a), leaves("", b)
+	n := max(len(la), len(lb))
+	if n == 0 {
+		return 1
+	}
+	same := 0
+	for k, v := range la {
+		if w, ok := lb[k]; ok && w == v {
+			same++
+		}
+	}
+	return float64(same) / float64(n)
+}
+
+func leaves(prefix string, v any) map[string]string {
+	out := map[string]string{}
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			maps.Copy(out, leaves(prefix+"."+k, e))
+		}
+	case []any:
+		for i, e := range t {
+			maps.Copy(out, leaves(prefix+"."+strconv.Itoa(i), e))
+		}
+	default:
+		out[prefix] = show(v)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/docustack/infrastructure/internal/awsspec"
 	"github.com/docustack/infrastructure/internal/synth"
 )
 
@@ -140,6 +141,11 @@ func writeResources(w *strings.Builder, s StackDiff) {
 	}
 	for _, a := range s.Added {
 		fmt.Fprintf(w, "+ create  %s (%s)\n", a.Name, a.Type)
+		writeProps(w, keyProperties(a), "")
+		if a.RenameOf != "" {
+			fmt.Fprintf(w, "    looks like %s renamed without an alias (deleted below): pulumi.Aliases([]pulumi.Alias{{URN: pulumi.URN(%q)}}) keeps it\n",
+				a.RenameOf[strings.LastIndex(a.RenameOf, "::")+2:], a.RenameOf)
+		}
 	}
 	for _, d := range s.Removed {
 		fmt.Fprintf(w, "- delete  %s (%s)%s\n", d.Name, d.Type, protectedMark(d.Protect))
@@ -289,4 +295,24 @@ func firstSentence(s string) string {
 		return s[:i+1]
 	}
 	return s
+}
+
+// keyProperties are the inputs that define a created resource: those the
+// provider cannot change in place (the replace table) and its name.
+func keyProperties(a Created) []PropChange {
+	force, _ := awsspec.ForceNew(a.Type)
+	key := map[string]bool{"name": true, "namePrefix": true}
+	all := false
+	for _, f := range force {
+		key[f] = true
+		all = all || f == "*"
+	}
+	var out []PropChange
+	for _, p := range a.Properties {
+		top, _, _ := strings.Cut(p.Path, ".")
+		if all || key[top] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

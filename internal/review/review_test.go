@@ -217,7 +217,25 @@ func TestCompare(t *testing.T) {
 			assert.Equal(t, "fails", signs[0].Action, "the new bucket takes the old one's name before the old one is deleted")
 			assert.Contains(t, signs[0].Why, "BucketAlreadyOwnedByYou")
 			assert.Contains(t, signs[0].Why, "pulumi.Aliases")
-			assert.Equal(t, StopSign{Stack: "dev", URN: bucket.URN, Type: bucket.Type, Name: "documents-bucket", Action: "delete", Why: "a bucket, protected, deleted"}, signs[1])
+			assert.Equal(t, StopSign{Stack: "dev", URN: bucket.URN, Type: bucket.Type, Name: "documents-bucket", Action: "delete",
+				Why: "a bucket, protected, deleted; it looks renamed to docs-bucket without an alias, and pulumi.Aliases on docs-bucket would keep it"}, signs[1])
+			assert.Equal(t, bucket.URN, d.Added[0].RenameOf)
+			assert.Equal(t, []PropChange{{Path: "bucket", New: `"docs"`}}, d.Added[0].Properties, "a created resource's inputs, whole")
+			var b strings.Builder
+			writeResources(&b, d)
+			assert.Contains(t, b.String(), "+ create  docs-bucket (aws:s3/bucketV2:BucketV2)\n    bucket: (none) → \"docs\"\n    looks like documents-bucket renamed without an alias")
+		},
+	}, {
+		name: "a created resource unlike the deleted one is no rename",
+		base: []synth.Resource{bucket},
+		head: []synth.Resource{clone(bucket, func(r *synth.Resource) {
+			r.URN = strings.Replace(r.URN, "documents-bucket", "reports-bucket", 1)
+			r.Name = "reports-bucket"
+			r.Inputs = map[string]any{"bucket": "reports", "forceDestroy": true, "tags": map[string]any{"App": "reports"}}
+		})},
+		want: func(t *testing.T, d StackDiff, signs []StopSign) {
+			require.Len(t, d.Added, 1)
+			assert.Empty(t, d.Added[0].RenameOf)
 		},
 	}, {
 		name: "replacing a fixed-name parameter group deletes it first: a stop sign with the fix",
@@ -399,7 +417,7 @@ func TestOverlay(t *testing.T) {
 func TestMarkdownFitsAComment(t *testing.T) {
 	d := StackDiff{Stack: "prod"}
 	for i := 0; i < 3000; i++ {
-		d.Added = append(d.Added, ResourceRef{Name: fmt.Sprintf("alarm-%04d", i), Type: "aws:cloudwatch/metricAlarm:MetricAlarm"})
+		d.Added = append(d.Added, Created{ResourceRef: ResourceRef{Name: fmt.Sprintf("alarm-%04d", i), Type: "aws:cloudwatch/metricAlarm:MetricAlarm"}})
 	}
 	d.Removed = []ResourceRef{{Name: "database-instance", Type: "aws:rds/instance:Instance"}}
 	r := &Report{Base: "main", BaseCommit: "0123456789abcdef", Stacks: []StackDiff{d}, StopSigns: stopSigns(d)}

@@ -70,10 +70,20 @@ func stopSigns(d StackDiff) []StopSign {
 	for _, r := range d.Refusals {
 		sign(r.ResourceRef, r.Action, r.Why+". Fix: "+r.Fix)
 	}
+	renamedTo := map[string]string{}
+	for _, a := range d.Added {
+		if a.RenameOf != "" {
+			renamedTo[a.RenameOf] = a.Name
+		}
+	}
 	for _, r := range d.Removed {
 		switch {
 		case stateful[r.Type] != "" || r.Protect:
-			sign(r, "delete", why(stateful[r.Type], r.Protect, "deleted"))
+			w := why(stateful[r.Type], r.Protect, "deleted")
+			if to := renamedTo[r.URN]; to != "" {
+				w += fmt.Sprintf("; it looks renamed to %s without an alias, and pulumi.Aliases on %s would keep it", to, to)
+			}
+			sign(r, "delete", w)
 		case network[r.Type] != "":
 			sign(r, "delete", "a "+network[r.Type]+", deleted: traffic through it stops")
 		case r.Type == typeSCPAttachment:
