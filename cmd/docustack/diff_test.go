@@ -270,6 +270,108 @@ func TestDiff(t *testing.T) {
 			assert.ElementsMatch(t, []string{"[RDS.8]", "[RDS_INSTANCE_DELETION_PROTECTION_ENABLED]"}, controls)
 			assert.Empty(t, pol.NewlyPassing)
 			assert.Contains(t, r.stdout, "newly violated DS-RDS-006 `database-instance`")
+			// Protection turned off is a stop sign, with the rule it breaks beside it.
+			var sign review.StopSign
+			for _, s := range r.rep.StopSigns {
+				if s.Name == "database-instance" {
+					sign = s
+				}
+			}
+			assert.Equal(t, "unprotect", sign.Action)
+			assert.Equal(t, "deletionProtection turned off (true → false)", sign.Why)
+			require.NotEmpty(t, sign.Findings)
+			assert.Contains(t, strings.Join(sign.Findings, "\n"), "DS-RDS-006")
+		},
+	}, {
+		name: "the engine's decisions: replacements the provider forces, an ignored desiredCount, a dependency alone",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "Pulumi.dev.yaml", "docustack:dbInit:\n    imageTag: v0.1.0", "docustack:dbInit:\n    imageTag: v0.2.0")
+			edit(t, dir, "components/database.go", `Description: pulumi.String("DocuStack: TLS forced, pgaudit"), Parameters: pgParams`,
+				`Description: pulumi.String("DocuStack: TLS forced, pgaudit, audited"), Parameters: pgParams`)
+			// dev's services scale on a schedule: the engine ignores desiredCount.
+			edit(t, dir, "Pulumi.dev.yaml", "  docustack:web:\n    imageTag: v0.1.0\n    desiredCount: 1", "  docustack:web:\n    imageTag: v0.1.0\n    desiredCount: 3")
+			edit(t, dir, "components/accessrelay.go", "}, parent, pulumi.DependsOn([]pulumi.Resource{local.versioning})); err != nil {", "}, parent); err != nil {")
+		},
+		args: []string{"--stack", "dev"},
+		code: exitChanges,
+		check: func(t *testing.T, r diffRun) {
+			// The provider forces a new invocation on triggers, and a new
+			// parameter group on its description.
+			assert.Equal(t, "replace", r.change(t, "dev", "db-init-invocation").Action)
+			p, _ := prop(r.change(t, "dev", "db-init-invocation"), "triggers.version")
+			assert.True(t, p.Replaces)
+			assert.Equal(t, "replace", r.change(t, "dev", "database-parameters").Action)
+			s := r.stack(t, "dev")
+			for _, c := range s.Changed {
+				assert.NotEqual(t, "web-service", c.Name, "desiredCount is ignored: no update")
+				assert.NotContains(t, c.Name, "relay", "a dependency alone is no change: %+v", c)
+			}
+			for _, c := range s.Cost.ByComponent {
+				assert.NotEqual(t, "web", c.Component, "an ignored desiredCount costs nothing: %+v", c)
+			}
+			assert.Equal(t, "replace", s.Steps[r.change(t, "dev", "db-init-invocation").URN], "the steps the gate compares with the engine's")
+		},
+	}, {
+		name: "Aurora: a key change replaces the cluster, a stop sign",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "Pulumi.staging.yaml", "  docustack:database:\n    engine: postgres", "  docustack:database:\n    engine: aurora-postgresql")
+			gitIn(t, dir, "commit", "-qam", "staging on Aurora")
+			t.Cleanup(func() { gitIn(t, dir, "reset", "-q", "--hard", "HEAD~1") })
+			edit(t, dir, "platform/layers.go", "cfg.databaseArgs(network.SubnetIDs(components.TierDatabase), sgs.RDS.ID(), dbKey, logsKey)",
+				"cfg.databaseArgs(network.SubnetIDs(components.TierDatabase), sgs.RDS.ID(), logsKey, logsKey)")
+		},
+		args: []string{"--stack", "staging"},
+		code: exitChanges,
+		check: func(t *testing.T, r diffRun) {
+			cluster := r.change(t, "staging", "database-cluster")
+			assert.Equal(t, "replace", cluster.Action)
+			p, _ := prop(cluster, "kmsKeyId")
+			assert.True(t, p.Replaces, "the provider cannot re-encrypt a cluster")
+			var signs []string
+			for _, s := range r.rep.StopSigns {
+				signs = append(signs, s.Action+" "+s.Name)
+			}
+			assert.Contains(t, signs, "replace database-cluster")
+		},
+	}, {
+		name: "the network rebuilt: stop signs for every VPC, subnet, route table, NAT gateway and endpoint replaced",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "Pulumi.prod.yaml", `    vpcCidr: 10.2.0.0/16
+    availabilityZones: [us-east-1a, us-east-1b]
+    publicSubnets: [10.2.1.0/24, 10.2.2.0/24]
+    privateSubnets: [10.2.10.0/24, 10.2.11.0/24]
+    databaseSubnets: [10.2.20.0/24, 10.2.21.0/24]`, `    vpcCidr: 10.4.0.0/16
+    availabilityZones: [us-east-1a, us-east-1b]
+    publicSubnets: [10.4.1.0/24, 10.4.2.0/24]
+    privateSubnets: [10.4.10.0/24, 10.4.11.0/24]
+    databaseSubnets: [10.4.20.0/24, 10.4.21.0/24]`)
+		},
+		args: []string{"--stack", "prod", "--format", "json"},
+		code: exitChanges,
+		check: func(t *testing.T, r diffRun) {
+			_, _, replaced, _ := r.stack(t, "prod").Counts()
+			assert.Greater(t, replaced, 50, "everything in the VPC follows it")
+			kinds := map[string]int{}
+			for _, s := range r.rep.StopSigns {
+				if s.Action == "rebuild" {
+					kinds[s.Type]++
+				}
+			}
+			assert.Equal(t, 1, kinds["aws:ec2/vpc:Vpc"])
+			assert.Equal(t, 6, kinds["aws:ec2/subnet:Subnet"])
+			assert.Equal(t, 2, kinds["aws:ec2/natGateway:NatGateway"], "per-az NAT")
+			assert.Positive(t, kinds["aws:ec2/routeTable:RouteTable"])
+			assert.Positive(t, kinds["aws:ec2/vpcEndpoint:VpcEndpoint"])
+			// Every network resource replaced has its stop sign.
+			want := 0
+			for _, c := range r.stack(t, "prod").Changed {
+				if c.Action == "replace" && strings.HasPrefix(c.Type, "aws:ec2/") && (strings.Contains(c.Type, "vpc") || strings.Contains(c.Type, "Vpc") ||
+					strings.Contains(c.Type, "subnet") || strings.Contains(c.Type, "outeTable:") || strings.Contains(c.Type, "natGateway")) {
+					want++
+				}
+			}
+			assert.Equal(t, want, kinds["aws:ec2/vpc:Vpc"]+kinds["aws:ec2/subnet:Subnet"]+kinds["aws:ec2/natGateway:NatGateway"]+
+				kinds["aws:ec2/routeTable:RouteTable"]+kinds["aws:ec2/vpcEndpoint:VpcEndpoint"])
 		},
 	}, {
 		name: "an added Fargate service: a cost delta on its component",
