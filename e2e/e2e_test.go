@@ -371,6 +371,17 @@ func TestUpdatePass(t *testing.T) {
 		disagree = append(disagree, fmt.Sprintf("%s: engine %q, offline review %q", x.URN, x.Engine, x.Offline))
 	}
 	assert.Empty(t, disagree, "the engine and docustack diff disagree")
+	// The gate reads the same: the offline report through its JSON, the
+	// engine's preview as the pull-request workflow saves it.
+	b, err := json.Marshal(review.Report{StopSigns: []review.StopSign{}, Stacks: []review.StackDiff{d}})
+	require.NoError(t, err)
+	var rep gate.Report
+	require.NoError(t, json.Unmarshal(b, &rep))
+	decision := gate.Decide(&rep, gate.Context{HeadSHA: "h", RunHeadSHA: "h"}, []gate.Preview{{Stack: stack, JSON: []byte(pre.out)}})
+	require.Len(t, decision.Previews, 1)
+	assert.Empty(t, decision.Previews[0].Disagree, "the gate finds the engine and the diff in agreement")
+	assert.Equal(t, len(engine), decision.Previews[0].Counts["create"]+decision.Previews[0].Counts["update"]+decision.Previews[0].Counts["replace"]+decision.Previews[0].Counts["delete"])
+	assert.True(t, decision.Pass, "no stop signs in the update pass")
 	for _, want := range []struct{ name, op string }{
 		{"web-task", "replace"}, {"database-parameters", "replace"}, {"db-init-invocation", "replace"},
 		{"database-instance", "update"}, {"web-secrets-stripe-api-key", "create"},
