@@ -374,6 +374,35 @@ func TestDiff(t *testing.T) {
 				kinds["aws:ec2/routeTable:RouteTable"]+kinds["aws:ec2/vpcEndpoint:VpcEndpoint"])
 		},
 	}, {
+		name: "a rename without an alias: the created log group shows what defines it, the deleted one its stop sign and the alias",
+		edit: func(t *testing.T, dir string) {
+			edit(t, dir, "components/dbinit.go", `logName := childName(name, "log")`, `logName := childName(name, "logs")`)
+		},
+		args: []string{"--stack", "dev", "--format", "markdown"},
+		code: exitChanges,
+		check: func(t *testing.T, r diffRun) {
+			s := r.stack(t, "dev")
+			var created review.Created
+			for _, a := range s.Added {
+				if a.Name == "db-init-logs" {
+					created = a
+				}
+			}
+			require.Equal(t, "db-init-logs", created.Name, "%+v", s.Added)
+			assert.True(t, strings.HasSuffix(created.RenameOf, "::db-init-log"), created.RenameOf)
+			assert.Contains(t, r.stdout, "+ create  db-init-logs (aws:cloudwatch/logGroup:LogGroup)\n    name: (none) → \"/aws/lambda/docustack-dev-db-init\"")
+			assert.Contains(t, r.stdout, "looks like db-init-log renamed without an alias (deleted below): pulumi.Aliases")
+			var signs []string
+			for _, x := range r.rep.StopSigns {
+				signs = append(signs, x.Action+" "+x.Name)
+				if x.Action == "delete" {
+					assert.Contains(t, x.Why, "it looks renamed to db-init-logs without an alias")
+				}
+			}
+			// The new group takes the old one's fixed name first: AWS refuses it.
+			assert.ElementsMatch(t, []string{"fails db-init-logs", "delete db-init-log"}, signs)
+		},
+	}, {
 		name: "an added Fargate service: a cost delta on its component",
 		edit: func(t *testing.T, dir string) {
 			edit(t, dir, "platform/layers.go", `	track("slack-bot", slack, slackArgs)
@@ -407,6 +436,22 @@ func TestDiff(t *testing.T) {
 			assert.Greater(t, reports, 0.5, "the new component carries the cost: %+v", s.Cost.ByComponent)
 			var parsed review.Report
 			require.NoError(t, json.Unmarshal([]byte(r.stdout), &parsed), "--format json prints the report")
+			// A created resource carries its inputs, whole (a trust policy is
+			// hundreds of characters); what other new resources compute (the
+			// container definitions name the new secrets' ARNs) is known after apply.
+			var long, containers string
+			for _, a := range s.Added {
+				for _, p := range a.Properties {
+					if a.Name == "reports-task-role" && p.Path == "assumeRolePolicy" {
+						long = p.New
+					}
+					if a.Name == "reports-task" && p.Path == "containerDefinitions" {
+						containers = p.New
+					}
+				}
+			}
+			assert.Greater(t, len(long), 200, "the JSON has the created role's trust policy whole: %s", long)
+			assert.NotEmpty(t, containers)
 		},
 	}}
 	for _, c := range cases {
