@@ -5,7 +5,7 @@
 // pull request's diff report and previews as data, and GitHub's own record
 // of the pull request (its changed files, its labels and when each was
 // applied, the run that produced the report). It imports nothing but the
-// standard library, so the workflow builds it in seconds without the
+// standard library, so the workflow builds it without downloading the
 // program's dependencies.
 package gate
 
