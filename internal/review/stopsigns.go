@@ -225,54 +225,28 @@ func containsAny(s string, subs ...string) bool {
 }
 
 // denies lists the (action, resource, condition) triples a policy
-// document's Deny statements cover.
+// document's Deny statements cover, read with verify's policy parser.
 func denies(doc string) (map[string]bool, bool) {
-	var d struct {
-		Statement json.RawMessage
-	}
-	if json.Unmarshal([]byte(doc), &d) != nil {
+	d, err := verify.ParseDocument(doc)
+	if err != nil {
 		return nil, false
 	}
-	var stmts []map[string]any
-	if json.Unmarshal(d.Statement, &stmts) != nil {
-		var one map[string]any
-		if json.Unmarshal(d.Statement, &one) != nil {
-			return nil, false
-		}
-		stmts = []map[string]any{one}
-	}
 	out := map[string]bool{}
-	for _, s := range stmts {
-		if s["Effect"] != "Deny" {
+	for _, s := range d.Statement {
+		if s.Effect != "Deny" {
 			continue
 		}
-		cond, _ := json.Marshal(s["Condition"])
-		for _, a := range strs(s["Action"]) {
-			for _, r := range append(strs(s["Resource"]), strs(s["NotResource"])...) {
+		cond, _ := json.Marshal(s.Condition)
+		for _, a := range verify.Values(s.Action) {
+			for _, r := range append(verify.Values(s.Resource), verify.Values(s.NotResource)...) {
 				out[a+" on "+r+" when "+string(cond)] = true
 			}
 		}
-		for _, a := range strs(s["NotAction"]) {
+		for _, a := range verify.Values(s.NotAction) {
 			out["everything but "+a+" when "+string(cond)] = true
 		}
 	}
 	return out, true
-}
-
-func strs(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		var out []string
-		for _, e := range t {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 // SCPChange is an SCP whose document denies less than it did.

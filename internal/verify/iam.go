@@ -269,6 +269,10 @@ func substitute(v string, c map[string][]string) (string, bool) {
 	}
 }
 
+// Values turns an IAM string-or-list value (Action, Resource, ...) into a
+// list.
+func Values(v any) []string { return list(v) }
+
 // list turns an IAM string-or-list value into a list.
 func list(v any) []string {
 	switch t := v.(type) {
