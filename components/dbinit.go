@@ -165,7 +165,7 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 	d.SecurityGroupID = sg.ID().ToStringOutput()
 	if err := addRules(ctx, name, sg.ID(), []sgRule{
 		tcp(DefaultDatabasePort, DefaultDatabasePort).out().withPeer(args.DatabaseSecurityGroupID).because("to the database"),
-		tcp(HTTPSPort, HTTPSPort).out().fromCIDR(anywhere).because("Secrets Manager through its VPC endpoint"),
+		tcp(HTTPSPort, HTTPSPort).out().fromCIDR(anywhere).because("Secrets Manager through its VPC endpoint, X-Ray through the NAT"),
 	}, tags, parent); err != nil {
 		return nil, err
 	}
@@ -247,6 +247,9 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 			"ROLES":             rolesEnv,
 		}},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logGroup.Name},
+		// Every run of the function is traced: the one code path that holds
+		// the master password leaves a record of what it called and when.
+		TracingConfig: &lambda.FunctionTracingConfigArgs{Mode: pulumi.String(LambdaTracingMode)},
 		Tags:          tags(fnName),
 	}, parent)
 	if err != nil {
@@ -276,9 +279,12 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 	return d, nil
 }
 
+// LambdaTracingMode is the X-Ray tracing mode of the program's functions.
+const LambdaTracingMode = "Active"
+
 // DBInitPolicy lets the function read the master secret (through Secrets
 // Manager, with its CMK), write only the role secrets, manage its network
-// interfaces in the VPC, and write its log group.
+// interfaces in the VPC, write its log group and send its traces.
 func DBInitPolicy(masterSecret, dbKey, logGroup string, roleSecrets []string) string {
 	return PolicyJSON(
 		PolicyStatement{Sid: "ReadMasterSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: masterSecret},
@@ -291,5 +297,10 @@ func DBInitPolicy(masterSecret, dbKey, logGroup string, roleSecrets []string) st
 			"ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 		}, Resource: "*"},
 		PolicyStatement{Sid: "WriteLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: logGroup + ":*"},
+		// Active tracing uploads through the execution role
+		// (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html);
+		// X-Ray's write actions name no resource type in the Service
+		// Authorization Reference (internal/awsspec/data/iam.json), so "*".
+		PolicyStatement{Sid: "WriteTraces", Effect: "Allow", Action: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, Resource: "*"},
 	)
 }

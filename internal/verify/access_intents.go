@@ -364,9 +364,10 @@ func mapGet(m map[string]any, path ...string) any {
 	return cur
 }
 
-// functionIntents: a Lambda function in a VPC creates its network interfaces
-// and writes its logs with its role; DB-init reads the master secret and
-// writes the roles' secrets named in its environment.
+// functionIntents: a Lambda function in a VPC creates its network interfaces,
+// writes its logs and, when actively traced, its traces with its role;
+// DB-init reads the master secret and writes the roles' secrets named in its
+// environment.
 // https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
 func (w *world) functionIntents() []AccessIntent {
 	var out []AccessIntent
@@ -384,6 +385,12 @@ func (w *world) functionIntents() []AccessIntent {
 		add("writes its logs", "logs:PutLogEvents", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:log-stream:x", w.region, w.account, group))
 		if f.Get("vpcConfig.subnetIds") != nil {
 			add("creates its network interfaces", "ec2:CreateNetworkInterface", "*")
+		}
+		// Active tracing uploads segments with the execution role.
+		// https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+		if f.Str("tracingConfig.mode") == "Active" {
+			add("sends its traces", "xray:PutTraceSegments", "*")
+			add("sends its tracing telemetry", "xray:PutTelemetryRecords", "*")
 		}
 		vars, _ := f.Get("environment.variables").(map[string]any)
 		if arn := str(vars["MASTER_SECRET_ARN"]); arn != "" {

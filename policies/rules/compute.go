@@ -97,6 +97,31 @@ var computeRules = []Rule{
 			return out
 		},
 	},
+	{
+		// Trivy AWS-0066 and Checkov CKV_AWS_50 ask the same; the seed's
+		// functions (DB-init) hold database credentials, so each run leaves a
+		// trace of the calls it made.
+		ID:          "DS-LMB-001",
+		Title:       "Lambda functions trace every invocation with X-Ray (active tracing)",
+		HIPAA:       hipaaAudit,
+		Control:     "Audit Logging; beyond the seed's table: the one function that holds the database master password",
+		Level:       Mandatory,
+		Remediation: "set tracingConfig.mode: Active and grant the role xray:PutTraceSegments and xray:PutTelemetryRecords",
+		Types:       []string{tLambdaFunction},
+		Resource: func(r Res) []string {
+			if r.Unknown("tracingConfig.mode") {
+				return nil
+			}
+			switch m := r.S("tracingConfig.mode"); m {
+			case "Active":
+			case "":
+				return []string{r.Label() + " sets no tracing mode (Lambda's default is PassThrough), want Active"}
+			default:
+				return []string{fmt.Sprintf("%s traces in mode %q, want Active", r.Label(), m)}
+			}
+			return nil
+		},
+	},
 }
 
 // redirectsToHTTPS reports whether every default action of a listener is a

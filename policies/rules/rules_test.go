@@ -445,6 +445,11 @@ func ruleCases() []ruleCase {
 				"imageScanningConfiguration": map[string]any{"scanOnPush": true},
 				"encryptionConfigurations":   []any{map[string]any{"encryptionType": "KMS", "kmsKey": keyArn}}})},
 			violating: []*fx{res("aws:ecr/repository:Repository", "web", map[string]any{"imageTagMutability": "MUTABLE"})}},
+		{rule: "DS-LMB-001", name: "active tracing",
+			compliant: []*fx{res("aws:lambda/function:Function", "init", map[string]any{"tracingConfig": map[string]any{"mode": "Active"}})},
+			violating: []*fx{res("aws:lambda/function:Function", "init", map[string]any{"tracingConfig": map[string]any{"mode": "PassThrough"}})}},
+		{rule: "DS-LMB-001", name: "no tracing config",
+			violating: []*fx{res("aws:lambda/function:Function", "init", map[string]any{})}},
 
 		{rule: "DS-LOG-001", name: "retention",
 			compliant: []*fx{res("aws:cloudwatch/logGroup:LogGroup", "app", map[string]any{"retentionInDays": 90})},

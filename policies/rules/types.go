@@ -35,6 +35,7 @@ const (
 	tTargetGroup     = "aws:lb/targetGroup:TargetGroup"
 	tTargetGrpALB    = "aws:alb/targetGroup:TargetGroup"
 	tECRRepo         = "aws:ecr/repository:Repository"
+	tLambdaFunction  = "aws:lambda/function:Function"
 
 	tLogGroup    = "aws:cloudwatch/logGroup:LogGroup"
 	tTrail       = "aws:cloudtrail/trail:Trail"
