@@ -247,8 +247,10 @@ func NewDBInit(ctx *pulumi.Context, name string, args DBInitArgs, opts ...pulumi
 			"ROLES":             rolesEnv,
 		}},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logGroup.Name},
-		// Every run of the function is traced: the one code path that holds
-		// the master password leaves a record of what it called and when.
+		// Active tracing samples the first request of each second, so every
+		// run of this one-shot function leaves a trace of what the one code
+		// path holding the master password called, and when.
+		// https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
 		TracingConfig: &lambda.FunctionTracingConfigArgs{Mode: pulumi.String(LambdaTracingMode)},
 		Tags:          tags(fnName),
 	}, parent)

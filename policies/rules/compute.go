@@ -102,7 +102,7 @@ var computeRules = []Rule{
 		// functions (DB-init) hold database credentials, so each run leaves a
 		// trace of the calls it made.
 		ID:          "DS-LMB-001",
-		Title:       "Lambda functions trace every invocation with X-Ray (active tracing)",
+		Title:       "Lambda functions trace with X-Ray (active tracing)",
 		HIPAA:       hipaaAudit,
 		Control:     "Audit Logging; beyond the seed's table: the one function that holds the database master password",
 		Level:       Mandatory,
