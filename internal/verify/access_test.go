@@ -122,6 +122,8 @@ func TestEveryIntegrationNeedsItsStatement(t *testing.T) {
 		{"replication rule 0 of aws-waf-logs-docustack-dev-111111111111: encrypts the replica", "org:log-archive-keys-logs", "policy", "AllowWAFRelayReplicas"},
 		{"replication rule 0 of aws-waf-logs-docustack-dev-111111111111: writes the replica", "org:log-archive-waf-policy", "policy", "WAFRelayReplicateAccount111111111111"},
 		{"docustack-dev-db-init: creates its network interfaces", "db-init-role", "inlinePolicies.0", "VpcNetworking"},
+		{"docustack-dev-db-init: sends its traces", "db-init-role", "inlinePolicies.0", "WriteTraces"},
+		{"docustack-dev-db-init: sends its tracing telemetry", "db-init-role", "inlinePolicies.0", "WriteTraces"},
 		{"remediation docustack-dev-EnableCloudTrail may cloudtrail:StartLogging", "config-remediation-role", "inlinePolicies.0", "EnableCloudTrail"},
 		{"remediation docustack-dev-EnableCloudTrail's trail: CloudTrail writes log files to the archive", "org:log-archive-policy", "policy", "AWSCloudTrailWrite"},
 		{"remediation AWS-EnableS3BucketEncryption may s3:PutEncryptionConfiguration", "config-remediation-role", "inlinePolicies.0", "EnableBucketEncryption"},
